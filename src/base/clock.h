@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 
 namespace isthmus {
 
@@ -43,6 +44,15 @@ class Rng {
     return v;
   }
 };
+
+// The kernel's CSPRNG (getrandom(2)): for tokens, GUIDs and generated keys outside the crypto library.
+class OsRng final : public Rng {
+ public:
+  void Fill(std::span<std::uint8_t> out) override;
+};
+
+// A random RFC 4122 version-4 UUID in its usual text form.
+std::string NewGuid(Rng& rng);
 
 // Deterministic, seeded, NOT cryptographic: splitmix64. For tests and simulations only.
 class SeededRng final : public Rng {

@@ -1,0 +1,111 @@
+// ResourceService: the one door to the desired state. It serializes requests, asks the Planner for a
+// whole validated change, commits it durably through the Store, and only then publishes it in memory
+// and answers. It also keeps ARM's asynchronous operations and is the reconciler's seam.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "mgmt/model/planner.h"
+#include "mgmt/model/state.h"
+#include "mgmt/store/store.h"
+#include "net/prefix.h"
+
+namespace isthmus::mgmt {
+
+struct ServiceOptions {
+  net::Prefix underlay_pool;  // default 198.18.0.0/15
+};
+
+// Optimistic concurrency, from If-Match / If-None-Match.
+struct Preconditions {
+  std::optional<std::string> if_match;
+  bool if_none_match_any = false;
+};
+
+struct WriteOutcome {
+  Json body;             // the resource as a plain GET shows it (secrets redacted)
+  bool created = false;
+  bool noop = false;     // DELETE of something that was not there
+  std::optional<std::string> operation_id;  // set when the request continues asynchronously
+  std::string operation_location;           // the location segment for the operation URL
+  std::vector<std::string> warnings;
+};
+
+// What the reconciler reports about a realized connection.
+struct ConnectionObservation {
+  std::string status;  // Unknown | Connecting | Connected | NotConnected
+  std::uint64_t ingress_bytes = 0;
+  std::uint64_t egress_bytes = 0;
+};
+
+class ResourceService {
+ public:
+  ResourceService(std::unique_ptr<Store> store, ServiceOptions options, Rng& rng);
+
+  // Loads the store; on first start creates the default subscription.
+  Status Open();
+
+  Json ListSubscriptions() const;
+  Result<Json> GetSubscription(const std::string& subscription) const;
+  std::string DefaultSubscription() const;
+
+  Result<WriteOutcome> Put(const ResourceId& id, const Json& body, const Preconditions& pre);
+  Result<WriteOutcome> Patch(const ResourceId& id, const Json& body, const Preconditions& pre);
+  Result<WriteOutcome> Delete(const ResourceId& id, const Preconditions& pre);
+  Result<Json> Get(const ResourceId& id) const;
+  // kind = subnets lists the subnets of `scope` (a VNet); otherwise `scope` is a subscription or group.
+  Result<Json> List(Kind kind, const ResourceId& scope) const;
+
+  Result<std::string> GetSharedKey(const ResourceId& connection) const;
+  Result<WriteOutcome> SetSharedKey(const ResourceId& connection, const std::string& key);
+  Result<WriteOutcome> ResetSharedKey(const ResourceId& connection, int key_length);
+  Result<WriteOutcome> ResetGateway(const ResourceId& gateway);
+
+  Result<Json> GetOperation(const std::string& operation_id) const;
+
+  // ---- Reconciler seam (level-triggered: it reads what is pending, acts, reports back) ----------
+  std::vector<Resource> Pending() const;           // provisioningState Updating or Deleting
+  std::vector<Resource> Realized(Kind kind) const;  // Succeeded resources of a kind
+  Status MarkSucceeded(const std::string& key, const std::string& etag_seen);
+  Status MarkFailed(const std::string& key, const std::string& etag_seen, const Error& why);
+  Status FinishDelete(const std::string& key);
+  Status Observe(const std::string& connection_key, const ConnectionObservation& obs);
+  // Blocks until a write happens after `seen`, or the timeout; returns the current generation.
+  std::uint64_t WaitForChange(std::uint64_t seen, Duration timeout) const;
+  std::uint64_t generation() const;
+
+  // Strips secrets from a stored document (a plain GET never shows the shared key).
+  static Json Redact(const Json& doc);
+
+ private:
+  Result<WriteOutcome> CommitPlan(const Plan& plan, const std::string& op_kind);
+  Status CheckPreconditions(const ResourceId& id, const Preconditions& pre) const;
+  Status CommitChanges(const std::vector<Change>& changes, std::vector<RowChange> extra);
+  std::string StartOperation(const std::string& resource_key, const std::string& location,
+                             std::vector<RowChange>& rows);
+  Status CompleteOperations(const std::string& resource_key, const char* status, const Error* error,
+                            std::vector<RowChange>& rows);
+  Status CheckSubscription(const std::string& subscription) const;
+  PlanContext Context();
+  std::string Now() const;
+
+  std::unique_ptr<Store> store_;
+  ServiceOptions options_;
+  Rng& rng_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable changed_;
+  std::uint64_t generation_ = 0;
+  State state_;
+  std::map<std::string, Json> subscriptions_;  // by lowercased subscription ID
+  std::map<std::string, Json> operations_;     // by operation ID
+};
+
+}  // namespace isthmus::mgmt
