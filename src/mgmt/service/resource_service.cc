@@ -63,9 +63,11 @@ Status ResourceService::Open() {
       if (!id) return Fail(Error::Internal(fmt::format("store row '{}' has no valid resource ID", row.key)));
       changes.push_back({row.key, Resource{*id, std::move(doc)}});
     } else if (row.kind == kOperationRow) {
-      operations_[doc.value("name", "")] = std::move(doc);
+      std::string name = doc.value("name", "");  // read before the move: `a[k] = b` evaluates b first
+      operations_[name] = std::move(doc);
     } else if (row.kind == kSubscriptionRow) {
-      subscriptions_[ToLower(doc.value("subscriptionId", ""))] = std::move(doc);
+      std::string sub = ToLower(doc.value("subscriptionId", ""));
+      subscriptions_[sub] = std::move(doc);
     }
   }
   state_.Apply(changes);
