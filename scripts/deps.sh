@@ -9,8 +9,10 @@ PACKAGES=(
   # libraries
   libssl-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libnl-route-3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  # what tests and the demo run
-  iproute2 sqlite3 curl procps
+  # what tests and the demo run: namespaces, traffic, captures, and strongSwan as the interop peer
+  iproute2 sqlite3 curl procps iputils-ping iperf3 tcpdump ethtool
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
+  libstrongswan-extra-plugins
 )
 
 if [[ $(id -u) -ne 0 ]]; then
