@@ -1,0 +1,63 @@
+// The standalone gateway configuration (issue 3): what isthmus-gateway reads from its JSON file, and
+// what isthmusd's fabric will generate for each gateway it realizes.
+//
+// { "local": {"address": "198.18.0.1", "id": "198.18.0.1"},
+//   "tunnel": {"interface": "isth0", "mtu": 1400, "mss_clamp": 1350},
+//   "control_socket": "/run/isthmus/gw.sock",
+//   "connections": [ { "name": "to-b", "remote_address": "198.18.0.2", "remote_id": "198.18.0.2",
+//       "shared_key": "…", "local_prefixes": ["10.1.0.0/16"], "remote_prefixes": ["10.2.0.0/16"],
+//       "ike_proposals": ["aes256gcm16-prfsha256-ecp256"], "esp_proposals": ["aes256gcm16"],
+//       "mode": "initiator|responder|both", "dpd_timeout_s": 45,
+//       "ike_lifetime_s": 28800, "child_lifetime_s": 27000, "encapsulation": "auto|force" } ] }
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/secret.h"
+#include "net/prefix.h"
+
+namespace isthmus::gateway {
+
+enum class ConnectionMode { kInitiator, kResponder, kBoth };
+
+struct ConnectionConfig {
+  std::string name;
+  net::IpAddress remote_address;
+  std::string remote_id;  // an IP address or an FQDN/key id as text
+  std::optional<std::string> local_id;  // overrides the gateway's local id for this connection
+  SecretBytes shared_key;
+  std::vector<net::Prefix> local_prefixes;
+  std::vector<net::Prefix> remote_prefixes;
+  std::vector<std::string> ike_proposals;  // strongSwan syntax; validated by ike/sa's parser
+  std::vector<std::string> esp_proposals;
+  ConnectionMode mode = ConnectionMode::kBoth;
+  std::uint32_t dpd_timeout_s = 45;     // Azure's default
+  std::uint32_t ike_lifetime_s = 28800;  // Azure: IKE SA lifetime 28,800 s
+  std::uint32_t child_lifetime_s = 27000;  // Azure: IPsec SA lifetime 27,000 s
+  bool force_encapsulation = true;  // always ESP-in-UDP on 4500 (needed behind NAT, and by kernel-libipsec)
+  bool policy_based_selectors = false;
+};
+
+struct GatewayConfig {
+  net::IpAddress local_address;
+  std::string local_id;
+  std::string tunnel_interface = "isth0";
+  std::uint32_t tunnel_mtu = 1400;  // Azure's VPN gateway MTU
+  std::uint32_t mss_clamp = 1350;   // Azure's TCP MSS clamp
+  std::string control_socket;       // empty: none
+  std::uint16_t ike_port = 500;     // RFC 7296 §2; 4500 for NAT-T (RFC 3948)
+  std::uint16_t natt_port = 4500;
+  std::vector<ConnectionConfig> connections;
+};
+
+// Parses and validates the whole file; the error names the field ("connections[1].remote_prefixes[0]").
+// The shared key never appears in an error.
+Result<GatewayConfig> ParseGatewayConfig(const std::string& json_text);
+
+const char* ModeName(ConnectionMode m);
+
+}  // namespace isthmus::gateway
