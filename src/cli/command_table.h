@@ -1,0 +1,61 @@
+// The command tree (`group create`, `network vnet subnet list`, ...) and az-style help for it.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "cli/args.h"
+#include "cli/json.h"
+
+namespace isthmus::cli {
+
+class CommandContext;
+
+// Returns what to print (before --query/--output), or nullopt to print nothing (--no-wait, delete).
+using Handler = std::function<Result<std::optional<Json>>(CommandContext&)>;
+
+struct CommandSpec {
+  std::string path;  // "network vnet create"
+  std::string summary;
+  std::vector<OptionSpec> options;
+  Handler run;
+  std::vector<std::string> examples;  // command lines, shown under "Examples" in --help
+};
+
+struct GroupSpec {
+  std::string path;  // "network vnet"; "" is the root
+  std::string summary;
+};
+
+class CommandTable {
+ public:
+  void AddGroup(std::string path, std::string summary);
+  void AddCommand(CommandSpec spec);
+
+  const GroupSpec* FindGroup(std::string_view path) const;
+  const CommandSpec* FindCommand(std::string_view path) const;
+
+  std::string GroupHelp(std::string_view path) const;
+  std::string CommandHelp(const CommandSpec& spec, std::span<const OptionSpec> globals) const;
+
+ private:
+  std::vector<GroupSpec> groups_;
+  std::vector<CommandSpec> commands_;
+};
+
+// Options every command accepts (-o, --query, --subscription, --debug, ...).
+std::vector<OptionSpec> GlobalOptions();
+
+// The full table: every command group registers itself (commands_*.cc).
+CommandTable BuildCommandTable();
+void RegisterAccountAndGroupCommands(CommandTable& t);
+void RegisterVnetCommands(CommandTable& t);
+void RegisterGatewayCommands(CommandTable& t);
+void RegisterConnectionCommands(CommandTable& t);
+
+}  // namespace isthmus::cli
