@@ -93,5 +93,6 @@ if isthmus network vpn-connection create -n VNet1ToVNet5 -g TestRG1 --vnet-gatew
   echo "demo: the overlapping connection was accepted — that is a bug" >&2
   exit 1
 fi
-echo; echo "== demo complete: the resources above are stored durably in $state/isthmus.db"
-echo "   (realizing them as namespaces, gateway processes and an encrypted tunnel comes with the fabric issue)"
+echo; echo "== demo complete: the resources above live in $state/isthmus.db (SQLite)."
+echo "   Run with --keep to leave isthmusd running and explore with the CLI. Realizing the resources as"
+echo "   namespaces, gateway processes and an encrypted tunnel comes with the fabric issue."
