@@ -18,6 +18,10 @@ const char* DropName(Drop d) {
     case Drop::kOversize: return "oversize";
     case Drop::kSeqExhausted: return "seq_exhausted";
     case Drop::kMalformedInner: return "malformed_inner";
+    case Drop::kSaExpired: return "sa_expired";
+    case Drop::kSelectorMismatch: return "selector_mismatch";
+    case Drop::kNotForUs: return "not_for_us";
+    case Drop::kIoError: return "io_error";
     case Drop::kCount: break;
   }
   return "unknown";

@@ -21,6 +21,11 @@ enum class Drop : std::uint8_t {
   kOversize,          // does not fit the buffer or the path MTU
   kSeqExhausted,      // outbound sequence number space used up: the SA must be rekeyed (§3.3.3)
   kMalformedInner,    // the inner packet is not a well-formed IP packet
+  // Added with sad/ and path/ (the packet path):
+  kSaExpired,         // the SA crossed a hard byte/packet/time limit and no longer carries traffic
+  kSelectorMismatch,  // inbound: the inner addresses are outside the SA's traffic selectors (RFC 4301 §5.2)
+  kNotForUs,          // a non-ESP-marker datagram with no IKE handler attached
+  kIoError,           // the TUN write or UDP send failed (buffer full, device down)
   kCount,
 };
 

@@ -104,7 +104,14 @@ Status CheckNotBusy(const Resource* existing) {
   return {};
 }
 
-Result<Plan> Planner::Put(const ResourceId& id, const Json& body) {
+Result<Plan> Planner::Put(const ResourceId& requested, const Json& body) {
+  ResourceId id = requested;
+  if (id.kind != Kind::kResourceGroup && id.kind != Kind::kSubscription) {
+    // New resources take their group's stored casing, as ARM's IDs do.
+    if (const Resource* g = state_.Find(ResourceId::Group(id.subscription, id.resource_group))) {
+      id.resource_group = g->id.resource_group;
+    }
+  }
   if (id.kind == Kind::kSubscription) {
     return Fail(Bad("InvalidRequest", "Subscriptions are created by isthmusd, not by PUT."));
   }

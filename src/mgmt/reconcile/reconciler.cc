@@ -89,6 +89,7 @@ void Reconciler::Start() {
 
 void Reconciler::Stop() {
   stop_ = true;
+  service_.WakeWaiters();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -446,8 +446,15 @@ Status ResourceService::Observe(const std::string& connection_key, const Connect
 
 std::uint64_t ResourceService::WaitForChange(std::uint64_t seen, Duration timeout) const {
   std::unique_lock lock(mu_);
-  changed_.wait_for(lock, timeout, [&] { return generation_ != seen; });
+  const std::uint64_t wakeups = wakeups_;
+  changed_.wait_for(lock, timeout, [&] { return generation_ != seen || wakeups_ != wakeups; });
   return generation_;
+}
+
+void ResourceService::WakeWaiters() const {
+  std::lock_guard lock(mu_);
+  ++wakeups_;
+  changed_.notify_all();
 }
 
 std::uint64_t ResourceService::generation() const {

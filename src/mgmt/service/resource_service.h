@@ -80,6 +80,8 @@ class ResourceService {
   Status Observe(const std::string& connection_key, const ConnectionObservation& obs);
   // Blocks until a write happens after `seen`, or the timeout; returns the current generation.
   std::uint64_t WaitForChange(std::uint64_t seen, Duration timeout) const;
+  // Wakes every WaitForChange caller now (used to stop the reconciler promptly).
+  void WakeWaiters() const;
   std::uint64_t generation() const;
 
   // Strips secrets from a stored document (a plain GET never shows the shared key).
@@ -103,6 +105,7 @@ class ResourceService {
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;
   std::uint64_t generation_ = 0;
+  mutable std::uint64_t wakeups_ = 0;
   State state_;
   std::map<std::string, Json> subscriptions_;  // by lowercased subscription ID
   std::map<std::string, Json> operations_;     // by operation ID

@@ -97,7 +97,13 @@ Status SqliteStore::Commit(const std::vector<RowChange>& changes) {
     (void)Exec("ROLLBACK");
     return Fail(std::move(e));
   }
-  return Exec("COMMIT");
+  if (auto s = Exec("COMMIT"); !s) {
+    // A failed COMMIT (disk full, I/O error) can leave the transaction open; end it so the next
+    // request starts clean instead of failing on BEGIN forever.
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+  return {};
 }
 
 }  // namespace isthmus::mgmt

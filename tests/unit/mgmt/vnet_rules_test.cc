@@ -110,6 +110,15 @@ TEST_F(VnetRules, GroupMustExist) {
   EXPECT_EQ(r.error().code, "ResourceGroupNotFound");
 }
 
+TEST_F(VnetRules, NewResourcesTakeTheGroupsStoredCasing) {
+  PutExpectOk(Group("MyGroup"), {{"location", "westus"}});
+  PutExpectOk(Net(Kind::kVirtualNetwork, "MYGROUP", "v"), VnetBody({"10.0.0.0/16"}, {{"s", "10.0.0.0/24"}}));
+  const auto& doc = state_.Find(Net(Kind::kVirtualNetwork, "mygroup", "v"))->doc;
+  EXPECT_NE(doc["id"].get<std::string>().find("/resourceGroups/MyGroup/"), std::string::npos) << doc["id"];
+  EXPECT_NE(doc["properties"]["subnets"][0]["id"].get<std::string>().find("/resourceGroups/MyGroup/"),
+            std::string::npos);
+}
+
 TEST_F(VnetRules, ReplaceKeepsGuidAndOriginalCasing) {
   PutExpectOk(V("VNet1"), VnetBody({"10.0.0.0/16"}, {}));
   auto guid = state_.Find(V("VNet1"))->doc["properties"]["resourceGuid"];

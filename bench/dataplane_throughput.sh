@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Single-stream TCP throughput hostA -> hostB on one topology, the candidates interleaved round by round
+# (this shared VM drifts; only shares of the routed path measured in the same run compare):
+#   routed      gateways forward in the clear (the ceiling)
+#   isthmus     isthmus-dp, AES-256-GCM, TUN offloads + UDP GSO/GRO + coalescing
+#   wireguard   wireguard-go (userspace, TUN)
+#   strongswan  charon + kernel-libipsec, aes256gcm16, UDP encapsulation
+#
+#   hostA 10.1.0.10 ─ gwA ═ wan 198.18.0.0/24 ═ gwB ─ hostB 10.2.0.10
+#
+# Prints figures; asserts nothing (STYLE.md "Tests"). The issue's target: isthmus >= 30 % of routed and
+# >= 8x both peers.
+# Usage: bench/dataplane_throughput.sh ISTHMUS_DP [ROUNDS=3] [SECONDS=5]    (root)
+set -euo pipefail
+DP=$1
+ROUNDS=${2:-3}
+SECS=${3:-5}
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../tests/lib/netns.sh"
+source "$here/../tests/lib/strongswan.sh"
+[[ $(id -u) -eq 0 ]] || { echo "needs root"; exit 1; }
+ns_init
+WORK=$(mktemp -d)
+ns_on_cleanup "rm -rf $WORK"
+ns_topology_two_sites
+ns_spawn hostB "$WORK/iperf-server.log" iperf3 -s
+sleep 0.5
+
+PIDS=()
+cpu_ticks() {  # sum of utime+stime of PIDS
+  local t=0 p
+  for p in "${PIDS[@]}"; do
+    [[ -r /proc/$p/stat ]] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo $t
+}
+stop_pids() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done; PIDS=(); }
+
+# --- candidates: up / down
+routed_up() {
+  ns_exec gwA ip route add 10.2.0.0/24 via 198.18.0.3
+  ns_exec gwB ip route add 10.1.0.0/24 via 198.18.0.2
+}
+routed_down() {
+  ns_exec gwA ip route del 10.2.0.0/24 via 198.18.0.3
+  ns_exec gwB ip route del 10.1.0.0/24 via 198.18.0.2
+}
+
+isthmus_up() {
+  local c=(--seed bench --transform aes256gcm --offloads on --mtu 1400)
+  ns_spawn gwA "$WORK/dpA.log" "$DP" --tun ist0 --local 198.18.0.2 --peer 198.18.0.3 --local-prefix 10.1.0.0/24 \
+    --remote-prefix 10.2.0.0/24 --spi-in 0x1001 --spi-out 0x2001 "${c[@]}"
+  PIDS+=("$NS_LAST_PID")
+  ns_spawn gwB "$WORK/dpB.log" "$DP" --tun ist0 --local 198.18.0.3 --peer 198.18.0.2 --local-prefix 10.2.0.0/24 \
+    --remote-prefix 10.1.0.0/24 --spi-in 0x2001 --spi-out 0x1001 "${c[@]}"
+  PIDS+=("$NS_LAST_PID")
+  wait_for 10 ns_exec hostA ping -c 1 -W 1 10.2.0.10
+}
+isthmus_down() { stop_pids; }
+
+wg_up() {
+  local ka kb
+  ka=$(wg genkey); kb=$(wg genkey)
+  echo "$ka" >"$WORK/wgA.key"; echo "$kb" >"$WORK/wgB.key"
+  local pa pb
+  pa=$(echo "$ka" | wg pubkey); pb=$(echo "$kb" | wg pubkey)
+  local side ns name key peer_pub ep lan remote
+  for side in A B; do
+    if [[ $side == A ]]; then ns=gwA name=wgbA key=$WORK/wgA.key peer_pub=$pb ep=198.18.0.3:51821 lan=51820 remote=10.2.0.0/24
+    else ns=gwB name=wgbB key=$WORK/wgB.key peer_pub=$pa ep=198.18.0.2:51820 lan=51821 remote=10.1.0.0/24; fi
+    ns_spawn $ns "$WORK/$name.log" env WG_PROCESS_FOREGROUND=1 wireguard-go -f $name
+    PIDS+=("$NS_LAST_PID")
+    wait_for 10 test -S /var/run/wireguard/$name.sock
+    ns_exec $ns wg set $name listen-port $lan private-key "$key" peer "$peer_pub" endpoint $ep allowed-ips $remote
+    ns_exec $ns ip link set $name up
+    ns_exec $ns ip route add $remote dev $name
+  done
+  wait_for 10 ns_exec hostA ping -c 1 -W 1 10.2.0.10
+}
+wg_down() { stop_pids; rm -f /var/run/wireguard/wgbA.sock /var/run/wireguard/wgbB.sock; }
+
+sw_conf_for() {  # NAME LOCAL REMOTE LOCAL_TS REMOTE_TS
+  cat <<CONF
+connections { $1 { version = 2
+  local_addrs = $2
+  remote_addrs = $3
+  encap = yes
+  proposals = aes256gcm16-prfsha256-ecp256
+  local { auth = psk
+          id = $2 }
+  remote { auth = psk
+           id = $3 }
+  children { net { local_ts = $4
+                   remote_ts = $5
+                   esp_proposals = aes256gcm16 } } } }
+secrets { ike-1 { id-1 = $2
+                  id-2 = $3
+                  secret = "bench-psk-0123456789" } }
+CONF
+}
+strongswan_up() {
+  rm -rf "$WORK/swa" "$WORK/swb"; mkdir -p "$WORK/swa" "$WORK/swb"
+  sw_start gwA "$WORK/swa"; PIDS+=("$SW_PID")
+  sw_start gwB "$WORK/swb"; PIDS+=("$SW_PID")
+  sw_conf_for to-b 198.18.0.2 198.18.0.3 10.1.0.0/24 10.2.0.0/24 | sw_conf "$WORK/swa"
+  sw_conf_for to-a 198.18.0.3 198.18.0.2 10.2.0.0/24 10.1.0.0/24 | sw_conf "$WORK/swb"
+  sw_load gwA "$WORK/swa"
+  sw_load gwB "$WORK/swb"
+  sw_swanctl gwA "$WORK/swa" --initiate --child net --timeout 10 >/dev/null
+  wait_for 10 ns_exec hostA ping -c 1 -W 1 10.2.0.10
+}
+strongswan_down() { stop_pids; }
+
+# --- one measurement: prints "gbps cpu_s_per_gb"
+measure() {
+  local out t0 t1 hz
+  hz=$(getconf CLK_TCK)
+  t0=$(cpu_ticks)
+  out=$(ns_exec hostA timeout $((SECS + 15)) iperf3 -c 10.2.0.10 -t "$SECS" -J) || { echo "0 nan"; return; }
+  t1=$(cpu_ticks)
+  python3 -c '
+import json,sys
+j=json.loads(sys.argv[1]); s=j["end"]["sum_received"]
+gb=s["bytes"]/1e9; cpu=(int(sys.argv[2])-int(sys.argv[3]))/int(sys.argv[4])
+print("%.3f %s" % (s["bits_per_second"]/1e9, ("%.2f" % (cpu/gb)) if int(sys.argv[5]) and gb>0 else "n/a"))' \
+    "$out" "$t1" "$t0" "$hz" "${#PIDS[@]}"
+}
+
+declare -A R C
+CANDS=(routed isthmus wireguard strongswan)
+for ((r = 1; r <= ROUNDS; r++)); do
+  for c in "${CANDS[@]}"; do
+    case $c in
+      routed) routed_up ;; isthmus) isthmus_up ;; wireguard) wg_up ;; strongswan) strongswan_up ;;
+    esac
+    read -r g cpu < <(measure)
+    R[$c]+="$g "
+    C[$c]+="$cpu "
+    echo "round $r  $(printf '%-10s' $c) $g Gbit/s  cpu $cpu s/GB" >&2
+    case $c in
+      routed) routed_down ;; isthmus) isthmus_down ;; wireguard) wg_down ;; strongswan) strongswan_down ;;
+    esac
+    sleep 0.5
+  done
+done
+
+median() { python3 -c 'import statistics,sys; v=[float(x) for x in sys.argv[1:] if x!="n/a" and x!="nan"]; print("%.3f" % statistics.median(v) if v else "n/a")' "$@"; }
+echo
+echo "single TCP stream hostA->hostB, $ROUNDS x ${SECS}s interleaved, medians"
+printf '%-12s %10s %10s %14s\n' candidate Gbit/s "of routed" "gw CPU s/GB"
+routed=$(median ${R[routed]})
+for c in "${CANDS[@]}"; do
+  m=$(median ${R[$c]})
+  share=$(python3 -c "print('%.1f %%' % (100*$m/$routed) if $routed>0 else 'n/a')")
+  printf '%-12s %10s %10s %14s\n' "$c" "$m" "$share" "$(median ${C[$c]})"
+done
+i=$(median ${R[isthmus]}); w=$(median ${R[wireguard]}); s=$(median ${R[strongswan]})
+python3 -c "
+i,w,s,r=$i,$w,$s,$routed
+print('isthmus / routed      = %.2f  (target >= 0.30)' % (i/r))
+print('isthmus / wireguard-go = %.1fx (target >= 8x)' % (i/w if w else float('nan')))
+print('isthmus / strongSwan   = %.1fx (target >= 8x)' % (i/s if s else float('nan')))"

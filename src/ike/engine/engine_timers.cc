@@ -1,0 +1,223 @@
+// The engine's time-driven half: retransmissions, liveness checks, rekeys, lifetimes, reconnects,
+// removal of dead SAs, and the status snapshot.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "ike/engine/engine.h"
+#include "ike/tasks/child_create.h"
+#include "ike/tasks/child_setup.h"
+#include "ike/tasks/delete.h"
+#include "ike/tasks/ike_rekey.h"
+
+namespace isthmus::ike {
+
+void Engine::Tick(TimePoint now) {
+  now_ = now;
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, rec] : sas_) ids.push_back(id);
+  for (std::uint64_t id : ids) {
+    if (SaRecord* rec = Find(id)) TickSa(*rec);
+  }
+  for (auto& [name, rt] : connections_) {
+    if (rt.wanted && now_ >= rt.reconnect_at) {
+      rt.reconnect_at = TimePoint::max();
+      LogConnection(*rt.config, "reconnecting", "reconnect delay passed");
+      (void)StartConnection(rt);
+    }
+  }
+  Reap();
+}
+
+TimePoint Engine::LastActivity(const sa::IkeSa& s) const {
+  TimePoint last = s.last_inbound;
+  for (const auto& c : s.children) {
+    if (auto u = installer_.QueryUsage(c.inbound_spi, ipsec::Direction::kInbound); u && u->last_used > last) {
+      last = u->last_used;
+    }
+  }
+  return last;
+}
+
+void Engine::TickSa(SaRecord& rec) {
+  sa::IkeSa& s = *rec.sa;
+  if (s.state == sa::IkeSaState::kDead || !rec.conn) return;
+  const ConnectionConfig& conn = *rec.conn;
+  auto ctx = Ctx(rec);
+  auto send = [this](const sa::IkeSa& x, const wire::Bytes& b) { SendOn(x, b); };
+  if (rec.tm->OnTimer(ctx, send) == tasks::TaskManager::TimerResult::kGaveUp) {
+    s.last_error = "peer did not answer (retransmissions exhausted)";
+    Log(s, "IKE SA dead", s.last_error);
+    s.state = sa::IkeSaState::kDead;
+    return;
+  }
+  switch (s.state) {
+    case sa::IkeSaState::kConnecting:
+      if (now_ >= s.expire_at && !rec.tm->active()) {
+        s.last_error = "half-open IKE SA timed out";
+        Log(s, "IKE SA dead", s.last_error);
+        s.state = sa::IkeSaState::kDead;
+      }
+      return;
+    case sa::IkeSaState::kRekeyed:
+    case sa::IkeSaState::kDeleting: {
+      // Waits for the peer's (or our) Delete; never forever.
+      const TimePoint limit = now_ + config_.half_open_timeout;
+      if (s.expire_at > limit) s.expire_at = limit;
+      if (now_ >= s.expire_at && !rec.tm->active()) s.state = sa::IkeSaState::kDead;
+      Kick(rec);
+      return;
+    }
+    case sa::IkeSaState::kEstablished:
+      break;
+    case sa::IkeSaState::kDead:
+      return;
+  }
+  if (now_ >= s.expire_at) {
+    s.expire_at = TimePoint::max();
+    s.rekey_at = TimePoint::max();
+    if (!rec.tm->HasTask(tasks::TaskKind::kDelete)) {
+      rec.tm->Queue(std::make_unique<tasks::IkeDelete>("hard lifetime reached"));
+    }
+  } else if (now_ >= s.rekey_at) {
+    s.rekey_at = TimePoint::max();
+    if (!rec.tm->HasTask(tasks::TaskKind::kIkeRekey)) rec.tm->Queue(std::make_unique<tasks::IkeRekey>());
+  }
+  for (auto& c : s.children) {
+    if (c.state != sa::ChildSaState::kInstalled) continue;
+    if (now_ >= c.expire_at) {
+      c.expire_at = TimePoint::max();
+      c.rekey_at = TimePoint::max();
+      if (!rec.tm->HasTask(tasks::TaskKind::kDelete, c.id)) {
+        rec.tm->Queue(std::make_unique<tasks::ChildDelete>(c.id, "hard lifetime reached"));
+      }
+    } else if (now_ >= c.rekey_at) {
+      c.rekey_at = TimePoint::max();
+      if (!rec.tm->HasTask(tasks::TaskKind::kChildRekey, c.id)) {
+        rec.tm->Queue(std::make_unique<tasks::ChildRekey>(c.id));
+      }
+    }
+  }
+  // §2.4 liveness: only when nothing else is in flight (any exchange proves liveness too).
+  if (conn.dpd_timeout > Duration::zero() && rec.tm->idle() && now_ - LastActivity(s) >= conn.dpd_timeout) {
+    rec.tm->Queue(std::make_unique<tasks::Dpd>());
+  }
+  Kick(rec);
+}
+
+void Engine::Reap() {
+  std::vector<std::uint64_t> dead;
+  for (const auto& [id, rec] : sas_) {
+    if (rec.sa->state == sa::IkeSaState::kDead) dead.push_back(id);
+  }
+  for (std::uint64_t id : dead) {
+    SaRecord& rec = *Find(id);
+    sa::IkeSa& s = *rec.sa;
+    if (rec.conn) {
+      auto ctx = Ctx(rec);
+      rec.tm->AbortAll(ctx);
+    }
+    tasks::RemoveAllChildren(*this, s, s.last_error.empty() ? "IKE SA closed" : s.last_error);
+    if (ConnectionRuntime* rt = Runtime(s.connection); rt && rt->ike_sa == id) {
+      rt->ike_sa = 0;
+      rt->last_error = s.last_error;
+      if (rt->wanted && rt->config->initiates() && !s.deleted_by_peer) {
+        rt->reconnect_at = now_ + rt->config->reconnect_delay;
+      }
+      Log(s, "connection down", s.last_error.empty() ? "IKE SA closed" : s.last_error);
+    }
+    by_spi_.erase(s.local_spi());
+    for (auto it = half_open_.begin(); it != half_open_.end();) {
+      it = it->second == id ? half_open_.erase(it) : std::next(it);
+    }
+    sas_.erase(id);
+  }
+}
+
+void Engine::OnSaEvents(TimePoint now, std::span<const ipsec::SaEvent> events) {
+  now_ = now;
+  for (const auto& e : events) {
+    for (auto& [id, rec] : sas_) {
+      sa::ChildSa* c = rec.sa->FindChild(e.child_sa_id);
+      if (!c) continue;
+      if (e.kind == ipsec::SaEventKind::kSoftExpire) c->rekey_at = std::min(c->rekey_at, now_);
+      if (e.kind == ipsec::SaEventKind::kHardExpire) c->expire_at = std::min(c->expire_at, now_);
+      break;
+    }
+  }
+  Tick(now);
+}
+
+std::optional<TimePoint> Engine::NextWakeup() const {
+  TimePoint next = TimePoint::max();
+  for (const auto& [id, rec] : sas_) {
+    const sa::IkeSa& s = *rec.sa;
+    next = std::min(next, rec.tm->next_timer());
+    if (s.state == sa::IkeSaState::kDead) continue;
+    // Outside ESTABLISHED, expire_at only matters once the in-flight exchange is over (TickSa).
+    if (s.state == sa::IkeSaState::kEstablished || !rec.tm->active()) next = std::min(next, s.expire_at);
+    if (s.state != sa::IkeSaState::kEstablished) continue;
+    next = std::min(next, s.rekey_at);
+    for (const auto& c : s.children) {
+      if (c.state == sa::ChildSaState::kInstalled) next = std::min({next, c.rekey_at, c.expire_at});
+    }
+    if (rec.conn && rec.conn->dpd_timeout > Duration::zero() && rec.tm->idle()) {
+      next = std::min(next, LastActivity(s) + rec.conn->dpd_timeout);
+    }
+  }
+  for (const auto& [name, rt] : connections_) next = std::min(next, rt.reconnect_at);
+  if (next == TimePoint::max()) return std::nullopt;
+  return next;
+}
+
+ConnectionStatus Engine::StatusFor(const ConnectionRuntime& rt) const {
+  ConnectionStatus st;
+  st.name = rt.config->name;
+  st.ike_rekeys = rt.ike_rekeys;
+  st.child_rekeys = rt.child_rekeys;
+  st.last_error = rt.last_error;
+  st.local = rt.config->local;
+  st.remote = rt.config->remote;
+  auto it = sas_.find(rt.ike_sa);
+  if (it == sas_.end()) return st;
+  const sa::IkeSa& s = *it->second.sa;
+  st.state = s.state == sa::IkeSaState::kEstablished
+                 ? ConnectionState::kConnected
+                 : (s.state == sa::IkeSaState::kConnecting ? ConnectionState::kConnecting : ConnectionState::kNotConnected);
+  st.ike_spi_i = s.spi_i;
+  st.ike_spi_r = s.spi_r;
+  st.initiator = s.role == sa::IkeRole::kInitiator;
+  st.ike_algorithms = s.suite ? s.suite->Describe() : "";
+  st.local = s.local;
+  st.remote = s.remote;
+  st.udp_encapsulated = s.encap();
+  st.established_at = s.established_at;
+  if (!s.last_error.empty()) st.last_error = s.last_error;
+  for (const auto& c : s.children) {
+    ChildSaStatus cs;
+    cs.id = c.id;
+    cs.inbound_spi = c.inbound_spi;
+    cs.outbound_spi = c.outbound_spi;
+    cs.algorithms = c.suite.Describe();
+    cs.local_prefixes = c.local_ts;
+    cs.remote_prefixes = c.remote_ts;
+    cs.established_at = c.established_at;
+    cs.state = std::string(sa::ChildSaStateName(c.state));
+    st.children.push_back(std::move(cs));
+  }
+  return st;
+}
+
+std::vector<ConnectionStatus> Engine::Snapshot() const {
+  std::vector<ConnectionStatus> out;
+  for (const auto& [name, rt] : connections_) out.push_back(StatusFor(rt));
+  return out;
+}
+
+std::optional<ConnectionStatus> Engine::SnapshotOf(std::string_view name) const {
+  auto it = connections_.find(name);
+  if (it == connections_.end()) return std::nullopt;
+  return StatusFor(it->second);
+}
+
+}  // namespace isthmus::ike
