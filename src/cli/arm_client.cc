@@ -88,6 +88,18 @@ Result<ArmResponse> ArmClient::Send(std::string_view method, std::string_view pa
   if (!res) return Fail(res.error());
   if (options_.debug) *options_.debug << fmt::format("DEBUG: Response status: {}\n", res->status);
   if (res->status >= 400) return Fail(ErrorFromResponse(res->status, res->body));
+  if (options_.warnings) {
+    // isthmusd sends accepted-but-noteworthy findings as `Warning: 299 - "text"` (RFC 7234 §5.5).
+    for (const auto& [name, value] : res->headers) {
+      if (name.size() < 7 || !std::equal(name.begin(), name.begin() + 7, "warning",
+                                         [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })) {
+        continue;
+      }
+      auto open = value.find('"'), close = value.rfind('"');
+      std::string text = open != std::string::npos && close > open ? value.substr(open + 1, close - open - 1) : value;
+      *options_.warnings << "WARNING: " << text << "\n";
+    }
+  }
 
   ArmResponse out;
   out.status = res->status;

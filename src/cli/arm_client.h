@@ -45,6 +45,7 @@ struct ArmClientOptions {
   std::string token;
   Duration wait_timeout = std::chrono::minutes(30);
   std::ostream* debug = nullptr;  // --debug: request lines and statuses, never bodies (they may hold keys)
+  std::ostream* warnings = nullptr;  // the server's Warning headers, printed as az prints warnings
 };
 
 class ArmClient {

@@ -17,6 +17,7 @@ Result<ArmClient*> CommandContext::Client() {
   opts.token = *token;
   opts.wait_timeout = io_.settings.wait_timeout;
   if (args_.Flag("debug")) opts.debug = &io_.err;
+  opts.warnings = &io_.err;
   client_ = std::make_unique<ArmClient>(io_.transport, io_.clock, io_.sleeper, std::move(opts));
   return client_.get();
 }

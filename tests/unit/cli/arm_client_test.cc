@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "fake_transport.h"
 
 namespace isthmus::cli {
@@ -39,6 +41,16 @@ TEST_F(ClientFixture, AddsTokenApiVersionAndJsonBody) {
   }
   EXPECT_TRUE(auth);
   EXPECT_TRUE(type);
+}
+
+TEST_F(ClientFixture, ServerWarningsArePrintedLikeAz) {
+  transport.On("PUT /x", 201, {{"name", "gw"}},
+               {{"Warning", "299 - \"GatewaySubnet 10.0.255.0/28 is smaller than the recommended /27\""}});
+  std::ostringstream warnings;
+  ArmClient c(transport, clock, sleeper, ArmClientOptions{kEndpoint, "tok", std::chrono::seconds(60), nullptr, &warnings});
+  Json body = Json::object();
+  ASSERT_TRUE(c.Send("PUT", "/x", "", &body));
+  EXPECT_EQ(warnings.str(), "WARNING: GatewaySubnet 10.0.255.0/28 is smaller than the recommended /27\n");
 }
 
 TEST_F(ClientFixture, ArmErrorBodyBecomesCodeAndMessage) {
