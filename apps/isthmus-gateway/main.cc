@@ -1,0 +1,285 @@
+// isthmus-gateway: one VPN gateway — the IKEv2 engine and the ESP data plane over a TUN device, run
+// from the standalone JSON configuration (src/gateway/config.h; docs/gateway.md).
+//
+//   isthmus-gateway --config FILE [--control-socket PATH]   run
+//   isthmus-gateway --config FILE --check                   validate the configuration and exit
+//   isthmus-gateway status --socket PATH [-o json|table]    query a running gateway
+//   isthmus-gateway initiate|terminate NAME --socket PATH
+//   isthmus-gateway reload --socket PATH
+//
+// The composition root: the only place that picks concrete platform types. Routes and the TUN's MTU
+// are set by running `ip` (as isthmus-dp does) until platform gains a netlink NetConfig.
+// SIGINT/SIGTERM: delete IKE SAs with the peers (bounded wait), then exit. SIGHUP: reload the file.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "base/log.h"
+#include "control_socket.h"
+#include "crypto/random.h"
+#include "gateway/config.h"
+#include "gateway/engine_config.h"
+#include "gateway/runtime.h"
+#include "gateway/status.h"
+#include "platform/linux/epoll_poller.h"
+#include "platform/linux/tun.h"
+#include "platform/linux/udp_socket.h"
+
+#ifndef ISTHMUS_VERSION
+#define ISTHMUS_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using namespace isthmus;
+
+volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_hup = 0;
+
+constexpr const char* kUsage =
+    "usage: isthmus-gateway --config FILE [--control-socket PATH] [--check]\n"
+    "       isthmus-gateway status --socket PATH [-o json|table]\n"
+    "       isthmus-gateway initiate NAME --socket PATH\n"
+    "       isthmus-gateway terminate NAME --socket PATH\n"
+    "       isthmus-gateway reload --socket PATH\n"
+    "       isthmus-gateway --help | --version\n";
+
+// Implementation choice: how long shutdown waits for peers to answer our deletes.
+constexpr auto kShutdownBound = std::chrono::seconds(3);
+
+Result<gateway::GatewayConfig> LoadConfig(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return Fail(Error::NotFound("ConfigNotFound", "cannot read " + path));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  auto cfg = gateway::ParseGatewayConfig(ss.str());
+  if (!cfg) return cfg;
+  if (auto conns = gateway::ToEngineConnections(*cfg); !conns) return Fail(conns.error());
+  return cfg;
+}
+
+std::string Describe(const Error& e) {
+  if (e.target.empty() || e.message.find(e.target) != std::string::npos) return e.message;
+  return e.target + ": " + e.message;
+}
+
+int RunCommand(const std::string& socket, const std::string& line, const std::string& output) {
+  if (socket.empty()) {
+    std::fputs("--socket PATH is required\n", stderr);
+    return 2;
+  }
+  auto reply = gateway_app::ControlRequest(socket, line);
+  if (!reply) {
+    std::fprintf(stderr, "isthmus-gateway: %s\n", reply.error().message.c_str());
+    return 1;
+  }
+  auto j = nlohmann::json::parse(*reply, nullptr, false);
+  if (j.is_discarded()) {
+    std::fprintf(stderr, "isthmus-gateway: malformed reply\n");
+    return 1;
+  }
+  const bool ok = j.value("ok", false);
+  if (!ok) {
+    std::fprintf(stderr, "isthmus-gateway: %s\n", j.value("error", std::string("failed")).c_str());
+    return 1;
+  }
+  if (line == "status") {
+    j.erase("ok");
+    if (output == "table") {
+      std::fputs(gateway::RenderStatusTable(j).c_str(), stdout);
+    } else {
+      std::puts(j.dump(2).c_str());
+    }
+  }
+  return 0;
+}
+
+class IpRoutes final : public gateway::RouteTable {
+ public:
+  explicit IpRoutes(std::string dev) : dev_(std::move(dev)) {}
+  Status Replace(const net::Prefix& p) override { return Run(fmt::format("ip route replace {} dev {}", p.ToString(), dev_)); }
+  Status Remove(const net::Prefix& p) override { return Run(fmt::format("ip route del {} dev {}", p.ToString(), dev_)); }
+
+ private:
+  static Status Run(const std::string& cmd) {
+    if (std::system(cmd.c_str()) != 0) return Fail(Error::Internal("failed: " + cmd));
+    return {};
+  }
+  std::string dev_;
+};
+
+int RunGateway(const std::string& config_path, std::string control_socket) {
+  auto cfg = LoadConfig(config_path);
+  if (!cfg) {
+    spdlog::error("config {}: {}", config_path, Describe(cfg.error()));
+    return 2;
+  }
+  if (control_socket.empty()) control_socket = cfg->control_socket;
+
+  auto tun = platform::LinuxTun::Open(cfg->tunnel_interface, {.offloads = true});
+  if (!tun) {
+    spdlog::error("tun {}: {}", cfg->tunnel_interface, tun.error().message);
+    return 1;
+  }
+  if (std::system(fmt::format("ip link set dev {} mtu {} up", (*tun)->name(), cfg->tunnel_mtu).c_str()) != 0) {
+    spdlog::error("cannot bring up {}", (*tun)->name());
+    return 1;
+  }
+  auto ike_sock = platform::UdpSocket::Bind({cfg->local_address, cfg->ike_port});
+  if (!ike_sock) {
+    spdlog::error("bind {}:{}: {}", cfg->local_address.ToString(), cfg->ike_port, ike_sock.error().message);
+    return 1;
+  }
+  platform::UdpOptions natt_opts;
+  natt_opts.gro = true;
+  auto natt_sock = platform::UdpSocket::Bind({cfg->local_address, cfg->natt_port}, natt_opts);
+  if (!natt_sock) {
+    spdlog::error("bind {}:{}: {}", cfg->local_address.ToString(), cfg->natt_port, natt_sock.error().message);
+    return 1;
+  }
+  auto poller = platform::EpollPoller::Create();
+  if (!poller) {
+    spdlog::error("epoll: {}", poller.error().message);
+    return 1;
+  }
+
+  SteadyClock clock;
+  crypto::CryptoRng rng;
+  IpRoutes routes((*tun)->name());
+  gateway::RuntimeDeps deps{clock,
+                            rng,
+                            **poller,
+                            **ike_sock,
+                            **natt_sock,
+                            **tun,
+                            routes,
+                            [config_path] { return LoadConfig(config_path); },
+                            [](const std::string& line) { spdlog::info("{}", line); }};
+  const auto n_conns = cfg->connections.size();
+  auto runtime = gateway::Runtime::Create(std::move(*cfg), deps);
+  if (!runtime) {
+    spdlog::error("{}", Describe(runtime.error()));
+    return 2;
+  }
+  std::unique_ptr<gateway_app::ControlServer> control;
+  if (!control_socket.empty()) {
+    auto c = gateway_app::ControlServer::Listen(control_socket, **poller,
+                                                [rt = runtime->get()](const std::string& l) { return rt->Control(l); });
+    if (!c) {
+      spdlog::error("{}", c.error().message);
+      return 1;
+    }
+    control = std::move(*c);
+  }
+
+  struct sigaction sa {};
+  sa.sa_handler = [](int sig) {
+    if (sig == SIGHUP) {
+      g_hup = 1;
+    } else {
+      g_stop = 1;
+    }
+  };
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  if (auto r = (*runtime)->Start(); !r) {
+    spdlog::error("start: {}", r.error().message);
+    return 1;
+  }
+  spdlog::info("isthmus-gateway {} up: {} connection(s), tunnel {}, control socket {}", ISTHMUS_VERSION, n_conns,
+               (*tun)->name(), control_socket.empty() ? "none" : control_socket);
+  while (!g_stop) {
+    // Signals interrupt epoll_wait (no SA_RESTART); the bound only caps a missed wakeup.
+    (*runtime)->RunOnce(std::chrono::milliseconds(500));
+    if (g_hup) {
+      g_hup = 0;
+      spdlog::info("SIGHUP: reloading {}", config_path);
+      if (auto r = (*runtime)->Reload(); !r) spdlog::error("reload failed, keeping the running configuration: {}", Describe(r.error()));
+    }
+  }
+  spdlog::info("stopping: deleting IKE SAs");
+  const std::size_t left = (*runtime)->Shutdown(kShutdownBound);
+  spdlog::info("stopped ({} IKE SA(s) not confirmed deleted by the peer)", left);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string config, control_socket, socket, output = "json";
+  std::vector<std::string> positional;
+  bool check = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) {
+        std::fprintf(stderr, "%s needs a value\n%s", a.c_str(), kUsage);
+        std::exit(2);
+      }
+      return args[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--version") {
+      std::printf("isthmus-gateway %s\n", ISTHMUS_VERSION);
+      return 0;
+    } else if (a == "--config" || a == "-c") {
+      config = value();
+    } else if (a == "--control-socket") {
+      control_socket = value();
+    } else if (a == "--socket") {
+      socket = value();
+    } else if (a == "-o" || a == "--output") {
+      output = value();
+    } else if (a == "--check") {
+      check = true;
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "unknown option %s\n%s", a.c_str(), kUsage);
+      return 2;
+    } else {
+      positional.push_back(a);
+    }
+  }
+  if (!positional.empty()) {
+    const std::string& cmd = positional[0];
+    if (output != "json" && output != "table") {
+      std::fputs("-o must be json or table\n", stderr);
+      return 2;
+    }
+    if (cmd == "status" && positional.size() == 1) return RunCommand(socket, "status", output);
+    if (cmd == "reload" && positional.size() == 1) return RunCommand(socket, "reload", output);
+    if ((cmd == "initiate" || cmd == "terminate") && positional.size() == 2) {
+      return RunCommand(socket, cmd + " " + positional[1], output);
+    }
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  if (config.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  if (check) {
+    auto cfg = LoadConfig(config);
+    if (!cfg) {
+      std::fprintf(stderr, "%s: %s\n", config.c_str(), Describe(cfg.error()).c_str());
+      return 1;
+    }
+    std::printf("%s: OK, %zu connection(s)\n", config.c_str(), cfg->connections.size());
+    return 0;
+  }
+  isthmus::log::Init("isthmus-gateway");
+  return RunGateway(config, control_socket);
+}

@@ -1,0 +1,46 @@
+// Status rendering for the control socket: the engine's per-connection snapshot (never keys) joined
+// with the data plane's counters, as JSON (the wire format of `status`) and as a human table (what
+// `isthmus-gateway status -o table` prints from that JSON).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "ike/engine/types.h"
+
+namespace isthmus::gateway {
+
+struct TrafficFigures {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+};
+
+// Counters read from the data plane (copied out, so rendering takes no data-plane state).
+struct DataplaneView {
+  struct Connection {
+    TrafficFigures in;
+    TrafficFigures out;
+    std::map<std::string, std::uint64_t> drops;  // reason -> count, non-zero only
+  };
+  std::map<std::string, Connection> connections;      // by connection name
+  std::map<std::uint32_t, TrafficFigures> inbound;   // by SPI
+  std::map<std::uint32_t, TrafficFigures> outbound;  // by SPI
+  std::map<std::string, std::uint64_t> worker_drops;  // not attributable to an SA
+};
+
+// `now` is the engine's clock (to turn established_at into an age), `wall_now` the wall clock (to
+// print when, as ISO 8601 UTC).
+nlohmann::json StatusJson(const std::vector<ike::ConnectionStatus>& connections, const DataplaneView& dp,
+                          TimePoint now, std::chrono::system_clock::time_point wall_now);
+
+std::string RenderStatusTable(const nlohmann::json& status);
+
+std::string HexSpi(std::uint64_t spi, int width);
+
+}  // namespace isthmus::gateway

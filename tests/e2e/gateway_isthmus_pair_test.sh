@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Two isthmus-gateway processes (IKEv2 + ESP over TUN) from standalone JSON configs.
+#
+#   hostA 10.1.0.10 ─ gwA ═══ wan 198.18.0.0/24 ═══ gwB ─ hostB 10.2.0.10
+#                     isthmus-gateway (initiator)    isthmus-gateway (responder)
+#
+# Checks: status Connected on both (control socket); ping both ways; a bounded iperf3 run; traffic
+# bytes in status; the wan carries only UDP 500/4500 between the gateways, never an inner packet in
+# the clear; `terminate` tears the connection down on both sides; SIGTERM ends both processes.
+# Usage: gateway_isthmus_pair_test.sh ISTHMUS_GATEWAY   (root; about 30 s)
+set -euo pipefail
+GW=$1
+[[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root"; exit 77; }
+source "$(dirname "$0")/../lib/netns.sh"
+ns_init
+WORK=$(mktemp -d)
+ns_on_cleanup "rm -rf $WORK"
+fail() { echo "FAIL: $*" >&2; for f in "$WORK"/*.log; do echo "== $f"; tail -40 "$f"; done >&2; exit 1; }
+
+ns_topology_two_sites
+
+config() {  # NAME LOCAL REMOTE LOCAL_NET REMOTE_NET MODE
+  cat <<JSON
+{ "local": {"address": "$2", "id": "$2"},
+  "tunnel": {"interface": "isth0", "mtu": 1400},
+  "control_socket": "$WORK/$1.sock",
+  "connections": [ { "name": "$1", "remote_address": "$3", "remote_id": "$3",
+      "shared_key": "e2e-pair-psk-0123456789", "local_prefixes": ["$4"], "remote_prefixes": ["$5"],
+      "ike_proposals": ["aes256gcm16-prfsha256-ecp256"], "esp_proposals": ["aes256gcm16"],
+      "mode": "$6", "dpd_timeout_s": 30 } ] }
+JSON
+}
+config to-b 198.18.0.2 198.18.0.3 10.1.0.0/16 10.2.0.0/16 initiator >"$WORK/a.json"
+config to-a 198.18.0.3 198.18.0.2 10.2.0.0/16 10.1.0.0/16 responder >"$WORK/b.json"
+"$GW" --config "$WORK/a.json" --check >/dev/null || fail "--check rejected a valid config"
+
+ns_exec gwA tcpdump -i wan0 -n -s 96 -w "$WORK/wan.pcap" -U >"$WORK/tcpdump.txt" 2>&1 &
+TCPDUMP=$!
+NS_PIDS+=("$TCPDUMP")
+sleep 0.5
+
+ns_spawn gwB "$WORK/gwB.log" "$GW" --config "$WORK/b.json"
+GWB=$NS_LAST_PID
+wait_for 10 test -S "$WORK/to-a.sock" || fail "gwB did not start"
+ns_spawn gwA "$WORK/gwA.log" "$GW" --config "$WORK/a.json"
+GWA=$NS_LAST_PID
+wait_for 10 test -S "$WORK/to-b.sock" || fail "gwA did not start"
+
+state() { "$GW" status --socket "$WORK/$1.sock" | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"][0]["state"])'; }
+connected() { [[ $(state "$1") == Connected ]]; }
+wait_for 15 connected to-b || fail "gwA not Connected: $(state to-b)"
+wait_for 5 connected to-a || fail "gwB not Connected: $(state to-a)"
+echo "--- IKE SA up: gwA $(state to-b), gwB $(state to-a)"
+"$GW" status --socket "$WORK/to-b.sock" -o table
+
+echo "--- ping both ways"
+ns_exec hostA ping -c 3 -i 0.2 -W 2 10.2.0.10 >/dev/null || fail "ping hostA -> hostB"
+ns_exec hostB ping -c 3 -i 0.2 -W 2 10.1.0.10 >/dev/null || fail "ping hostB -> hostA"
+
+echo "--- iperf3 (bounded)"
+ns_spawn hostB "$WORK/iperf-server.log" iperf3 -s
+sleep 0.5
+out=$(ns_exec hostA timeout 20 iperf3 -c 10.2.0.10 -t 3 -J) || fail "iperf3"
+python3 -c '
+import json,sys
+j=json.loads(sys.argv[1]); s=j["end"]["sum_received"]
+print("hostA->hostB %.2f Gbit/s, retransmits %s" % (s["bits_per_second"]/1e9, j["end"]["sum_sent"].get("retransmits")))
+sys.exit(0 if s["bytes"] >= 10_000_000 else 1)' "$out" || fail "iperf3 moved too little"
+
+echo "--- traffic counters in status"
+"$GW" status --socket "$WORK/to-b.sock" >"$WORK/status-a.json"
+python3 - "$WORK/status-a.json" <<'PY' || fail "status counters"
+import json, sys
+c = json.load(open(sys.argv[1]))["connections"][0]
+assert c["out"]["bytes"] > 10_000_000, c["out"]
+assert c["in"]["packets"] > 0, c["in"]
+ch = c["children"][0]
+assert ch["algorithms"].startswith("ESP:AES_GCM_16_256"), ch["algorithms"]
+assert ch.get("out", {}).get("bytes", 0) > 0, ch
+assert "AES_GCM_16_256" in c["ike_sa"]["algorithms"] and "ECP_256" in c["ike_sa"]["algorithms"], c["ike_sa"]
+print("gwA out %d bytes / %d packets, in %d packets; CHILD %s in %s out %s" % (
+    c["out"]["bytes"], c["out"]["packets"], c["in"]["packets"], ch["algorithms"], ch["inbound_spi"], ch["outbound_spi"]))
+PY
+grep -q "e2e-pair-psk" "$WORK/gwA.log" "$WORK/gwB.log" "$WORK/status-a.json" && fail "the PSK appears in a log or status"
+
+echo "--- the wan saw only UDP 500/4500 between the gateways, never an inner packet"
+kill "$TCPDUMP"; sleep 0.5
+others=$(tcpdump -r "$WORK/wan.pcap" -n 'not (udp and host 198.18.0.2 and host 198.18.0.3 and (port 500 or port 4500)) and not arp and not (ip6 and (src net fe80::/10 or src host ::))' 2>/dev/null | wc -l)
+((others == 0)) || { tcpdump -r "$WORK/wan.pcap" -n 'not (udp and (port 500 or port 4500)) and not arp' | head; fail "$others other packets on the wan"; }
+clear=$(python3 - "$WORK/wan.pcap" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+print(d.count(bytes([10,1,0,10,10,2,0,10])) + d.count(bytes([10,2,0,10,10,1,0,10])))
+PY
+)
+((clear == 0)) || fail "inner addresses seen in the clear $clear times"
+echo "wan: $(tcpdump -r "$WORK/wan.pcap" -n 2>/dev/null | wc -l) packets, all UDP 500/4500 between the gateways"
+
+echo "--- terminate tears down both sides"
+"$GW" terminate to-b --socket "$WORK/to-b.sock" || fail "terminate"
+notconnected() { [[ $(state "$1") == NotConnected ]]; }
+wait_for 5 notconnected to-b || fail "gwA still $(state to-b)"
+wait_for 5 notconnected to-a || fail "gwB still $(state to-a)"
+ns_exec hostA ping -c 1 -W 1 10.2.0.10 >/dev/null 2>&1 && fail "ping still crosses after terminate"
+echo "both NotConnected, no traffic crosses"
+
+echo "--- SIGTERM stops both gateways"
+kill -TERM "$GWA" "$GWB"
+for p in "$GWA" "$GWB"; do
+  for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$p" 2>/dev/null && fail "gateway $p did not exit on SIGTERM"
+done
+echo "PASS"
