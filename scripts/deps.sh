@@ -10,7 +10,7 @@ PACKAGES=(
   libssl-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libnl-route-3-dev libgtest-dev libgmock-dev libbenchmark-dev
   # what tests and the demo run: namespaces, traffic, captures, and strongSwan as the interop peer
-  iproute2 sqlite3 curl procps iputils-ping iperf3 tcpdump ethtool wireguard-go wireguard-tools
+  iproute2 sqlite3 curl procps iputils-ping iperf3 tcpdump ethtool python3 wireguard-go wireguard-tools
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
   libstrongswan-extra-plugins
 )
