@@ -89,8 +89,11 @@ void Reconciler::Start() {
 
 void Reconciler::Stop() {
   stop_ = true;
-  service_.WakeWaiters();
-  if (thread_.joinable()) thread_.join();
+  // Only a running loop needs waking (a reconciler driven by RunOnce() alone has none).
+  if (thread_.joinable()) {
+    service_.WakeWaiters();
+    thread_.join();
+  }
 }
 
 }  // namespace isthmus::mgmt

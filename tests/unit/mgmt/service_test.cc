@@ -232,15 +232,17 @@ TEST_F(ServiceTest, EtagPreconditions) {
 
 TEST_F(ServiceTest, GroupDeleteCascadesThroughTheReconciler) {
   MakeSite("rg1", "v1", "10.1.0.0/16", "10.1.255.0/27");
-  StoreOnlyRealizer realizer;
-  Reconciler rec(*svc_, realizer);
-  rec.RunOnce();
-  auto d = svc_->Delete(ResourceId::Group(sub_, "rg1"), {});
-  ASSERT_TRUE(d && d->operation_id);
-  for (int i = 0; i < 5 && svc_->Get(ResourceId::Group(sub_, "rg1")); ++i) rec.RunOnce();
-  EXPECT_FALSE(svc_->Get(ResourceId::Group(sub_, "rg1")));
-  EXPECT_EQ((*svc_->GetOperation(*d->operation_id))["status"], "Succeeded");
-  EXPECT_TRUE(svc_->Pending().empty());
+  {
+    StoreOnlyRealizer realizer;
+    Reconciler rec(*svc_, realizer);  // must not outlive the service that Open() replaces below
+    rec.RunOnce();
+    auto d = svc_->Delete(ResourceId::Group(sub_, "rg1"), {});
+    ASSERT_TRUE(d && d->operation_id);
+    for (int i = 0; i < 5 && svc_->Get(ResourceId::Group(sub_, "rg1")); ++i) rec.RunOnce();
+    EXPECT_FALSE(svc_->Get(ResourceId::Group(sub_, "rg1")));
+    EXPECT_EQ((*svc_->GetOperation(*d->operation_id))["status"], "Succeeded");
+    EXPECT_TRUE(svc_->Pending().empty());
+  }
   Open();
   EXPECT_FALSE(svc_->Get(Id(Kind::kVirtualNetwork, "rg1", "v1")));
 }
