@@ -2,6 +2,7 @@
 // stay parseable. Regenerate with
 //   ISTHMUS_WRITE_IKE_CORPUS=$PWD/fuzz/corpus/ike_message ./ike_wire_test --gtest_filter='Corpus.*'
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -67,15 +68,26 @@ TEST(Corpus, SeedsParseAndVerifyTheirEnvelope) {
   }
 }
 
-TEST(Corpus, WritesSeedsWhenAsked) {
-  const char* dir = std::getenv("ISTHMUS_WRITE_IKE_CORPUS");
-  if (dir == nullptr) GTEST_SKIP() << "set ISTHMUS_WRITE_IKE_CORPUS to a directory to regenerate the seeds";
+// Writes the seeds and reads them back. With ISTHMUS_WRITE_IKE_CORPUS=<dir> it writes them there, which
+// is how fuzz/corpus/ike_message is regenerated; otherwise into a temporary directory.
+TEST(Corpus, WritesSeedsThatReadBackIdentically) {
+  const char* asked = std::getenv("ISTHMUS_WRITE_IKE_CORPUS");
+  std::filesystem::path dir = asked ? std::filesystem::path(asked)
+                                    : std::filesystem::temp_directory_path() /
+                                          ("isthmus-ike-corpus-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   for (const auto& [name, bytes] : Seeds()) {
-    std::ofstream out(std::filesystem::path(dir) / (name + ".bin"), std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    ASSERT_TRUE(out.good()) << name;
+    auto path = dir / (name + ".bin");
+    {
+      std::ofstream out(path, std::ios::binary);
+      out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      ASSERT_TRUE(out.good()) << name;
+    }
+    std::ifstream in(path, std::ios::binary);
+    std::vector<std::uint8_t> back((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(back, bytes) << name;
   }
+  if (!asked) std::filesystem::remove_all(dir);
 }
 
 }  // namespace
