@@ -103,6 +103,36 @@ void BM_KeyExchange(benchmark::State& state) {
 }
 BENCHMARK(BM_KeyExchange)->Arg(2)->Arg(14)->Arg(19)->Arg(20)->Arg(31)->Unit(benchmark::kMicrosecond);
 
+// What one side does per SA (as bench/ike_rate's "KE-pairs/s"): key generation, encoding our public
+// value, importing/validating the peer's value and deriving the shared secret.
+void BM_KeyExchangePair(benchmark::State& state) {
+  const auto group = static_cast<KeGroup>(state.range(0));
+  auto peer = KeyExchange::Create(group);
+  if (!peer) {
+    state.SkipWithError("create failed");
+    return;
+  }
+  const auto pub = (*peer)->PublicValue();
+  const std::vector<std::uint8_t> peer_pub(pub.begin(), pub.end());
+  for (auto _ : state) {
+    auto ke = KeyExchange::Create(group);
+    if (!ke) {
+      state.SkipWithError("create failed");
+      break;
+    }
+    auto ours = (*ke)->PublicValue();
+    benchmark::DoNotOptimize(ours.data());
+    auto shared = (*ke)->ComputeShared(peer_pub);
+    if (!shared) {
+      state.SkipWithError("derive failed");
+      break;
+    }
+    benchmark::DoNotOptimize(shared);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_KeyExchangePair)->Arg(2)->Arg(14)->Arg(19)->Arg(20)->Arg(31)->Unit(benchmark::kMicrosecond);
+
 // IKE SA keymat: SK_d, SK_ai/ar (0 for AEAD), SK_ei/er (36 each), SK_pi/pr with SHA-256.
 void BM_PrfPlusIkeKeymat(benchmark::State& state) {
   auto prf = Prf::Create(PrfId::kHmacSha2_256);

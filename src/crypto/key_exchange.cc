@@ -10,6 +10,7 @@
 #include <openssl/param_build.h>
 
 #include <array>
+#include <cstddef>
 #include <vector>
 
 #include "crypto/openssl_handles.h"
@@ -33,6 +34,41 @@ Error BadPeer(const KeInfo& info, std::string_view why) {
   msg += " public value ";
   msg += why;
   return Error::Invalid("InvalidKeyExchangeValue", std::move(msg));
+}
+
+// Per-thread, per-group OpenSSL objects that every exchange of a group would otherwise rebuild (and
+// re-fetch algorithms by name for): the group's domain parameters as an EVP_PKEY, and a key-generation
+// context initialised once from them. Neither holds key material. Per thread because an EVP_PKEY_CTX
+// is mutable state; freed at thread exit (for the main thread, before OpenSSL's atexit cleanup).
+struct GroupCache {
+  PkeyPtr domain;     // MODP/ECP: EVP_PKEY_KEY_PARAMETERS only; keygen template, peer-key prototype
+  PkeyCtxPtr keygen;  // EVP_PKEY_keygen_init done (on `domain`; for X25519 on the key type)
+};
+
+GroupCache& CacheFor(KeGroup group) {
+  thread_local std::array<GroupCache, 5> caches;
+  switch (group) {
+    case KeGroup::kModp1024: return caches[0];
+    case KeGroup::kModp2048: return caches[1];
+    case KeGroup::kEcp256: return caches[2];
+    case KeGroup::kEcp384: return caches[3];
+    default: return caches[4];
+  }
+}
+
+// Generates a key pair with the cached context of `cache`, building it from `domain` (the group's
+// parameters, or null for a key type without parameters, e.g. X25519, then `keytype` names it) on
+// first use in this thread.
+Result<PkeyPtr> GenerateKey(GroupCache& cache, const char* keytype) {
+  if (!cache.keygen) {
+    PkeyCtxPtr ctx(cache.domain ? EVP_PKEY_CTX_new_from_pkey(nullptr, cache.domain.get(), nullptr)
+                                : EVP_PKEY_CTX_new_from_name(nullptr, keytype, nullptr));
+    if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1) return Fail(OpenSslError("EVP_PKEY_keygen_init"));
+    cache.keygen = std::move(ctx);
+  }
+  EVP_PKEY* key = nullptr;
+  if (EVP_PKEY_keygen(cache.keygen.get(), &key) != 1) return Fail(OpenSslError("EVP_PKEY_keygen"));
+  return PkeyPtr(key);
 }
 
 // Everything common to the three families: own key, public value, derivation.
@@ -115,14 +151,15 @@ class ModpKeyExchange final : public EvpKeyExchange {
     // prime as its named "modp_2048" group anyway (short 2*112-bit exponents).
     if (BN_set_word(g_.get(), 2) != 1) return Fail(OpenSslError("BN_set_word"));
     if (private_key.empty()) {
-      auto domain = FromData(EVP_PKEY_KEY_PARAMETERS, nullptr, nullptr);
-      if (!domain) return Fail(std::move(domain.error()));
-      PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, domain->get(), nullptr));
-      EVP_PKEY* key = nullptr;
-      if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_keygen(ctx.get(), &key) != 1) {
-        return Fail(OpenSslError("EVP_PKEY_keygen(DH)"));
+      GroupCache& cache = CacheFor(info_.group);
+      if (!cache.domain) {
+        auto domain = FromData(EVP_PKEY_KEY_PARAMETERS, nullptr, nullptr);
+        if (!domain) return Fail(std::move(domain.error()));
+        cache.domain = std::move(*domain);
       }
-      key_.reset(key);
+      auto key = GenerateKey(cache, "DH");
+      if (!key) return Fail(std::move(key.error()));
+      key_ = std::move(*key);
     } else {
       SecretBnPtr x(BN_secure_new());
       BnPtr y(BN_new());
@@ -203,8 +240,11 @@ class EcpKeyExchange final : public EvpKeyExchange {
 
   Status Init(ConstBytes private_key) {
     if (private_key.empty()) {
-      key_.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve_));
-      if (!key_) return Fail(OpenSslError("EVP_PKEY_Q_keygen(EC)"));
+      auto domain = Domain();
+      if (!domain) return Fail(std::move(domain.error()));
+      auto key = GenerateKey(CacheFor(info_.group), "EC");
+      if (!key) return Fail(std::move(key.error()));
+      key_ = std::move(*key);
     } else if (auto s = InitFromPrivate(private_key); !s) {
       return s;
     }
@@ -228,24 +268,43 @@ class EcpKeyExchange final : public EvpKeyExchange {
     std::array<std::uint8_t, 1 + 96> encoded;
     encoded[0] = POINT_CONVERSION_UNCOMPRESSED;
     std::copy(peer.begin(), peer.end(), encoded.begin() + 1);
-    auto key = FromData(EVP_PKEY_PUBLIC_KEY, {encoded.data(), 1 + peer.size()}, nullptr);
-    if (!key) {
-      // Decoding the point checks that it lies on the curve.
+    // A copy of the cached domain parameters (which shares the curve's precomputation) plus the
+    // point: much cheaper than EVP_PKEY_fromdata, which builds the curve from its name every time.
+    auto domain = Domain();
+    if (!domain) return Fail(std::move(domain.error()));
+    PkeyPtr key(EVP_PKEY_dup(*domain));
+    if (!key) return Fail(OpenSslError("EVP_PKEY_dup(EC parameters)"));
+    // RFC 6989 §2.3 / SP 800-56A partial validation: coordinates < p, on the curve, not infinity.
+    // Decoding does all of it (EC_POINT_oct2point rejects a coordinate >= p and a point off the
+    // curve; the 0x04 x || y form cannot encode infinity). The point's order need not be checked:
+    // both curves have cofactor 1 — which is why EVP_PKEY_public_check, whose extra n*Q == O test
+    // costs a whole scalar multiplication, is not used.
+    if (EVP_PKEY_set1_encoded_public_key(key.get(), encoded.data(), 1 + peer.size()) != 1) {
       ERR_clear_error();
       return Fail(BadPeer(info_, "is not a point on the curve"));
-    }
-    // RFC 6989 §2.3 / SP 800-56A partial validation: coordinates < p, on the curve, not infinity
-    // (the point's order need not be checked: both curves have cofactor 1).
-    PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key->get(), nullptr));
-    if (!ctx) return Fail(OpenSslError("EVP_PKEY_CTX_new_from_pkey"));
-    if (EVP_PKEY_public_check(ctx.get()) != 1) {
-      ERR_clear_error();
-      return Fail(BadPeer(info_, "failed point validation"));
     }
     return key;
   }
 
  private:
+  // This thread's cached domain parameters of the curve (built on first use).
+  Result<EVP_PKEY*> Domain() const {
+    GroupCache& cache = CacheFor(info_.group);
+    if (!cache.domain) {
+      OSSL_PARAM params[] = {
+          OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(curve_), 0),
+          OSSL_PARAM_construct_end()};
+      PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+      EVP_PKEY* domain = nullptr;
+      if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+          EVP_PKEY_fromdata(ctx.get(), &domain, EVP_PKEY_KEY_PARAMETERS, params) != 1) {
+        return Fail(OpenSslError("EVP_PKEY_fromdata(EC parameters)"));
+      }
+      cache.domain.reset(domain);
+    }
+    return cache.domain.get();
+  }
+
   Status InitFromPrivate(ConstBytes private_key) {
     if (private_key.size() != info_.shared_size) {
       return Fail(Error::Invalid("InvalidPrivateKey", "ECP private scalar has the wrong length"));
@@ -306,7 +365,9 @@ class X25519KeyExchange final : public EvpKeyExchange {
 
   Status Init(ConstBytes private_key) {
     if (private_key.empty()) {
-      key_.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
+      auto key = GenerateKey(CacheFor(info_.group), "X25519");
+      if (!key) return Fail(std::move(key.error()));
+      key_ = std::move(*key);
     } else {
       if (private_key.size() != 32) {
         return Fail(Error::Invalid("InvalidPrivateKey", "X25519 private key must be 32 octets"));
