@@ -136,6 +136,6 @@ int main(int argc, char** argv) {
                   ke, 100 * rate / limit);
     }
   }
-  std::printf("strongSwan-to-strongSwan figure: not measured in this run (needs a VICI client; see docs/gateway.md)\n");
+  std::printf("strongSwan-to-strongSwan figure: run bench/ike_rate_strongswan.sh N PROPOSAL in the same session\n");
   return 0;
 }
