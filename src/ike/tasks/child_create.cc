@@ -76,12 +76,8 @@ TaskResult ChildCreate::Failed(TaskContext& ctx, std::string why) {
 
 TaskResult ChildCreate::Process(TaskContext& ctx, const wire::Message& m) {
   if (const auto* n = m.FindNotify(wire::NotifyType::kInvalidKePayload)) {
-    auto requested = n->invalid_ke_group();
-    if (!requested || ++ke_retries_ > kMaxInvalidKeRetries) return Failed(ctx, "bad INVALID_KE_PAYLOAD");
-    auto g = sa::GroupForInvalidKe(proposals_, group_, *requested);
+    auto g = AdoptRequestedGroup(*n, proposals_, group_, ke_retries_, kMaxInvalidKeRetries);
     if (!g) return Failed(ctx, g.error().message);
-    proposals_ = sa::PromoteKeGroup(proposals_, *g);
-    group_ = *g;
     ke_.reset();
     return TaskResult::kRetry;
   }

@@ -70,12 +70,8 @@ TaskResult IkeInit::Process(TaskContext& ctx, const wire::Message& m) {
     return TaskResult::kRetry;
   }
   if (const auto* n = m.FindNotify(wire::NotifyType::kInvalidKePayload)) {
-    auto requested = n->invalid_ke_group();
-    if (!requested || ++ke_retries_ > kMaxInvalidKeRetries) return fail("bad INVALID_KE_PAYLOAD");
-    auto g = sa::GroupForInvalidKe(proposals_, group_, *requested);
+    auto g = AdoptRequestedGroup(*n, proposals_, group_, ke_retries_, kMaxInvalidKeRetries);
     if (!g) return fail(g.error().message);
-    proposals_ = sa::PromoteKeGroup(proposals_, *g);
-    group_ = *g;
     ke_.reset();
     ctx.host.Log(ctx.sa, "IKE_SA_INIT retried with another group",
                  fmt::format("responder asked for {} (RFC 7296 §1.2)", sa::KeName(*g)));

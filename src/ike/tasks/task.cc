@@ -1,5 +1,7 @@
 #include "ike/tasks/task.h"
 
+#include "ike/sa/proposal_selection.h"
+
 #include <algorithm>
 
 namespace isthmus::ike::tasks {
@@ -44,5 +46,18 @@ bool NonceLess(wire::ByteView a, wire::ByteView b) {
 }
 
 const wire::Bytes& MinNonce(const wire::Bytes& a, const wire::Bytes& b) { return NonceLess(b, a) ? b : a; }
+
+Result<crypto::KeGroup> AdoptRequestedGroup(const wire::NotifyPayload& n, std::vector<sa::Proposal>& proposals,
+                                            crypto::KeGroup& group, int& retries, int max_retries) {
+  auto requested = n.invalid_ke_group();
+  if (!requested || ++retries > max_retries) {
+    return Fail(Error::Invalid("INVALID_KE_PAYLOAD", "bad INVALID_KE_PAYLOAD"));
+  }
+  auto g = sa::GroupForInvalidKe(proposals, group, *requested);
+  if (!g) return Fail(g.error());
+  proposals = sa::PromoteKeGroup(proposals, *g);
+  group = *g;
+  return *g;
+}
 
 }  // namespace isthmus::ike::tasks

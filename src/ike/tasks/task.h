@@ -95,5 +95,9 @@ wire::Bytes Spi64(std::uint64_t spi);
 // Compares nonces as unsigned big-endian octet strings of possibly different length (§2.8.1 "lowest").
 bool NonceLess(wire::ByteView a, wire::ByteView b);
 const wire::Bytes& MinNonce(const wire::Bytes& a, const wire::Bytes& b);
+// RFC 7296 §1.2/§2.7: adopt the group an INVALID_KE_PAYLOAD asks for, if we offered it, so the caller can
+// retry with a new key share. Fails after `max_retries` retries or for a group we did not offer.
+Result<crypto::KeGroup> AdoptRequestedGroup(const wire::NotifyPayload& n, std::vector<sa::Proposal>& proposals,
+                                            crypto::KeGroup& group, int& retries, int max_retries);
 
 }  // namespace isthmus::ike::tasks
