@@ -243,7 +243,9 @@ void Worker::HandleDatagram(const SadSnapshot& sad, std::uint8_t* p, std::size_t
   std::uint8_t nh = 0;
   const Drop d = sa.cipher().Open({p, len}, seq, &inner, &nh);
   if (d != Drop::kNone) return DropOn(sa, d);
-  if (sa.replay_enabled()) sa.replay().Update(seq);  // only after the ICV verified
+  // Only after the ICV verified. With anti-replay off the window still has to follow the highest number:
+  // Infer() takes the ESN high bits from it (RFC 4303 §2.2.1), so it must move past 2^32 regardless.
+  if (sa.replay_enabled() || seq > sa.replay().highest()) sa.replay().Update(seq);
   Parsed h;
   if (!Parse(inner.data(), inner.size(), &h) || h.v4 != (nh == kNextHeaderIpv4)) {
     return DropOn(sa, Drop::kMalformedInner);

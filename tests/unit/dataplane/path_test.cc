@@ -343,5 +343,51 @@ TEST_F(WorkerPairTest, TooBigPacketGetsIcmpFragmentationNeeded) {
   EXPECT_EQ(std::memcmp(&icmp[16], &big[12], 4), 0);  // back to the sender
 }
 
+// With ESN the ICV covers the high 32 bits of the sequence number, which the receiver infers from the
+// highest number it has authenticated (RFC 4303 §2.2.1, Appendix A). That tracking is needed whether or
+// not anti-replay is on: without it an SA with replay_window 0 drops everything past 2^32 as bad_icv.
+TEST(WorkerEsnTest, HighOrderBitsAdvanceWithAntiReplayOff) {
+  ManualClock clock;
+  SeededRng rng{1};
+  DataplaneSaInstaller sad{clock, rng, rng};
+  ipsec::SaSpec s;
+  s.direction = ipsec::Direction::kInbound;
+  s.spi = 0x3001;
+  s.local_address = *net::IpAddress::Parse("198.18.0.3");
+  s.remote_address = *net::IpAddress::Parse("198.18.0.2");
+  s.encap = {true, 4500, 4500};
+  s.selectors.local = {{*net::Prefix::Parse("10.2.0.0/24")}};
+  s.selectors.remote = {{*net::Prefix::Parse("10.1.0.0/24")}};
+  s.transform = {crypto::EncrId::kAesGcm16, 256, crypto::IntegId::kNone, true};
+  s.keys.encr = SecretBytes(std::vector<std::uint8_t>(36, 0x42));
+  s.replay_window = 0;
+  s.connection = "esn";
+  ASSERT_TRUE(sad.ReserveSpi(s.spi));
+  ASSERT_TRUE(sad.AddSa(s));
+  auto sealer = EspCipher::Create({crypto::EncrId::kAesGcm16, 256, crypto::IntegId::kNone, true},
+                                  s.keys.encr.view(), {}, rng);
+  ASSERT_TRUE(sealer);
+  platform::FakeNetwork net;
+  auto sock = net.Bind({s.local_address, 4500});
+  auto peer = net.Bind({s.remote_address, 4500});
+  FakeTun tun;
+  Worker w{tun, *sock, sad.publisher(), clock, {}};
+  const std::uint64_t seqs[] = {0xfffffffe, 0xffffffff, 0x100000000, 0x100000001, 0x100000002};
+  for (std::uint64_t seq : seqs) {
+    auto inner = Tcp(true, 0, static_cast<std::uint32_t>(seq), kTcpAck);
+    const std::size_t hdr = (*sealer)->header_size();
+    std::vector<std::uint8_t> buf(hdr + inner.size() + (*sealer)->TrailerSize(inner.size()));
+    std::memcpy(buf.data() + hdr, inner.data(), inner.size());
+    std::span<std::uint8_t> esp;
+    ASSERT_EQ((*sealer)->Seal(s.spi, seq, kNextHeaderIpv4, buf.data() + hdr, inner.size(), &esp), Drop::kNone);
+    platform::Datagram d{esp.data(), esp.size(), esp.size(), sock->local(), 0};
+    ASSERT_TRUE(peer->Send({&d, 1}));
+    w.OnUdpReadable();
+  }
+  SaRuntime& sa = *sad.publisher().Load()->FindInbound(s.spi)->sa;
+  EXPECT_EQ(sa.drops[static_cast<std::size_t>(Drop::kBadIcv)].Get(), 0u);
+  EXPECT_EQ(tun.out.size(), std::size(seqs));
+}
+
 }  // namespace
 }  // namespace isthmus::dataplane
