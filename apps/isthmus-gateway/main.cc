@@ -1,19 +1,21 @@
 // isthmus-gateway: one VPN gateway — the IKEv2 engine and the ESP data plane over a TUN device, run
 // from the standalone JSON configuration (src/gateway/config.h; docs/gateway.md).
 //
-//   isthmus-gateway --config FILE [--control-socket PATH]   run
+//   isthmus-gateway --config FILE [--control-socket PATH] [--no-initiate]   run
 //   isthmus-gateway --config FILE --check                   validate the configuration and exit
 //   isthmus-gateway status --socket PATH [-o json|table]    query a running gateway
-//   isthmus-gateway initiate|terminate NAME --socket PATH
+//   isthmus-gateway initiate|terminate NAME|--all --socket PATH
 //   isthmus-gateway reload --socket PATH
 //
 // The composition root: the only place that picks concrete platform types. Routes and the TUN's MTU
 // are set by running `ip` (as isthmus-dp does) until platform gains a netlink NetConfig.
 // SIGINT/SIGTERM: delete IKE SAs with the peers (bounded wait), then exit. SIGHUP: reload the file.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -45,10 +47,10 @@ volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_hup = 0;
 
 constexpr const char* kUsage =
-    "usage: isthmus-gateway --config FILE [--control-socket PATH] [--check]\n"
+    "usage: isthmus-gateway --config FILE [--control-socket PATH] [--no-initiate] [--check]\n"
     "       isthmus-gateway status --socket PATH [-o json|table]\n"
-    "       isthmus-gateway initiate NAME --socket PATH\n"
-    "       isthmus-gateway terminate NAME --socket PATH\n"
+    "       isthmus-gateway initiate NAME|--all --socket PATH\n"
+    "       isthmus-gateway terminate NAME|--all --socket PATH\n"
     "       isthmus-gateway reload --socket PATH\n"
     "       isthmus-gateway --help | --version\n";
 
@@ -102,21 +104,46 @@ int RunCommand(const std::string& socket, const std::string& line, const std::st
   return 0;
 }
 
+// Routes through `ip -batch` (one process per change set, not per route) until platform has netlink.
 class IpRoutes final : public gateway::RouteTable {
  public:
+  // IPv6 stays off on the TUN until a route needs it: with IPv6 on, the kernel sends router
+  // solicitations and MLD reports into the tunnel, which no SA could carry (they would count as drops).
+  static Status DisableIpv6(const std::string& dev) { return SetIpv6(dev, false); }
   explicit IpRoutes(std::string dev) : dev_(std::move(dev)) {}
-  Status Replace(const net::Prefix& p) override { return Run(fmt::format("ip route replace {} dev {}", p.ToString(), dev_)); }
-  Status Remove(const net::Prefix& p) override { return Run(fmt::format("ip route del {} dev {}", p.ToString(), dev_)); }
+  Status Apply(std::span<const net::Prefix> remove, std::span<const net::Prefix> replace) override {
+    if (std::any_of(replace.begin(), replace.end(), [](const net::Prefix& p) { return p.family() == net::Family::kV6; })) {
+      if (auto r = SetIpv6(dev_, true); !r) return r;  // IPv6 routes need IPv6 on the device
+    }
+    std::string script;
+    for (const auto& p : remove) script += fmt::format("route del {} dev {}\n", p.ToString(), dev_);
+    // -force: keep going past a route already gone; the replaces below still count.
+    if (!remove.empty()) (void)Run("ip -force -batch -", script);
+    script.clear();
+    for (const auto& p : replace) script += fmt::format("route replace {} dev {}\n", p.ToString(), dev_);
+    return replace.empty() ? Status{} : Run("ip -batch -", script);
+  }
 
  private:
-  static Status Run(const std::string& cmd) {
-    if (std::system(cmd.c_str()) != 0) return Fail(Error::Internal("failed: " + cmd));
+  static Status SetIpv6(const std::string& dev, bool on) {
+    std::ofstream f(fmt::format("/proc/sys/net/ipv6/conf/{}/disable_ipv6", dev));
+    if (!(f << (on ? "0" : "1")) || !f.flush()) {
+      return Fail(Error::Internal(fmt::format("cannot {} IPv6 on {}", on ? "enable" : "disable", dev)));
+    }
+    return {};
+  }
+  static Status Run(const char* cmd, const std::string& script) {
+    FILE* f = ::popen(cmd, "w");
+    if (!f) return Fail(Error::Internal(fmt::format("cannot run {}", cmd)));
+    const bool written = std::fwrite(script.data(), 1, script.size(), f) == script.size();
+    const int rc = ::pclose(f);
+    if (!written || rc != 0) return Fail(Error::Internal(fmt::format("{} failed (exit {})", cmd, rc)));
     return {};
   }
   std::string dev_;
 };
 
-int RunGateway(const std::string& config_path, std::string control_socket) {
+int RunGateway(const std::string& config_path, std::string control_socket, bool initiate) {
   auto cfg = LoadConfig(config_path);
   if (!cfg) {
     spdlog::error("config {}: {}", config_path, Describe(cfg.error()));
@@ -129,6 +156,7 @@ int RunGateway(const std::string& config_path, std::string control_socket) {
     spdlog::error("tun {}: {}", cfg->tunnel_interface, tun.error().message);
     return 1;
   }
+  if (auto r = IpRoutes::DisableIpv6((*tun)->name()); !r) spdlog::warn("{}", r.error().message);
   if (std::system(fmt::format("ip link set dev {} mtu {} up", (*tun)->name(), cfg->tunnel_mtu).c_str()) != 0) {
     spdlog::error("cannot bring up {}", (*tun)->name());
     return 1;
@@ -193,7 +221,7 @@ int RunGateway(const std::string& config_path, std::string control_socket) {
   sigaction(SIGHUP, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  if (auto r = (*runtime)->Start(); !r) {
+  if (auto r = (*runtime)->Start(initiate); !r) {
     spdlog::error("start: {}", r.error().message);
     return 1;
   }
@@ -220,7 +248,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string config, control_socket, socket, output = "json";
   std::vector<std::string> positional;
-  bool check = false;
+  bool check = false, all = false, no_initiate = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> std::string {
@@ -246,6 +274,10 @@ int main(int argc, char** argv) {
       output = value();
     } else if (a == "--check") {
       check = true;
+    } else if (a == "--no-initiate") {
+      no_initiate = true;
+    } else if (a == "--all") {
+      all = true;
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "unknown option %s\n%s", a.c_str(), kUsage);
       return 2;
@@ -261,8 +293,8 @@ int main(int argc, char** argv) {
     }
     if (cmd == "status" && positional.size() == 1) return RunCommand(socket, "status", output);
     if (cmd == "reload" && positional.size() == 1) return RunCommand(socket, "reload", output);
-    if ((cmd == "initiate" || cmd == "terminate") && positional.size() == 2) {
-      return RunCommand(socket, cmd + " " + positional[1], output);
+    if ((cmd == "initiate" || cmd == "terminate") && positional.size() == (all ? 1U : 2U)) {
+      return RunCommand(socket, cmd + " " + (all ? std::string("--all") : positional[1]), output);
     }
     std::fputs(kUsage, stderr);
     return 2;
@@ -281,5 +313,5 @@ int main(int argc, char** argv) {
     return 0;
   }
   isthmus::log::Init("isthmus-gateway");
-  return RunGateway(config, control_socket);
+  return RunGateway(config, control_socket, !no_initiate);
 }

@@ -106,6 +106,16 @@ Result<GatewayConfig> ParseGatewayConfig(const std::string& json_text) {
     if (!mss) return Fail(mss.error());
     g.mss_clamp = *mss;
   }
+  if (root.contains("ike")) {
+    if (!root["ike"].is_object()) return Fail(Bad("ike", "must be an object"));
+    const Json& k = root["ike"];
+    auto cookies = Uint(k, "cookie_threshold", "ike.", g.cookie_threshold, 0, 1U << 20);
+    if (!cookies) return Fail(cookies.error());
+    auto half_open = Uint(k, "max_half_open", "ike.", g.max_half_open, 1, 1U << 20);
+    if (!half_open) return Fail(half_open.error());
+    g.cookie_threshold = *cookies;
+    g.max_half_open = *half_open;
+  }
   auto sock = Str(root, "control_socket", "", false, "");
   if (!sock) return Fail(sock.error());
   g.control_socket = *sock;

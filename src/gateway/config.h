@@ -4,6 +4,7 @@
 // { "local": {"address": "198.18.0.1", "id": "198.18.0.1"},
 //   "tunnel": {"interface": "isth0", "mtu": 1400, "mss_clamp": 1350},
 //   "control_socket": "/run/isthmus/gw.sock",
+//   "ike": {"cookie_threshold": 64, "max_half_open": 4096},
 //   "connections": [ { "name": "to-b", "remote_address": "198.18.0.2", "remote_id": "198.18.0.2",
 //       "shared_key": "…", "local_prefixes": ["10.1.0.0/16"], "remote_prefixes": ["10.2.0.0/16"],
 //       "ike_proposals": ["aes256gcm16-prfsha256-ecp256"], "esp_proposals": ["aes256gcm16"],
@@ -51,6 +52,10 @@ struct GatewayConfig {
   std::string control_socket;       // empty: none
   std::uint16_t ike_port = 500;     // RFC 7296 §2; 4500 for NAT-T (RFC 3948)
   std::uint16_t natt_port = 4500;
+  // DoS limits of the IKE responder (ike::EngineConfig): half-open SAs before cookies are demanded
+  // (RFC 7296 §2.6), and the most kept at all. strongSwan's cookie_threshold / init_limit_half_open.
+  std::uint32_t cookie_threshold = 64;
+  std::uint32_t max_half_open = 4096;
   std::vector<ConnectionConfig> connections;
 };
 

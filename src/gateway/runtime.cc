@@ -30,8 +30,11 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(GatewayConfig config, RuntimeDe
   auto conns = ToEngineConnections(config);
   if (!conns) return Fail(conns.error());
   std::unique_ptr<Runtime> rt(new Runtime(std::move(config), std::move(deps)));
-  rt->engine_ = std::make_unique<ike::Engine>(ike::EngineConfig{}, std::move(*conns), rt->deps_.clock, rt->deps_.rng,
-                                              rt->installer_);
+  ike::EngineConfig ec;
+  ec.cookie_threshold = rt->config_.cookie_threshold;
+  ec.max_half_open = rt->config_.max_half_open;
+  rt->installer_.DeferPublishing(true);  // flushed once per turn of the loop (AfterIo)
+  rt->engine_ = std::make_unique<ike::Engine>(ec, std::move(*conns), rt->deps_.clock, rt->deps_.rng, rt->installer_);
   dataplane::WorkerOptions wo;
   wo.mss_clamp = static_cast<std::uint16_t>(rt->config_.mss_clamp);
   wo.tunnel_mtu = rt->config_.tunnel_mtu;
@@ -52,24 +55,26 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(GatewayConfig config, RuntimeDe
 Status Runtime::SyncRoutes(const GatewayConfig& next) {
   std::set<net::Prefix> wanted;
   for (const auto& c : next.connections) wanted.insert(c.remote_prefixes.begin(), c.remote_prefixes.end());
+  std::vector<net::Prefix> remove, add;
   for (const auto& p : routed_) {
-    if (!wanted.contains(p)) (void)deps_.routes.Remove(p);
+    if (!wanted.contains(p)) remove.push_back(p);
   }
   for (const auto& p : wanted) {
-    if (routed_.contains(p)) continue;
-    if (auto r = deps_.routes.Replace(p); !r) return r;
+    if (!routed_.contains(p)) add.push_back(p);
   }
+  if (remove.empty() && add.empty()) return {};
+  if (auto r = deps_.routes.Apply(remove, add); !r) return r;
   routed_ = std::move(wanted);
   return {};
 }
 
-Status Runtime::Start() {
+Status Runtime::Start(bool initiate) {
   if (auto r = SyncRoutes(config_); !r) return r;
   if (auto r = deps_.poller.Watch(deps_.ike_socket.fd(), [this] { OnIkeSocket(); }); !r) return r;
   if (auto r = deps_.poller.Watch(deps_.natt_socket.fd(), [this] { worker_->OnUdpReadable(); }); !r) return r;
   if (auto r = deps_.poller.Watch(deps_.tun.fd(), [this] { worker_->OnTunReadable(); }); !r) return r;
   next_worker_tick_ = deps_.clock.Now() + kWorkerTick;
-  engine_->Start();
+  if (initiate) engine_->Start();
   AfterIo();
   return {};
 }
@@ -99,6 +104,7 @@ void Runtime::AfterIo() {
   TimePoint now = deps_.clock.Now();
   if (auto w = engine_->NextWakeup(); w && *w <= now) engine_->Tick(now);
   if (auto events = installer_.DrainEvents(); !events.empty()) engine_->OnSaEvents(now, events);
+  installer_.Flush();  // the SAs the engine installed this turn, before the messages that let peers use them
   FlushOutbox();
 }
 
@@ -145,9 +151,16 @@ Status Runtime::Reload() {
   if (!deps_.load_config) return Fail(Error::Invalid("NoConfigFile", "no configuration source to reload from"));
   auto next = deps_.load_config();
   if (!next) return Fail(next.error());
-  if (next->local_address != config_.local_address || next->tunnel_interface != config_.tunnel_interface) {
-    deps_.log("reload: local address and tunnel changes need a restart; applying connection changes only");
+  if (next->local_address != config_.local_address || next->ike_port != config_.ike_port ||
+      next->natt_port != config_.natt_port || next->tunnel_interface != config_.tunnel_interface) {
+    deps_.log("reload: local address, port and tunnel changes need a restart; applying connection changes only");
   }
+  // The sockets stay bound where they are until a restart, so the connections keep the running address
+  // and ports: taken from the file, they would make every connection differ (ConnectionConfig::SameAs
+  // compares endpoints) and a restart-only edit would tear down every tunnel.
+  next->local_address = config_.local_address;
+  next->ike_port = config_.ike_port;
+  next->natt_port = config_.natt_port;
   auto conns = ToEngineConnections(*next);
   if (!conns) return Fail(conns.error());
   engine_->Reload(std::move(*conns));
@@ -204,13 +217,26 @@ std::string Runtime::Control(std::string_view line) {
     if (auto r = Reload(); r) {
       reply = {{"ok", true}};
     } else {
-      fail(r.error().message + (r.error().target.empty() ? "" : " (" + r.error().target + ")"));
+      // The field is named once: config errors already carry it in the message.
+      const auto& e = r.error();
+      fail(e.target.empty() || e.message.find(e.target) != std::string::npos ? e.message
+                                                                               : e.message + " (" + e.target + ")");
     }
   } else if (cmd == "initiate" || cmd == "terminate") {
     if (arg.empty()) {
-      fail(fmt::format("usage: {} NAME", cmd));
+      fail(fmt::format("usage: {} NAME|--all", cmd));
     } else {
-      auto r = cmd == "initiate" ? engine_->Initiate(arg) : engine_->Terminate(arg);
+      const auto one = [&](std::string_view name) {
+        return cmd == "initiate" ? engine_->Initiate(name) : engine_->Terminate(name);
+      };
+      Status r;
+      if (arg == "--all") {
+        for (const auto& c : config_.connections) {
+          if (auto each = one(c.name); !each && r) r = each;
+        }
+      } else {
+        r = one(arg);
+      }
       AfterIo();
       if (r) {
         reply = {{"ok", true}};
@@ -219,7 +245,7 @@ std::string Runtime::Control(std::string_view line) {
       }
     }
   } else {
-    fail("unknown command; try status, reload, initiate NAME, terminate NAME");
+    fail("unknown command; try status, reload, initiate NAME|--all, terminate NAME|--all");
   }
   return reply.dump() + "\n";
 }

@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <set>
 #include <string>
 #include <string_view>
@@ -37,11 +38,12 @@
 namespace isthmus::gateway {
 
 // Routes for remote prefixes through the TUN (the app implements it; a fake in tests).
+// One call per change set, so an implementation can apply hundreds of routes in one go.
 class RouteTable {
  public:
   virtual ~RouteTable() = default;
-  virtual Status Replace(const net::Prefix& prefix) = 0;
-  virtual Status Remove(const net::Prefix& prefix) = 0;
+  // Removes `remove` (best effort: a route already gone is not an error) and adds or replaces `replace`.
+  virtual Status Apply(std::span<const net::Prefix> remove, std::span<const net::Prefix> replace) = 0;
 };
 
 struct RuntimeDeps {
@@ -65,8 +67,9 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  // Installs routes, watches the sockets and the TUN, initiates initiator-mode connections.
-  Status Start();
+  // Installs routes, watches the sockets and the TUN and, unless told not to, initiates initiator-mode
+  // connections (otherwise they wait for `initiate` on the control socket).
+  Status Start(bool initiate = true);
   // One turn of the loop: waits for I/O at most until the next timer or `max_wait`.
   void RunOnce(Duration max_wait);
   // Deletes every IKE SA with its peer and waits (running the loop) until the peers answered or

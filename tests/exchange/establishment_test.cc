@@ -78,9 +78,12 @@ TEST(Exchange, EstablishmentOverLossyWire) {
     p.a.engine->Start();
     ASSERT_TRUE(p.RunUntil([&] { return p.Connected(p.a) && p.Connected(p.b); }, 120s))
         << "seed " << seed << "\n" << p.DumpLogs();
-    // Let stragglers arrive: nothing changes afterwards.
+    // Let stragglers arrive: nothing changes afterwards. A corrupted copy of IKE_SA_INIT (its SPI or
+    // nonce changed, which nothing protects) leaves a half-open SA on B that only the half-open timeout
+    // removes: INITIAL_CONTACT replaces authenticated SAs of the connection, not half-open ones, which
+    // may belong to another connection to the same address (peer_identity_test.cc).
     p.wire.faults = {};
-    p.RunFor(5s);
+    p.RunFor(s.engine.half_open_timeout + 5s);
     EXPECT_EQ(p.a.installer.installed_count(), 2u) << "seed " << seed;
     EXPECT_EQ(p.b.installer.installed_count(), 2u) << "seed " << seed;
     EXPECT_EQ(CheckCrosswise(p.a.installer, p.b.installer), "") << "seed " << seed;

@@ -105,6 +105,15 @@ EnginePair::EnginePair(Scenario s, std::uint64_t seed)
                                       b.rng, b.installer);
 }
 
+EnginePair::EnginePair(std::vector<ConnectionConfig> a_connections, std::vector<ConnectionConfig> b_connections,
+                       EngineConfig engine, std::uint64_t seed)
+    : a("A", seed * 1000 + 1, 0xa0000001), b("B", seed * 1000 + 2, 0xb0000001), wire(seed * 1000 + 3) {
+  clock.Set(TimePoint{} + std::chrono::hours(1));
+  scenario.engine = engine;
+  a.engine = std::make_unique<Engine>(engine, std::move(a_connections), clock, a.rng, a.installer);
+  b.engine = std::make_unique<Engine>(engine, std::move(b_connections), clock, b.rng, b.installer);
+}
+
 void EnginePair::Drain() {
   for (int i = 0; i < 2; ++i) {
     Side& s = side(i);

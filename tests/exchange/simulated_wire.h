@@ -104,6 +104,10 @@ ConnectionConfig MakeConnection(const Scenario& s, bool side_a);
 class EnginePair {
  public:
   explicit EnginePair(Scenario s, std::uint64_t seed = 1);
+  // Several connections per side (reload tests). Connections between the same two addresses need
+  // distinct IDs: a responder picks the connection by the initiator's IDi.
+  EnginePair(std::vector<ConnectionConfig> a_connections, std::vector<ConnectionConfig> b_connections,
+             EngineConfig engine = {}, std::uint64_t seed = 1);
 
   Side a;
   Side b;

@@ -2,6 +2,7 @@
 # namespace, configured with swanctl over its own VICI socket. Source after netns.sh.
 #
 #   sw_start NS DIR          writes DIR/strongswan.conf, starts charon in NS with DIR/run as /run
+#                            (log levels SW_LOG_DEFAULT=1, SW_LOG_IKE=2; SW_TIME_FORMAT=%H:%M:%S, ms added)
 #   sw_conf DIR <<EOF ...    writes DIR/swanctl.conf from stdin
 #   sw_swanctl NS DIR CMD args…  runs swanctl against that charon
 # Facts: notes/this-machine.md (plugin order, pid file, encap, table 220, DoS limits).
@@ -27,9 +28,10 @@ charon {
   filelog {
     charonlog {
       path = $dir/charon.log
-      time_format = %H:%M:%S
-      default = 1
-      ike = 2
+      time_format = ${SW_TIME_FORMAT:-%H:%M:%S}
+      time_add_ms = yes
+      default = ${SW_LOG_DEFAULT:-1}
+      ike = ${SW_LOG_IKE:-2}
       flush_line = yes
     }
   }

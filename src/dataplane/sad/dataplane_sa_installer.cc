@@ -83,7 +83,7 @@ Status DataplaneSaInstaller::AddSa(const ipsec::SaSpec& spec) {
   path.remote = {spec.remote_address, spec.encap.enabled ? spec.encap.remote_port : std::uint16_t{4500}};
   installed_.emplace(key, Installed{{std::move(rt), path}, next_order_++});
   if (spec.direction == ipsec::Direction::kInbound) reserved_.erase(spec.spi);
-  PublishLocked();
+  ChangedLocked();
   return {};
 }
 
@@ -98,14 +98,14 @@ Status DataplaneSaInstaller::UpdateSa(const ipsec::SaPathUpdate& u) {
     p.local.port = u.encap->local_port;
     p.remote.port = u.encap->enabled ? u.encap->remote_port : std::uint16_t{4500};
   }
-  PublishLocked();
+  ChangedLocked();
   return {};
 }
 
 Status DataplaneSaInstaller::DeleteSa(std::uint32_t spi, ipsec::Direction direction) {
   std::lock_guard lock(mu_);
   if (installed_.erase({spi, direction}) == 0) return Fail(NotFound(spi, direction));
-  PublishLocked();  // workers drop their last reference when they next refresh; the cipher dies then
+  ChangedLocked();  // workers drop their last reference when they next refresh; the cipher dies then
   return {};
 }
 
@@ -131,7 +131,27 @@ std::vector<std::shared_ptr<ConnectionRuntime>> DataplaneSaInstaller::Connection
   return out;
 }
 
+void DataplaneSaInstaller::DeferPublishing(bool defer) {
+  std::lock_guard lock(mu_);
+  defer_ = defer;
+  if (!defer_ && dirty_) PublishLocked();
+}
+
+void DataplaneSaInstaller::Flush() {
+  std::lock_guard lock(mu_);
+  if (dirty_) PublishLocked();
+}
+
+void DataplaneSaInstaller::ChangedLocked() {
+  if (defer_) {
+    dirty_ = true;
+  } else {
+    PublishLocked();
+  }
+}
+
 void DataplaneSaInstaller::PublishLocked() {
+  dirty_ = false;
   std::vector<const Installed*> ordered;
   for (const auto& [k, v] : installed_) ordered.push_back(&v);
   std::sort(ordered.begin(), ordered.end(), [](const Installed* a, const Installed* b) { return a->order < b->order; });

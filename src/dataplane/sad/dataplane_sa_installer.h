@@ -49,6 +49,13 @@ class DataplaneSaInstaller final : public ipsec::SaInstaller {
   // AllocateSpi had returned it. Fails if it is reserved, installed or below kMinSpi.
   Status ReserveSpi(std::uint32_t spi);
 
+  // Deferred publishing, for a caller that makes many changes per turn of its loop (hundreds of SAs
+  // negotiated at once would otherwise cost a snapshot each): changes accumulate until Flush(), which
+  // must come before anything that lets a peer use them (the gateway flushes before sending the engine's
+  // outbox). Off by default: every change is published at once.
+  void DeferPublishing(bool defer);
+  void Flush();
+
   const SadPublisher& publisher() const { return publisher_; }
   ipsec::SaEventQueue& events() { return events_; }
   // Every connection seen so far (counters survive their SAs), for stats.
@@ -60,6 +67,7 @@ class DataplaneSaInstaller final : public ipsec::SaInstaller {
     SadEntry entry;
     std::uint64_t order;  // install sequence: later wins a shared prefix
   };
+  void ChangedLocked();  // publishes now, or marks dirty when deferring
   void PublishLocked();
 
   const Clock& clock_;
@@ -71,6 +79,8 @@ class DataplaneSaInstaller final : public ipsec::SaInstaller {
   std::map<std::string, std::shared_ptr<ConnectionRuntime>> connections_;
   std::uint64_t next_order_ = 1;
   std::uint64_t version_ = 0;
+  bool defer_ = false;
+  bool dirty_ = false;
   ipsec::SaEventQueue events_;
   SadPublisher publisher_;
 };

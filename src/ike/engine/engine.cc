@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "ike/sa/proposal_selection.h"
 #include "ike/tasks/child_create.h"
 #include "ike/tasks/child_setup.h"
 #include "ike/tasks/delete.h"
@@ -138,7 +139,12 @@ void Engine::IkeSaEstablished(sa::IkeSa& s) {
 
 void Engine::InitialContact(sa::IkeSa& s) {
   for (auto& [id, rec] : sas_) {
-    if (id == s.id || rec.sa->connection != s.connection || rec.sa->state == sa::IkeSaState::kDead) continue;
+    // Only authenticated SAs of the same connection: a half-open SA's connection is a guess made in
+    // IKE_SA_INIT (several connections may share the peer's address) until its IKE_AUTH names it.
+    if (id == s.id || rec.sa->connection != s.connection || rec.sa->state == sa::IkeSaState::kDead ||
+        !rec.sa->peer_authenticated) {
+      continue;
+    }
     Log(*rec.sa, "IKE SA replaced", "peer sent INITIAL_CONTACT (RFC 7296 §2.4)");
     rec.sa->state = sa::IkeSaState::kDead;
     rec.sa->deleted_by_peer = true;
@@ -171,7 +177,7 @@ void Engine::Kick(SaRecord& rec) {
 // --- Receiving --------------------------------------------------------------------------------------
 
 void Engine::Receive(TimePoint now, const Endpoint& local, const Endpoint& remote, std::span<const std::uint8_t> bytes) {
-  now_ = now;
+  Enter(now);
   wire::ByteView msg = bytes;
   if (local.port == kNatTPort || remote.port == kNatTPort) {
     // RFC 3948 §2.2: IKE on port 4500 follows four zero octets; anything else is ESP, not ours.
@@ -207,10 +213,16 @@ void Engine::HandleInitRequest(const Endpoint& local, const Endpoint& remote, wi
     }
     return;
   }
+  // Several connections may share the peer's address; IKE_AUTH binds the SA to the one named by IDi
+  // (FindConnectionForPeer). Here, before the peer has said who it is, take the first of them whose
+  // proposals accept the offer, else the first (which then answers NO_PROPOSAL_CHOSEN).
   const ConnectionRuntime* chosen = nullptr;
+  const auto* offer = m->Find<wire::SaPayload>(wire::PayloadType::kSa);
   for (const auto& [name, rt] : connections_) {
     const auto& c = *rt.config;
-    if (c.responds() && c.local.address == local.address && c.remote.address == remote.address) {
+    if (!c.responds() || c.local.address != local.address || c.remote.address != remote.address) continue;
+    if (!chosen) chosen = &rt;
+    if (offer && sa::SelectIkeProposal(offer->proposals, c.ike_proposals, {})) {
       chosen = &rt;
       break;
     }
@@ -409,7 +421,7 @@ Status Engine::StartConnection(ConnectionRuntime& rt) {
 }
 
 Status Engine::Initiate(std::string_view name) {
-  now_ = clock_.Now();
+  Enter(clock_.Now());
   ConnectionRuntime* rt = Runtime(name);
   if (!rt) return Fail(Error::NotFound("ConnectionNotFound", fmt::format("no connection {}", name)));
   auto s = StartConnection(*rt);
@@ -418,7 +430,7 @@ Status Engine::Initiate(std::string_view name) {
 }
 
 void Engine::Start() {
-  now_ = clock_.Now();
+  Enter(clock_.Now());
   for (auto& [name, rt] : connections_) {
     if (rt.config->initiates()) (void)StartConnection(rt);
   }
@@ -444,7 +456,7 @@ void Engine::TerminateConnection(ConnectionRuntime& rt, std::string_view why) {
 }
 
 Status Engine::Terminate(std::string_view name) {
-  now_ = clock_.Now();
+  Enter(clock_.Now());
   ConnectionRuntime* rt = Runtime(name);
   if (!rt) return Fail(Error::NotFound("ConnectionNotFound", fmt::format("no connection {}", name)));
   TerminateConnection(*rt, "terminated by operator");
@@ -453,7 +465,7 @@ Status Engine::Terminate(std::string_view name) {
 }
 
 void Engine::Reload(std::vector<ConnectionConfig> configs) {
-  now_ = clock_.Now();
+  Enter(clock_.Now());
   std::set<std::string> seen;
   std::vector<std::string> to_start;
   for (auto& c : configs) {

@@ -56,8 +56,11 @@ class Engine final : private tasks::TaskHost {
   void Start();
   // Deletes the connection's IKE SA (and CHILD SAs) with the peer and stops reconnecting.
   isthmus::Status Terminate(std::string_view name);
-  // New configuration: unchanged connections (ConnectionConfig::SameAs) are left untouched; changed
-  // and removed ones are terminated; new and changed initiator-mode ones are initiated.
+  // New configuration: unchanged connections (ConnectionConfig::SameAs) are left untouched (no message,
+  // no SaInstaller call); changed and removed ones are terminated (D(IKE), CHILD SAs uninstalled); new
+  // and changed ones that initiate (initiator or both) are initiated at once. The peer takes the D(IKE)
+  // as final, so a changed connection that only responds here stays down until the peer initiates it.
+  // tests/exchange/reload_test.cc.
   void Reload(std::vector<ConnectionConfig> connections);
   // Timers: retransmissions, DPD, rekeys, lifetimes, reconnects.
   void Tick(TimePoint now);
@@ -139,6 +142,13 @@ class Engine final : private tasks::TaskHost {
   Rng& rng_;
   ipsec::SaInstaller& installer_;
   TimePoint now_{};
+  // NextWakeup's answer until the next input (Enter).
+  mutable std::optional<std::optional<TimePoint>> wakeup_cache_;
+  void Enter(TimePoint now) {
+    now_ = now;
+    wakeup_cache_.reset();
+  }
+  std::optional<TimePoint> ComputeNextWakeup() const;
   tasks::CookieJar cookies_;
   std::map<std::string, ConnectionRuntime, std::less<>> connections_;
   std::map<std::uint64_t, SaRecord> sas_;         // by IKE SA id

@@ -13,7 +13,7 @@
 namespace isthmus::ike {
 
 void Engine::Tick(TimePoint now) {
-  now_ = now;
+  Enter(now);
   std::vector<std::uint64_t> ids;
   for (const auto& [id, rec] : sas_) ids.push_back(id);
   for (std::uint64_t id : ids) {
@@ -135,7 +135,7 @@ void Engine::Reap() {
 }
 
 void Engine::OnSaEvents(TimePoint now, std::span<const ipsec::SaEvent> events) {
-  now_ = now;
+  Enter(now);
   for (const auto& e : events) {
     for (auto& [id, rec] : sas_) {
       sa::ChildSa* c = rec.sa->FindChild(e.child_sa_id);
@@ -149,6 +149,14 @@ void Engine::OnSaEvents(TimePoint now, std::span<const ipsec::SaEvent> events) {
 }
 
 std::optional<TimePoint> Engine::NextWakeup() const {
+  // Cached until the next input: the loop asks more than once per turn, and with hundreds of SAs the
+  // walk is not free. Traffic can only move an idle deadline later, so a cached one is at worst early
+  // (an extra Tick that finds nothing due).
+  if (!wakeup_cache_) wakeup_cache_ = ComputeNextWakeup();
+  return *wakeup_cache_;
+}
+
+std::optional<TimePoint> Engine::ComputeNextWakeup() const {
   TimePoint next = TimePoint::max();
   for (const auto& [id, rec] : sas_) {
     const sa::IkeSa& s = *rec.sa;

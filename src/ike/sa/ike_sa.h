@@ -49,6 +49,11 @@ struct ChildSa {
   TimePoint rekey_at = TimePoint::max();
   TimePoint expire_at = TimePoint::max();
   std::uint32_t rekeys = 0;  // how many rekeys led to this SA (carried over from its predecessor)
+  // As the responder of a rekey we install the new inbound SA at once but keep sending on the old one
+  // until the initiator deletes it (it installs its new inbound SA only when our response arrives):
+  // the outbound SA waits here, with its keys, until the CHILD SA `replaces` is removed.
+  std::optional<ipsec::SaSpec> pending_outbound;
+  std::uint64_t replaces = 0;
 };
 
 struct IkeSa {

@@ -219,6 +219,7 @@ std::vector<wire::Payload> RespondCreateChild(TaskContext& ctx, const wire::Mess
   c.pfs_secret = pfs.view();
   c.we_initiated = false;
   c.rekeys = old ? old->rekeys + 1 : 0;
+  c.replaces = old_id;  // keep sending on the old SA until the initiator deletes it
   auto installed = InstallChild(ctx, c);  // may reallocate children: `old` is stale from here on
   if (!installed) return refuse(wire::NotifyType::kNoAdditionalSas, installed.error().message);
   const std::uint64_t new_id = (*installed)->id;

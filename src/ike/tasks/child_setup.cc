@@ -116,11 +116,14 @@ Result<sa::ChildSa*> InstallChild(TaskContext& ctx, const NewChild& c) {
     release();
     return Fail(s.error());
   }
-  if (auto s = installer.AddSa(out); !s) {
+  sa::ChildSa child;
+  if (c.replaces != 0) {
+    child.pending_outbound = std::move(out);
+    child.replaces = c.replaces;
+  } else if (auto s = installer.AddSa(out); !s) {
     (void)installer.DeleteSa(c.inbound_spi, ipsec::Direction::kInbound);
     return Fail(s.error());
   }
-  sa::ChildSa child;
   child.id = id;
   child.inbound_spi = c.inbound_spi;
   child.outbound_spi = c.outbound_spi;
@@ -142,6 +145,13 @@ void RemoveChild(TaskContext& ctx, std::uint64_t child_id, std::string_view why)
   auto& kids = ctx.sa.children;
   auto it = std::find_if(kids.begin(), kids.end(), [&](const sa::ChildSa& c) { return c.id == child_id; });
   if (it == kids.end()) return;
+  for (auto& k : kids) {
+    if (k.replaces != child_id || !k.pending_outbound) continue;
+    if (auto s = ctx.host.installer().AddSa(*k.pending_outbound); !s) {
+      ctx.host.Log(ctx.sa, fmt::format("CHILD SA outbound {:08x} not installed", k.outbound_spi), s.error().message);
+    }
+    k.pending_outbound.reset();
+  }
   (void)ctx.host.installer().DeleteSa(it->outbound_spi, ipsec::Direction::kOutbound);
   (void)ctx.host.installer().DeleteSa(it->inbound_spi, ipsec::Direction::kInbound);
   ctx.host.Log(ctx.sa, fmt::format("CHILD SA deleted (in {:08x}, out {:08x})", it->inbound_spi, it->outbound_spi),

@@ -40,15 +40,22 @@ struct NewChild {
   crypto::ConstBytes pfs_secret;  // empty without PFS
   bool we_initiated = false;      // we initiated the exchange that creates it (§2.17 key order)
   std::uint32_t rekeys = 0;
+  // Responder of a rekey: the CHILD SA this one replaces. Its outbound SA is installed only when that
+  // one is removed (normally by the initiator's Delete), so that we never send on an SA the initiator
+  // cannot decrypt yet.
+  std::uint64_t replaces = 0;
 };
 
 // Derives the keys (§2.17) and installs inbound, then outbound (make-before-break: nothing can arrive
-// for an SA before the SA that decrypts it exists). On failure nothing stays installed and the inbound
-// SPI is released. The new ChildSa is appended to ctx.sa.children.
+// for an SA before the SA that decrypts it exists) — or, with `replaces`, inbound only, keeping the
+// outbound SA pending (sa::ChildSa::pending_outbound). On failure nothing stays installed and the
+// inbound SPI is released. The new ChildSa is appended to ctx.sa.children.
 Result<sa::ChildSa*> InstallChild(TaskContext& ctx, const NewChild& c);
 
 // Removes both directions (outbound first, so we stop sending before we stop receiving) and drops the
-// ChildSa from ctx.sa.children. Unknown SAs in the installer count as already gone.
+// ChildSa from ctx.sa.children. Unknown SAs in the installer count as already gone. A successor waiting
+// for this one to go (pending_outbound) gets its outbound SA installed first, so traffic moves over
+// without a gap.
 void RemoveChild(TaskContext& ctx, std::uint64_t child_id, std::string_view why);
 
 // Removes every CHILD SA of the SA through the installer (dead peer, IKE SA deleted).

@@ -114,6 +114,15 @@ std::vector<wire::Payload> RespondIkeAuth(TaskHost& host, sa::IkeSa& sa, const w
   if (!idi || !auth) return auth_failed("no IDi or AUTH");
   const ConnectionConfig* conn = host.FindConnectionForPeer(sa.local, sa.remote, *idi);
   if (!conn) return auth_failed("no connection for this peer ID");
+  if (conn->name != sa.connection && sa.suite) {
+    // IKE_SA_INIT was answered for another connection to this address: the suite agreed there must
+    // also be one this connection accepts.
+    const wire::Proposal agreed = sa.suite->ToWire(1, {});
+    if (!sa::SelectIkeProposal({&agreed, 1}, conn->ike_proposals)) {
+      return auth_failed(fmt::format("connection {} does not accept the IKE proposal {}", conn->name,
+                                     sa.suite->Describe()));
+    }
+  }
   if (!VerifyPskAuth(sa, true, *idi, conn->psk, *auth)) {
     return auth_failed("initiator AUTH does not verify (wrong pre-shared key?)");
   }

@@ -71,6 +71,27 @@ TEST_F(SadTest, InboundNeedsAnAllocatedSpiAndIsUsableAtOnce) {
   EXPECT_FALSE(sad_.ReleaseSpi(spi));                                         // installed, not reserved
 }
 
+// The gateway defers publishing to once per turn of its loop: nothing is visible before Flush, then
+// everything at once in one snapshot; switching deferral off publishes what is pending.
+TEST_F(SadTest, DeferredPublishingShowsNothingUntilFlushThenEverythingAtOnce) {
+  const auto before = sad_.publisher().Load();
+  sad_.DeferPublishing(true);
+  const std::uint32_t in = AddInbound();
+  ASSERT_TRUE(sad_.AddSa(Spec(Direction::kOutbound, 0x2000, {"10.2.0.0/16"})));
+  EXPECT_EQ(sad_.publisher().Load(), before);
+  sad_.Flush();
+  auto snap = sad_.publisher().Load();
+  ASSERT_NE(snap, before);
+  EXPECT_NE(snap->FindInbound(in), nullptr);
+  EXPECT_NE(Out("10.2.3.4"), nullptr);
+  sad_.Flush();  // nothing changed: no new snapshot
+  EXPECT_EQ(sad_.publisher().Load(), snap);
+  ASSERT_TRUE(sad_.DeleteSa(0x2000, Direction::kOutbound));
+  EXPECT_NE(Out("10.2.3.4"), nullptr);
+  sad_.DeferPublishing(false);
+  EXPECT_EQ(Out("10.2.3.4"), nullptr);
+}
+
 TEST_F(SadTest, LongestPrefixWinsAndUnknownDestinationsMiss) {
   ASSERT_TRUE(sad_.AddSa(Spec(Direction::kOutbound, 0x1000, {"10.2.0.0/16"}, "wide")));
   ASSERT_TRUE(sad_.AddSa(Spec(Direction::kOutbound, 0x2000, {"10.2.3.0/24"}, "narrow")));

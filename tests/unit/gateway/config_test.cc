@@ -55,6 +55,17 @@ TEST(GatewayConfig, DefaultsAreAzuresAndModern) {
   EXPECT_EQ(c.child_lifetime_s, 27000u);
   EXPECT_EQ(c.ike_proposals[0], "aes256gcm16-prfsha256-ecp256");
   EXPECT_EQ(g->tunnel_interface, "isth0");
+  EXPECT_EQ(g->cookie_threshold, 64u);
+  EXPECT_EQ(g->max_half_open, 4096u);
+}
+
+TEST(GatewayConfig, IkeDosLimitsCanBeLifted) {
+  auto j = Valid();
+  j["ike"] = {{"cookie_threshold", 100000}, {"max_half_open", 100000}};
+  auto g = ParseGatewayConfig(j.dump());
+  ASSERT_TRUE(g) << g.error().message;
+  EXPECT_EQ(g->cookie_threshold, 100000u);
+  EXPECT_EQ(g->max_half_open, 100000u);
 }
 
 TEST(GatewayConfig, ErrorsNameTheFieldAndNeverTheKey) {
@@ -73,6 +84,8 @@ TEST(GatewayConfig, ErrorsNameTheFieldAndNeverTheKey) {
       {[](auto& j) { j["connections"].push_back(j["connections"][0]); }, "connections[1].name"},
       {[](auto& j) { j["tunnel"]["interface"] = "a-very-long-interface-name"; }, "tunnel.interface"},
       {[](auto& j) { j["connections"][0]["remote_address"] = "fd00::1"; }, "connections[0].remote_address"},
+      {[](auto& j) { j["ike"] = {{"max_half_open", 0}}; }, "ike.max_half_open"},
+      {[](auto& j) { j["ike"] = 7; }, "ike"},
   };
   for (const auto& c : cases) {
     auto j = Valid();
