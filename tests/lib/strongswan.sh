@@ -18,7 +18,7 @@ charon {
     vici { socket = unix://$dir/charon.vici }
     kernel-libipsec { allow_peer_ts = yes }
   }
-  install_routes = yes
+  install_routes = ${SW_INSTALL_ROUTES:-yes}
   dos_protection = no
   cookie_threshold = 100000
   block_threshold = 100000
