@@ -8,6 +8,8 @@
 #
 #   hostA 10.1.0.10 ─ gwA ═ wan 198.18.0.0/24 ═ gwB ─ hostB 10.2.0.10
 #
+# Then, per candidate, packets per second with UDP at full rate and 64- and 1400-octet IP packets (one
+# iperf3 sender writes a datagram per syscall: the routed figure is that sender's ceiling, not the path's).
 # Prints figures; asserts nothing (STYLE.md "Tests"). The issue's target: isthmus >= 30 % of routed and
 # >= 8x both peers.
 # Usage: bench/dataplane_throughput.sh ISTHMUS_DP [ROUNDS=3] [SECONDS=5]    (root)
@@ -126,7 +128,19 @@ print("%.3f %s" % (s["bits_per_second"]/1e9, ("%.2f" % (cpu/gb)) if int(sys.argv
     "$out" "$t1" "$t0" "$hz" "${#PIDS[@]}"
 }
 
-declare -A R C
+# --- packets per second: UDP at full rate (iperf3 -b 0), IP packets of SIZE octets; prints received pps
+PPS_SECS=${PPS_SECS:-3}
+measure_pps() {  # SIZE
+  local out
+  out=$(ns_exec hostA timeout $((PPS_SECS + 15)) iperf3 -c 10.2.0.10 -u -b 0 -l $(($1 - 28)) -t "$PPS_SECS" -J 2>/dev/null) || {
+    echo 0; return; }
+  python3 -c '
+import json,sys
+s=json.loads(sys.argv[1])["end"]["sum"]
+print("%.0f" % ((s["packets"] - s["lost_packets"]) / s["seconds"]))' "$out"
+}
+
+declare -A R C P64 P1400
 CANDS=(routed isthmus wireguard strongswan)
 for ((r = 1; r <= ROUNDS; r++)); do
   for c in "${CANDS[@]}"; do
@@ -136,7 +150,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
     read -r g cpu < <(measure)
     R[$c]+="$g "
     C[$c]+="$cpu "
-    echo "round $r  $(printf '%-10s' $c) $g Gbit/s  cpu $cpu s/GB" >&2
+    p64=$(measure_pps 64)
+    p1400=$(measure_pps 1400)
+    P64[$c]+="$p64 "
+    P1400[$c]+="$p1400 "
+    echo "round $r  $(printf '%-10s' $c) $g Gbit/s  cpu $cpu s/GB  $p64 pps@64B  $p1400 pps@1400B" >&2
     case $c in
       routed) routed_down ;; isthmus) isthmus_down ;; wireguard) wg_down ;; strongswan) strongswan_down ;;
     esac
@@ -147,13 +165,15 @@ done
 median() { python3 -c 'import statistics,sys; v=[float(x) for x in sys.argv[1:] if x!="n/a" and x!="nan"]; print("%.3f" % statistics.median(v) if v else "n/a")' "$@"; }
 echo
 echo "single TCP stream hostA->hostB, $ROUNDS x ${SECS}s interleaved, medians"
-printf '%-12s %10s %10s %14s\n' candidate Gbit/s "of routed" "gw CPU s/GB"
+printf '%-12s %10s %10s %14s %14s %14s\n' candidate Gbit/s "of routed" "gw CPU s/GB" "kpps@64B" "kpps@1400B"
 routed=$(median ${R[routed]})
 for c in "${CANDS[@]}"; do
   m=$(median ${R[$c]})
   share=$(python3 -c "print('%.1f %%' % (100*$m/$routed) if $routed>0 else 'n/a')")
-  printf '%-12s %10s %10s %14s\n' "$c" "$m" "$share" "$(median ${C[$c]})"
+  printf '%-12s %10s %10s %14s %14.1f %14.1f\n' "$c" "$m" "$share" "$(median ${C[$c]})" \
+    "$(python3 -c "print($(median ${P64[$c]})/1000)")" "$(python3 -c "print($(median ${P1400[$c]})/1000)")"
 done
+echo "(pps: UDP iperf3 -b 0 hostA->hostB, IP packets of 64 / 1400 octets, packets received per second)"
 i=$(median ${R[isthmus]}); w=$(median ${R[wireguard]}); s=$(median ${R[strongswan]})
 python3 -c "
 i,w,s,r=$i,$w,$s,$routed
