@@ -4,7 +4,7 @@
 #   hostA 10.1.0.10 ─ gwA ═══ wan 198.18.0.0/24 ═══ gwB ─ hostB 10.2.0.10
 #                     isthmus-gateway (initiator)    isthmus-gateway (responder)
 #
-# Checks: status Connected on both (control socket); ping both ways; a bounded iperf3 run; traffic
+# Checks: status Connected on both (control socket); ping both ways; bounded iperf3 runs both ways; traffic
 # bytes in status; the wan carries only UDP 500/4500 between the gateways, never an inner packet in
 # the clear; `terminate` tears the connection down on both sides; SIGTERM ends both processes.
 # Usage: gateway_isthmus_pair_test.sh ISTHMUS_GATEWAY   (root; about 30 s)
@@ -66,6 +66,12 @@ import json,sys
 j=json.loads(sys.argv[1]); s=j["end"]["sum_received"]
 print("hostA->hostB %.2f Gbit/s, retransmits %s" % (s["bits_per_second"]/1e9, j["end"]["sum_sent"].get("retransmits")))
 sys.exit(0 if s["bytes"] >= 10_000_000 else 1)' "$out" || fail "iperf3 moved too little"
+out=$(ns_exec hostA timeout 20 iperf3 -c 10.2.0.10 -t 3 -R -J) || fail "iperf3 -R"
+python3 -c '
+import json,sys
+j=json.loads(sys.argv[1]); s=j["end"]["sum_received"]
+print("hostB->hostA %.2f Gbit/s, retransmits %s" % (s["bits_per_second"]/1e9, j["end"]["sum_sent"].get("retransmits")))
+sys.exit(0 if s["bytes"] >= 10_000_000 else 1)' "$out" || fail "iperf3 -R moved too little"
 
 echo "--- traffic counters in status"
 "$GW" status --socket "$WORK/to-b.sock" >"$WORK/status-a.json"
