@@ -163,3 +163,50 @@ TEST(Exchange, TrafficSelectorUnacceptable) {
 
 }  // namespace
 }  // namespace isthmus::ike::testing
+
+namespace isthmus::ike::testing {
+namespace {
+
+bool IsKeepalive(const WireEvent& e) { return e.datagram.bytes.size() == 1 && e.datagram.bytes[0] == 0xff; }
+
+// RFC 3948 §2.3/§4: with encapsulation (here forced, as behind a NAT), the side that is translated
+// sends a one-octet 0xFF datagram to the peer's 4500 every `nat_keepalive` of silence — and none while
+// ESP flows; the peer ignores it and nothing else changes.
+TEST(Exchange, NatKeepalivesWhileIdleOnly) {
+  Scenario s;
+  s.force_encap = true;
+  s.engine.nat_keepalive = 20s;
+  EnginePair p(s);
+  p.a.engine->Start();
+  ASSERT_TRUE(p.RunUntil([&] { return p.Connected(p.a) && p.Connected(p.b); }, 10s));
+  const std::size_t before = p.wire.sent.size();
+  p.RunFor(65s);
+  int from_a = 0;
+  for (std::size_t i = before; i < p.wire.sent.size(); ++i) {
+    const WireEvent& e = p.wire.sent[i];
+    if (!IsKeepalive(e)) continue;
+    if (e.from_side == 0) ++from_a;
+    EXPECT_EQ(e.datagram.to.port, kNatTPort);
+    EXPECT_EQ(e.datagram.from.port, kNatTPort);
+  }
+  EXPECT_EQ(from_a, 3) << p.DumpLogs();  // at 20, 40 and 60 s of silence
+  EXPECT_TRUE(p.Connected(p.a));
+  EXPECT_TRUE(p.Connected(p.b));
+
+  // Outbound ESP in the last interval stands in for a keepalive.
+  const std::size_t mark = p.wire.sent.size();
+  for (int i = 0; i < 6; ++i) {
+    for (const auto& out : p.a.installer.Installed(ipsec::Direction::kOutbound)) {
+      ipsec::SaUsage u;
+      u.last_used = p.clock.Now();
+      p.a.installer.SetUsage(out.spi, ipsec::Direction::kOutbound, u);
+    }
+    p.RunFor(10s);
+  }
+  for (std::size_t i = mark; i < p.wire.sent.size(); ++i) {
+    EXPECT_FALSE(IsKeepalive(p.wire.sent[i]) && p.wire.sent[i].from_side == 0) << "keepalive while ESP flows";
+  }
+}
+
+}  // namespace
+}  // namespace isthmus::ike::testing

@@ -7,7 +7,8 @@
 # Cases (each with fresh processes): for each proposal set, Isthmus initiates and strongSwan
 # initiates — swanctl --list-sas shows ESTABLISHED with the expected algorithms, ping crosses both
 # ways, our status shows the bytes; a wrong PSK on either side fails cleanly on both; CHILD and IKE
-# rekeys started by strongSwan and by Isthmus succeed while a ping keeps running. Prints a matrix.
+# rekeys started by strongSwan and by Isthmus succeed while a ping keeps running; each proposal case also
+# carries a TCP stream both ways. Prints a matrix.
 # Usage: strongswan_interop_test.sh ISTHMUS_GATEWAY [CASE-FILTER-REGEX]   (root; about 3 minutes)
 set -euo pipefail
 GW=$1
@@ -107,6 +108,20 @@ pings() {
   ns_exec hostB ping -c 3 -i 0.2 -W 2 10.1.0.10 >/dev/null || { note "ping hostB -> hostA failed"; return 1; }
 }
 
+# A one-second TCP stream each way (iperf3, and -R for hostB -> hostA); at least 1 MB must arrive.
+streams() {
+  local srv up down
+  ns_spawn hostB "$CASE_DIR/iperf-server.log" iperf3 -s
+  srv=$NS_LAST_PID
+  sleep 0.3
+  received() { python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bytes"])'; }
+  up=$(ns_exec hostA timeout 15 iperf3 -c 10.2.0.10 -t 1 -J | received) || up=0
+  down=$(ns_exec hostA timeout 15 iperf3 -c 10.2.0.10 -t 1 -R -J | received) || down=0
+  kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null || true
+  ((up > 1000000 && down > 1000000)) || { note "TCP stream too small: hostA->hostB $up B, hostB->hostA $down B"; return 1; }
+  STREAMS="TCP 1 s each way: $((up / 1000000)) MB / $((down / 1000000)) MB"
+}
+
 dump_logs() {
   # Kept after the run for a closer look (the work directory is removed).
   mkdir -p /tmp/isthmus-interop-failed && cp -r "$CASE_DIR" /tmp/isthmus-interop-failed/ 2>/dev/null || true
@@ -133,11 +148,12 @@ case_proposal() {  # DIR(isthmus|strongswan) IKE ESP IKE_EXPECT CHILD_EXPECT
   echo "$sas" | grep -q -- "$ike_expect" || { note "IKE algorithms: expected $ike_expect"; echo "$sas"; return 1; }
   echo "$sas" | grep -q -- "ESP:$child_expect" || { note "CHILD algorithms: expected $child_expect"; echo "$sas"; return 1; }
   pings || return 1
+  streams || return 1
   local io
   io=$(field '"%d %d" % (c["in"]["bytes"], c["out"]["bytes"])')
   read -r in_b out_b <<<"$io"
   ((in_b > 0 && out_b > 0)) || { note "no traffic in our status: in $in_b out $out_b"; return 1; }
-  note "$(echo "$sas" | grep -m1 -o "$ike_expect[^ ]*") / $(echo "$sas" | grep -m1 -o -- "ESP:$child_expect[^ ]*"); our status in ${in_b} B out ${out_b} B"
+  note "$(echo "$sas" | grep -m1 -o "$ike_expect[^ ]*") / $(echo "$sas" | grep -m1 -o -- "ESP:$child_expect[^ ]*"); $STREAMS; our status in ${in_b} B out ${out_b} B"
 }
 
 # --- wrong PSK: side whose key is wrong

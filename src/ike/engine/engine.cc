@@ -116,6 +116,7 @@ void Engine::IkeSaEstablished(sa::IkeSa& s) {
   }
   if (s.established_at == TimePoint{}) s.established_at = now_;
   s.last_inbound = now_;
+  if (s.nat_here && s.remote.port == kNatTPort) s.next_keepalive = now_ + config_.nat_keepalive;
   ConnectionRuntime* rt = Runtime(s.connection);
   if (SaRecord* r = Find(s.id); r && rt) r->conn = rt->config;  // the responder learns it in IKE_AUTH
   if (s.rekeys == 0) {

@@ -149,6 +149,7 @@ class Engine final : private tasks::TaskHost {
     wakeup_cache_.reset();
   }
   std::optional<TimePoint> ComputeNextWakeup() const;
+  void SendKeepalive(sa::IkeSa& s);
   tasks::CookieJar cookies_;
   std::map<std::string, ConnectionRuntime, std::less<>> connections_;
   std::map<std::uint64_t, SaRecord> sas_;         // by IKE SA id

@@ -98,11 +98,28 @@ void Engine::TickSa(SaRecord& rec) {
       }
     }
   }
+  if (now_ >= s.next_keepalive) SendKeepalive(s);
   // §2.4 liveness: only when nothing else is in flight (any exchange proves liveness too).
   if (conn.dpd_timeout > Duration::zero() && rec.tm->idle() && now_ - LastActivity(s) >= conn.dpd_timeout) {
     rec.tm->Queue(std::make_unique<tasks::Dpd>());
   }
   Kick(rec);
+}
+
+void Engine::SendKeepalive(sa::IkeSa& s) {
+  // Skipped while ESP went out recently: that keeps the NAT mapping as well (RFC 3948 §4).
+  TimePoint last_sent{};
+  for (const auto& c : s.children) {
+    if (auto u = installer_.QueryUsage(c.outbound_spi, ipsec::Direction::kOutbound); u && u->last_used > last_sent) {
+      last_sent = u->last_used;
+    }
+  }
+  if (now_ - last_sent >= config_.nat_keepalive) {
+    outbox_.push_back(Datagram{s.local, s.remote, {0xff}});  // no non-ESP marker: RFC 3948 §2.3
+    s.next_keepalive = now_ + config_.nat_keepalive;
+  } else {
+    s.next_keepalive = last_sent + config_.nat_keepalive;
+  }
 }
 
 void Engine::Reap() {
@@ -165,7 +182,7 @@ std::optional<TimePoint> Engine::ComputeNextWakeup() const {
     // Outside ESTABLISHED, expire_at only matters once the in-flight exchange is over (TickSa).
     if (s.state == sa::IkeSaState::kEstablished || !rec.tm->active()) next = std::min(next, s.expire_at);
     if (s.state != sa::IkeSaState::kEstablished) continue;
-    next = std::min(next, s.rekey_at);
+    next = std::min({next, s.rekey_at, s.next_keepalive});
     for (const auto& c : s.children) {
       if (c.state == sa::ChildSaState::kInstalled) next = std::min({next, c.rekey_at, c.expire_at});
     }

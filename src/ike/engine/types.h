@@ -93,6 +93,9 @@ struct EngineConfig {
   std::size_t max_half_open = 4096;
   // How long a half-open responder SA may wait for IKE_AUTH.
   Duration half_open_timeout = std::chrono::seconds(30);
+  // RFC 3948 §2.3/§4: while our side is translated (or encapsulation is forced), a one-octet 0xFF
+  // datagram goes to the peer's 4500 whenever nothing else was sent for this long (strongSwan's default).
+  Duration nat_keepalive = std::chrono::seconds(20);
   std::size_t nonce_size = 32;  // RFC 7296 §2.10: at least half the PRF key size; 32 covers SHA2-512/2
 };
 

@@ -70,6 +70,7 @@ struct IkeSa {
   bool nat_here = false;   // our address is translated (§2.23: we send keepalives)
   bool nat_there = false;  // the peer's is
   bool encap() const { return nat_here || nat_there; }
+  TimePoint next_keepalive = TimePoint::max();  // when nat_here: the next NAT-keepalive is due
 
   std::optional<IkeSuite> suite;
   std::optional<IkeSaKeys> keys;
