@@ -210,3 +210,41 @@ TEST(Exchange, NatKeepalivesWhileIdleOnly) {
 
 }  // namespace
 }  // namespace isthmus::ike::testing
+
+namespace isthmus::ike::testing {
+namespace {
+
+// RFC 7296 §2.23: when the NAT in front of A changes its mapping, B follows A's authenticated messages
+// to the new port and moves the CHILD SAs' ESP path there (UpdateSa); the SAs themselves stay.
+TEST(Exchange, PeerBehindNatMovesAndChildSasFollow) {
+  Scenario s;
+  s.force_encap = true;
+  s.dpd = 10s;
+  EnginePair p(s);
+  p.wire.nat_a_port = 40000;
+  p.a.engine->Start();
+  ASSERT_TRUE(p.RunUntil([&] { return p.Connected(p.a) && p.Connected(p.b); }, 10s)) << p.DumpLogs();
+  EXPECT_EQ(p.StatusOf(p.b).remote.port, 40000);
+  const auto in_b = p.StatusOf(p.b).children.at(0).inbound_spi;
+  p.b.installer.ClearCalls();
+  p.wire.nat_a_port = 41234;  // the mapping changed
+  p.RunFor(15s);               // A's next liveness check comes from the new port
+  ASSERT_TRUE(p.Connected(p.a));
+  ASSERT_TRUE(p.Connected(p.b));
+  EXPECT_EQ(p.StatusOf(p.b).remote.port, 41234);
+  EXPECT_EQ(p.StatusOf(p.b).children.at(0).inbound_spi, in_b);  // same SAs
+  const auto updates = p.b.installer.CallsOf(ipsec::RecordingSaInstaller::CallKind::kUpdateSa);
+  ASSERT_EQ(updates.size(), 2U) << p.DumpLogs();
+  for (const auto& u : updates) {
+    ASSERT_TRUE(u.update && u.update->encap);
+    EXPECT_EQ(u.update->encap->remote_port, 41234);
+    EXPECT_TRUE(u.result);
+  }
+  const auto* out = p.b.installer.Find(p.StatusOf(p.b).children.at(0).outbound_spi, ipsec::Direction::kOutbound);
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(out->encap.remote_port, 41234);
+  EXPECT_EQ(CheckCrosswise(p.a.installer, p.b.installer), "");
+}
+
+}  // namespace
+}  // namespace isthmus::ike::testing

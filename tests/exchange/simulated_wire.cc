@@ -11,7 +11,20 @@ namespace isthmus::ike::testing {
 double SimulatedWire::Uniform() { return static_cast<double>(rng_.NextU64() >> 11) / static_cast<double>(1ull << 53); }
 
 void SimulatedWire::Send(TimePoint now, int from_side, Datagram d) {
+  if (nat_a_port && from_side == 0 && d.from.port == kNatTPort) d.from.port = *nat_a_port;
+  bool stale = false;  // to a mapping the NAT no longer has: it goes nowhere
+  if (nat_a_port && from_side == 1 && d.to.port != kIkePort && d.to.port != kNatTPort) {
+    if (d.to.port == *nat_a_port) {
+      d.to.port = kNatTPort;
+    } else {
+      stale = true;
+    }
+  }
   WireEvent ev{from_side, ++sent_by[from_side], std::move(d)};
+  if (stale) {
+    sent.push_back(ev);
+    return;
+  }
   sent.push_back(ev);
   if (cut[from_side]) return;
   if (drop_rule && drop_rule(ev)) return;

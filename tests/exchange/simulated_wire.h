@@ -41,6 +41,9 @@ class SimulatedWire {
   WireFaults faults;
   // Explicit rule: return true to drop. Called for every datagram before the random faults.
   std::function<bool(const WireEvent&)> drop_rule;
+  // A NAT in front of side A: when set, A's datagrams leave with this source port (as B sees them) and
+  // datagrams to that port reach A's 4500. Changing it mid-run is a NAT mapping that changed.
+  std::optional<std::uint16_t> nat_a_port;
   // Explicit rule: return true to cut the wire entirely (a vanished peer) for datagrams from a side.
   bool cut[2] = {false, false};
 

@@ -158,6 +158,22 @@ void Engine::ChildSaInstalled(sa::IkeSa& s, sa::ChildSa& child) {
       fmt::format("in {:08x} out {:08x} {}", child.inbound_spi, child.outbound_spi, child.suite.Describe()));
 }
 
+void Engine::MoveChildren(const sa::IkeSa& s) {
+  for (const auto& c : s.children) {
+    ipsec::SaPathUpdate u;
+    u.local_address = s.local.address;
+    u.remote_address = s.remote.address;
+    u.encap = ipsec::UdpEncap{s.encap(), s.local.port, s.remote.port};
+    for (auto [spi, dir] : {std::pair{c.inbound_spi, ipsec::Direction::kInbound}, {c.outbound_spi, ipsec::Direction::kOutbound}}) {
+      u.spi = spi;
+      u.direction = dir;
+      // A pending outbound SA (rekey responder) is not installed yet: it takes the IKE SA's path when it is.
+      if (dir == ipsec::Direction::kOutbound && c.pending_outbound) continue;
+      (void)installer_.UpdateSa(u);
+    }
+  }
+}
+
 // --- Sending ----------------------------------------------------------------------------------------
 
 void Engine::SendRaw(const Endpoint& from, const Endpoint& to, wire::ByteView message) {
@@ -320,9 +336,17 @@ void Engine::HandleMessage(SaRecord& rec, const Endpoint& local, const Endpoint&
   }
   if (authenticated) {
     s.last_inbound = now_;
-    // §2.23: follow the peer to wherever its authenticated messages come from (NAT mappings change).
-    s.local = local;
-    s.remote = remote;
+    // §2.23: follow the peer to wherever its authenticated messages come from (NAT mappings change),
+    // and move the CHILD SAs' ESP path with it.
+    if (s.local != local || s.remote != remote) {
+      const bool move_children = s.state == sa::IkeSaState::kEstablished && !s.children.empty();
+      if (move_children) {
+        Log(s, "peer moved", fmt::format("{} -> {} (NAT mapping changed?)", s.remote.ToString(), remote.ToString()));
+      }
+      s.local = local;
+      s.remote = remote;
+      if (move_children) MoveChildren(s);
+    }
   }
   if (inner_error) {
     if (!header.response && authenticated && inner_error->notify != wire::NotifyType::kNone) {

@@ -150,6 +150,7 @@ class Engine final : private tasks::TaskHost {
   }
   std::optional<TimePoint> ComputeNextWakeup() const;
   void SendKeepalive(sa::IkeSa& s);
+  void MoveChildren(const sa::IkeSa& s);  // UpdateSa for every CHILD SA after the peer's endpoint moved
   tasks::CookieJar cookies_;
   std::map<std::string, ConnectionRuntime, std::less<>> connections_;
   std::map<std::uint64_t, SaRecord> sas_;         // by IKE SA id

@@ -147,6 +147,10 @@ void RemoveChild(TaskContext& ctx, std::uint64_t child_id, std::string_view why)
   if (it == kids.end()) return;
   for (auto& k : kids) {
     if (k.replaces != child_id || !k.pending_outbound) continue;
+    // The path as it is now: the peer may have moved (NAT) since the SA was negotiated.
+    k.pending_outbound->local_address = ctx.sa.local.address;
+    k.pending_outbound->remote_address = ctx.sa.remote.address;
+    k.pending_outbound->encap = {ctx.sa.encap(), ctx.sa.local.port, ctx.sa.remote.port};
     if (auto s = ctx.host.installer().AddSa(*k.pending_outbound); !s) {
       ctx.host.Log(ctx.sa, fmt::format("CHILD SA outbound {:08x} not installed", k.outbound_spi), s.error().message);
     }
