@@ -6,7 +6,8 @@
 #
 # Checks: status Connected on both (control socket); ping both ways; bounded iperf3 runs both ways; traffic
 # bytes in status; the wan carries only UDP 500/4500 between the gateways, never an inner packet in
-# the clear; `terminate` tears the connection down on both sides; SIGTERM ends both processes.
+# the clear; hostile IKE datagrams leave both gateways and their SAs as they were; `terminate` tears the
+# connection down on both sides; SIGTERM ends both processes.
 # Usage: gateway_isthmus_pair_test.sh ISTHMUS_GATEWAY   (root; about 30 s)
 set -euo pipefail
 GW=$1
@@ -37,6 +38,10 @@ config to-a 198.18.0.3 198.18.0.2 10.2.0.0/16 10.1.0.0/16 responder >"$WORK/b.js
 ns_exec gwA tcpdump -i wan0 -n -s 96 -w "$WORK/wan.pcap" -U >"$WORK/tcpdump.txt" 2>&1 &
 TCPDUMP=$!
 NS_PIDS+=("$TCPDUMP")
+# Whole IKE messages (UDP 500, and 4500 with the non-ESP marker), to replay later.
+ns_exec gwA tcpdump -i wan0 -n -s 0 -w "$WORK/ike.pcap" -U 'udp and (port 500 or (port 4500 and udp[8:4] = 0))' \
+  >"$WORK/tcpdump-ike.txt" 2>&1 &
+NS_PIDS+=("$!")
 sleep 0.5
 
 ns_spawn gwB "$WORK/gwB.log" "$GW" --config "$WORK/b.json"
@@ -101,6 +106,51 @@ PY
 )
 ((clear == 0)) || fail "inner addresses seen in the clear $clear times"
 echo "wan: $(tcpdump -r "$WORK/wan.pcap" -n 2>/dev/null | wc -l) packets, all UDP 500/4500 between the gateways"
+
+echo "--- hostile IKE datagrams at gwB: garbage, truncated, oversized, unknown SPI, replayed"
+sas() { "$GW" status --socket "$WORK/$1.sock" | python3 -c '
+import json,sys; c=json.load(sys.stdin)["connections"][0]
+print(c["state"], c["ike_sa"]["spi_i"], c["ike_sa"]["spi_r"], *[k["inbound_spi"] + "/" + k["outbound_spi"] for k in c["children"]])'; }
+before_b=$(sas to-a)
+before_a=$(sas to-b)
+ns_exec gwA timeout 20 python3 - "$WORK/ike.pcap" <<'PY' || fail "could not send the hostile datagrams"
+import os, socket, struct, sys
+B = "198.18.0.3"
+s500 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s500.bind(("198.18.0.2", 0))
+def ike_header(spi_i, spi_r, exchange, flags, msg_id, length):
+    return struct.pack("!QQBBBBII", spi_i, spi_r, 46, 0x20, exchange, flags, msg_id, length)
+for _ in range(50):                      # garbage of every size
+    s500.sendto(os.urandom(1 + os.urandom(1)[0] * 4), (B, 500))
+    s500.sendto(os.urandom(1 + os.urandom(1)[0] * 4), (B, 4500))
+s500.sendto(ike_header(1, 0, 34, 0x08, 0, 28)[:17], (B, 500))           # truncated header
+s500.sendto(ike_header(1, 0, 34, 0x08, 0, 28 + 60000) + bytes(60000), (B, 500))  # oversized
+for _ in range(20):                      # unknown SPIs, INFORMATIONAL with an SK payload of noise
+    body = os.urandom(80)
+    h = ike_header(int.from_bytes(os.urandom(8), "big"), int.from_bytes(os.urandom(8), "big"), 37, 0x08, 5, 28 + 4 + len(body))
+    s500.sendto(bytes(4) + h + struct.pack("!BBH", 0, 0, 4 + len(body)) + body, (B, 4500))
+# Replays of the IKE messages gwA really sent (from the wan capture): answered from the response cache
+# or dropped, never acted on again.
+d = open(sys.argv[1], "rb").read()
+off, replayed = 24, 0
+while off + 16 <= len(d):
+    incl = struct.unpack("<I", d[off + 8:off + 12])[0]
+    frame = d[off + 16:off + 16 + incl]; off += 16 + incl
+    if len(frame) < 14 + 28 or frame[12:14] != b"\x08\x00": continue
+    ip = frame[14:]; ihl = (ip[0] & 15) * 4
+    if ip[9] != 17 or ip[12:16] != socket.inet_aton("198.18.0.2"): continue
+    dport = struct.unpack("!H", ip[ihl + 2:ihl + 4])[0]
+    if dport in (500, 4500):
+        s500.sendto(ip[ihl + 8:], (B, dport)); replayed += 1
+print(f"sent: 100 garbage, 1 truncated, 1 oversized, 20 unknown-SPI, {replayed} replayed IKE messages")
+PY
+sleep 1
+kill -0 "$GWB" 2>/dev/null || fail "gwB died"
+after_b=$(sas to-a)
+after_a=$(sas to-b)
+[[ $before_b == "$after_b" ]] || fail "gwB's SAs changed: $before_b -> $after_b"
+[[ $before_a == "$after_a" ]] || fail "gwA's SAs changed: $before_a -> $after_a"
+ns_exec hostA ping -c 2 -i 0.2 -W 2 10.2.0.10 >/dev/null || fail "ping after the hostile datagrams"
+echo "both gateways up, SAs unchanged ($after_b), traffic flows"
 
 echo "--- terminate tears down both sides"
 "$GW" terminate to-b --socket "$WORK/to-b.sock" || fail "terminate"
