@@ -136,6 +136,6 @@ int main(int argc, char** argv) {
                   ke, 100 * rate / limit);
     }
   }
-  std::printf("strongSwan-to-strongSwan figure: run bench/ike_rate_strongswan.sh N PROPOSAL in the same session\n");
+  std::printf("gateway-to-gateway and strongSwan-to-strongSwan in the same run: bench/ike_rate_compare.sh\n");
   return 0;
 }

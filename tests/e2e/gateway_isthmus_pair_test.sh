@@ -11,28 +11,14 @@
 # Usage: gateway_isthmus_pair_test.sh ISTHMUS_GATEWAY   (root; about 30 s)
 set -euo pipefail
 GW=$1
-[[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root"; exit 77; }
 source "$(dirname "$0")/../lib/netns.sh"
-ns_init
-WORK=$(mktemp -d)
-ns_on_cleanup "rm -rf $WORK"
-fail() { echo "FAIL: $*" >&2; for f in "$WORK"/*.log; do echo "== $f"; tail -40 "$f"; done >&2; exit 1; }
+e2e_init
 
 ns_topology_two_sites
 
-config() {  # NAME LOCAL REMOTE LOCAL_NET REMOTE_NET MODE
-  cat <<JSON
-{ "local": {"address": "$2", "id": "$2"},
-  "tunnel": {"interface": "isth0", "mtu": 1400},
-  "control_socket": "$WORK/$1.sock",
-  "connections": [ { "name": "$1", "remote_address": "$3", "remote_id": "$3",
-      "shared_key": "e2e-pair-psk-0123456789", "local_prefixes": ["$4"], "remote_prefixes": ["$5"],
-      "ike_proposals": ["aes256gcm16-prfsha256-ecp256"], "esp_proposals": ["aes256gcm16"],
-      "mode": "$6", "dpd_timeout_s": 30 } ] }
-JSON
-}
-config to-b 198.18.0.2 198.18.0.3 10.1.0.0/16 10.2.0.0/16 initiator >"$WORK/a.json"
-config to-a 198.18.0.3 198.18.0.2 10.2.0.0/16 10.1.0.0/16 responder >"$WORK/b.json"
+PSK=e2e-pair-psk-0123456789
+gw_config to-b 198.18.0.2 198.18.0.3 10.1.0.0/16 10.2.0.0/16 initiator "$PSK" >"$WORK/a.json"
+gw_config to-a 198.18.0.3 198.18.0.2 10.2.0.0/16 10.1.0.0/16 responder "$PSK" >"$WORK/b.json"
 "$GW" --config "$WORK/a.json" --check >/dev/null || fail "--check rejected a valid config"
 
 ns_exec gwA tcpdump -i wan0 -n -s 96 -w "$WORK/wan.pcap" -U >"$WORK/tcpdump.txt" 2>&1 &

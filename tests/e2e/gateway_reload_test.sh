@@ -21,12 +21,8 @@
 # Usage: gateway_reload_test.sh ISTHMUS_GATEWAY   (root; about 30 s)
 set -euo pipefail
 GW=$1
-[[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root"; exit 77; }
 source "$(dirname "$0")/../lib/netns.sh"
-ns_init
-WORK=$(mktemp -d)
-ns_on_cleanup "rm -rf $WORK"
-fail() { echo "FAIL: $*" >&2; for f in "$WORK"/*.log; do echo "== $f"; tail -40 "$f"; done >&2; exit 1; }
+e2e_init
 
 ns_topology_two_sites
 for a in 10.1.1 10.1.3; do

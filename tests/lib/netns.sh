@@ -7,6 +7,7 @@
 #   ns_exec NAME cmd...          run in a namespace
 #   ns_spawn NAME LOG cmd...     start in the background, remember the pid for cleanup (in NS_LAST_PID)
 #   ns_forwarding NAME           ip_forward=1, rp_filter=0 (what a gateway needs)
+#   e2e_init, fail, gw_config    the common start of a gateway test (below)
 set -euo pipefail
 
 NS_PREFIX=""
@@ -20,6 +21,31 @@ ns_init() {
 }
 
 ns_on_cleanup() { NS_CLEANUPS+=("$*"); }
+
+# The common start of an end-to-end test: skips (77) without root, ns_init, a work directory WORK
+# removed at exit, and fail MSG… which prints the tail of every WORK/*.log and exits 1.
+e2e_init() {
+  [[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root"; exit 77; }
+  ns_init
+  WORK=$(mktemp -d)
+  ns_on_cleanup "rm -rf $WORK"
+}
+fail() { echo "FAIL: $*" >&2; for f in "$WORK"/*.log; do echo "== $f"; tail -40 "$f"; done >&2; exit 1; }
+
+# gw_config NAME LOCAL REMOTE LOCAL_NET REMOTE_NET MODE PSK [EXTRA]: a one-connection isthmus-gateway
+# config (tunnel isth0, MTU 1400, control socket WORK/NAME.sock); EXTRA is added to the connection
+# object as JSON members, e.g. '"child_lifetime_s": 20'.
+gw_config() {
+  cat <<JSON
+{ "local": {"address": "$2", "id": "$2"},
+  "tunnel": {"interface": "isth0", "mtu": 1400},
+  "control_socket": "$WORK/$1.sock",
+  "connections": [ { "name": "$1", "remote_address": "$3", "remote_id": "$3",
+      "shared_key": "$7", "local_prefixes": ["$4"], "remote_prefixes": ["$5"],
+      "ike_proposals": ["aes256gcm16-prfsha256-ecp256"], "esp_proposals": ["aes256gcm16"],
+      "mode": "$6", "dpd_timeout_s": 30${8:+, $8} } ] }
+JSON
+}
 
 ns_cleanup() {
   local rc=$?
