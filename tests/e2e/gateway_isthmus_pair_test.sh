@@ -147,9 +147,5 @@ ns_exec hostA ping -c 1 -W 1 10.2.0.10 >/dev/null 2>&1 && fail "ping still cross
 echo "both NotConnected, no traffic crosses"
 
 echo "--- SIGTERM stops both gateways"
-kill -TERM "$GWA" "$GWB"
-for p in "$GWA" "$GWB"; do
-  for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$p" 2>/dev/null && fail "gateway $p did not exit on SIGTERM"
-done
+expect_sigterm_exit "$GWA" "$GWB"
 echo "PASS"

@@ -230,9 +230,5 @@ ping_ok 10.1.0.10 10.2.0.10 || fail "ping through one after the refused reloads"
 echo "all refused or restart-only; nothing changed; both gateways up"
 
 echo "--- SIGTERM stops both gateways"
-kill -TERM "$GWA" "$GWB"
-for p in "$GWA" "$GWB"; do
-  for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$p" 2>/dev/null && fail "gateway $p did not exit on SIGTERM"
-done
+expect_sigterm_exit "$GWA" "$GWB"
 echo "PASS"

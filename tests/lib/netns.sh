@@ -32,6 +32,17 @@ e2e_init() {
 }
 fail() { echo "FAIL: $*" >&2; for f in "$WORK"/*.log; do echo "== $f"; tail -40 "$f"; done >&2; exit 1; }
 
+# expect_sigterm_exit PID...: SIGTERM each, fail unless all exit within 5 s.
+expect_sigterm_exit() {
+  kill -TERM "$@"
+  local p
+  for p in "$@"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$p" 2>/dev/null && fail "gateway $p did not exit on SIGTERM"
+  done
+  return 0
+}
+
 # gw_config NAME LOCAL REMOTE LOCAL_NET REMOTE_NET MODE PSK [EXTRA]: a one-connection isthmus-gateway
 # config (tunnel isth0, MTU 1400, control socket WORK/NAME.sock); EXTRA is added to the connection
 # object as JSON members, e.g. '"child_lifetime_s": 20'.
