@@ -68,10 +68,6 @@ Result<gateway::GatewayConfig> LoadConfig(const std::string& path) {
   return cfg;
 }
 
-std::string Describe(const Error& e) {
-  if (e.target.empty() || e.message.find(e.target) != std::string::npos) return e.message;
-  return e.target + ": " + e.message;
-}
 
 int RunCommand(const std::string& socket, const std::string& line, const std::string& output) {
   if (socket.empty()) {
@@ -146,7 +142,7 @@ class IpRoutes final : public gateway::RouteTable {
 int RunGateway(const std::string& config_path, std::string control_socket, bool initiate) {
   auto cfg = LoadConfig(config_path);
   if (!cfg) {
-    spdlog::error("config {}: {}", config_path, Describe(cfg.error()));
+    spdlog::error("config {}: {}", config_path, gateway::DescribeError(cfg.error()));
     return 2;
   }
   if (control_socket.empty()) control_socket = cfg->control_socket;
@@ -194,7 +190,7 @@ int RunGateway(const std::string& config_path, std::string control_socket, bool 
   const auto n_conns = cfg->connections.size();
   auto runtime = gateway::Runtime::Create(std::move(*cfg), deps);
   if (!runtime) {
-    spdlog::error("{}", Describe(runtime.error()));
+    spdlog::error("{}", gateway::DescribeError(runtime.error()));
     return 2;
   }
   std::unique_ptr<gateway_app::ControlServer> control;
@@ -233,7 +229,7 @@ int RunGateway(const std::string& config_path, std::string control_socket, bool 
     if (g_hup) {
       g_hup = 0;
       spdlog::info("SIGHUP: reloading {}", config_path);
-      if (auto r = (*runtime)->Reload(); !r) spdlog::error("reload failed, keeping the running configuration: {}", Describe(r.error()));
+      if (auto r = (*runtime)->Reload(); !r) spdlog::error("reload failed, keeping the running configuration: {}", gateway::DescribeError(r.error()));
     }
   }
   spdlog::info("stopping: deleting IKE SAs");
@@ -306,7 +302,7 @@ int main(int argc, char** argv) {
   if (check) {
     auto cfg = LoadConfig(config);
     if (!cfg) {
-      std::fprintf(stderr, "%s: %s\n", config.c_str(), Describe(cfg.error()).c_str());
+      std::fprintf(stderr, "%s: %s\n", config.c_str(), gateway::DescribeError(cfg.error()).c_str());
       return 1;
     }
     std::printf("%s: OK, %zu connection(s)\n", config.c_str(), cfg->connections.size());

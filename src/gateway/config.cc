@@ -203,4 +203,9 @@ Result<GatewayConfig> ParseGatewayConfig(const std::string& json_text) {
   return g;
 }
 
+std::string DescribeError(const Error& e) {
+  if (e.target.empty() || e.message.find(e.target) != std::string::npos) return e.message;
+  return e.target + ": " + e.message;
+}
+
 }  // namespace isthmus::gateway

@@ -63,6 +63,9 @@ struct GatewayConfig {
 // The shared key never appears in an error.
 Result<GatewayConfig> ParseGatewayConfig(const std::string& json_text);
 
+// An error for humans, naming its field once ("connections[1].mode: 'x' is not one of …").
+std::string DescribeError(const Error& e);
+
 const char* ModeName(ConnectionMode m);
 
 }  // namespace isthmus::gateway

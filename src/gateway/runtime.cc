@@ -217,10 +217,7 @@ std::string Runtime::Control(std::string_view line) {
     if (auto r = Reload(); r) {
       reply = {{"ok", true}};
     } else {
-      // The field is named once: config errors already carry it in the message.
-      const auto& e = r.error();
-      fail(e.target.empty() || e.message.find(e.target) != std::string::npos ? e.message
-                                                                               : e.message + " (" + e.target + ")");
+      fail(DescribeError(r.error()));
     }
   } else if (cmd == "initiate" || cmd == "terminate") {
     if (arg.empty()) {
