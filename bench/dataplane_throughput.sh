@@ -13,8 +13,11 @@
 # Prints figures; asserts nothing (STYLE.md "Tests"). The issue's target: isthmus >= 30 % of routed and
 # >= 8x both peers.
 # Usage: bench/dataplane_throughput.sh ISTHMUS_DP [ROUNDS=3] [SECONDS=5]    (root)
+# Environment: CANDIDATES="routed isthmus ..." picks and orders candidates; DP_B=ANOTHER_ISTHMUS_DP adds
+# candidate isthmus-b (two builds compared in one run); PPS_SECS=0 skips the packets-per-second phase.
 set -euo pipefail
 DP=$1
+DP_B=${DP_B:-}
 ROUNDS=${2:-3}
 SECS=${3:-5}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,12 +51,13 @@ routed_down() {
   ns_exec gwB ip route del 10.1.0.0/24 via 198.18.0.2
 }
 
-isthmus_up() {
+isthmus_up() {  # [BINARY]
+  local dp=${1:-$DP}
   local c=(--seed bench --transform aes256gcm --offloads on --mtu 1400)
-  ns_spawn gwA "$WORK/dpA.log" "$DP" --tun ist0 --local 198.18.0.2 --peer 198.18.0.3 --local-prefix 10.1.0.0/24 \
+  ns_spawn gwA "$WORK/dpA.log" "$dp" --tun ist0 --local 198.18.0.2 --peer 198.18.0.3 --local-prefix 10.1.0.0/24 \
     --remote-prefix 10.2.0.0/24 --spi-in 0x1001 --spi-out 0x2001 "${c[@]}"
   PIDS+=("$NS_LAST_PID")
-  ns_spawn gwB "$WORK/dpB.log" "$DP" --tun ist0 --local 198.18.0.3 --peer 198.18.0.2 --local-prefix 10.2.0.0/24 \
+  ns_spawn gwB "$WORK/dpB.log" "$dp" --tun ist0 --local 198.18.0.3 --peer 198.18.0.2 --local-prefix 10.2.0.0/24 \
     --remote-prefix 10.1.0.0/24 --spi-in 0x2001 --spi-out 0x1001 "${c[@]}"
   PIDS+=("$NS_LAST_PID")
   wait_for 10 ns_exec hostA ping -c 1 -W 1 10.2.0.10
@@ -132,6 +136,7 @@ print("%.3f %s" % (s["bits_per_second"]/1e9, ("%.2f" % (cpu/gb)) if int(sys.argv
 PPS_SECS=${PPS_SECS:-3}
 measure_pps() {  # SIZE
   local out
+  [[ $PPS_SECS != 0 ]] || { echo 0; return; }
   out=$(ns_exec hostA timeout $((PPS_SECS + 15)) iperf3 -c 10.2.0.10 -u -b 0 -l $(($1 - 28)) -t "$PPS_SECS" -J 2>/dev/null) || {
     echo 0; return; }
   python3 -c '
@@ -141,11 +146,13 @@ print("%.0f" % ((s["packets"] - s["lost_packets"]) / s["seconds"]))' "$out"
 }
 
 declare -A R C P64 P1400
-CANDS=(routed isthmus wireguard strongswan)
+read -r -a CANDS <<<"${CANDIDATES:-routed isthmus wireguard strongswan}"
+[[ -z $DP_B ]] || CANDS+=(isthmus-b)
 for ((r = 1; r <= ROUNDS; r++)); do
   for c in "${CANDS[@]}"; do
     case $c in
-      routed) routed_up ;; isthmus) isthmus_up ;; wireguard) wg_up ;; strongswan) strongswan_up ;;
+      routed) routed_up ;; isthmus) isthmus_up ;; isthmus-b) isthmus_up "$DP_B" ;; wireguard) wg_up ;;
+      strongswan) strongswan_up ;;
     esac
     read -r g cpu < <(measure)
     R[$c]+="$g "
@@ -156,7 +163,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     P1400[$c]+="$p1400 "
     echo "round $r  $(printf '%-10s' $c) $g Gbit/s  cpu $cpu s/GB  $p64 pps@64B  $p1400 pps@1400B" >&2
     case $c in
-      routed) routed_down ;; isthmus) isthmus_down ;; wireguard) wg_down ;; strongswan) strongswan_down ;;
+      routed) routed_down ;; isthmus | isthmus-b) isthmus_down ;; wireguard) wg_down ;; strongswan) strongswan_down ;;
     esac
     sleep 0.5
   done
@@ -166,17 +173,18 @@ median() { python3 -c 'import statistics,sys; v=[float(x) for x in sys.argv[1:] 
 echo
 echo "single TCP stream hostA->hostB, $ROUNDS x ${SECS}s interleaved, medians"
 printf '%-12s %10s %10s %14s %14s %14s\n' candidate Gbit/s "of routed" "gw CPU s/GB" "kpps@64B" "kpps@1400B"
-routed=$(median ${R[routed]})
+routed=$(median ${R[routed]:-})
 for c in "${CANDS[@]}"; do
   m=$(median ${R[$c]})
-  share=$(python3 -c "print('%.1f %%' % (100*$m/$routed) if $routed>0 else 'n/a')")
+  share=$(python3 -c "import sys; m, r = sys.argv[1:]; print('%.1f %%' % (100 * float(m) / float(r)) if 'n/a' not in (m, r) and float(r) > 0 else 'n/a')" "$m" "$routed")
   printf '%-12s %10s %10s %14s %14.1f %14.1f\n' "$c" "$m" "$share" "$(median ${C[$c]})" \
     "$(python3 -c "print($(median ${P64[$c]})/1000)")" "$(python3 -c "print($(median ${P1400[$c]})/1000)")"
 done
 echo "(pps: UDP iperf3 -b 0 hostA->hostB, IP packets of 64 / 1400 octets, packets received per second)"
-i=$(median ${R[isthmus]}); w=$(median ${R[wireguard]}); s=$(median ${R[strongswan]})
-python3 -c "
-i,w,s,r=$i,$w,$s,$routed
-print('isthmus / routed      = %.2f  (target >= 0.30)' % (i/r))
-print('isthmus / wireguard-go = %.1fx (target >= 8x)' % (i/w if w else float('nan')))
-print('isthmus / strongSwan   = %.1fx (target >= 8x)' % (i/s if s else float('nan')))"
+python3 - "$routed" "$(median ${R[isthmus]:-})" "$(median ${R[wireguard]:-})" "$(median ${R[strongswan]:-})" <<'PY'
+import sys
+r, i, w, s = (float(x) if x != "n/a" else None for x in sys.argv[1:5])
+if r and i is not None: print('isthmus / routed      = %.2f  (target >= 0.30)' % (i / r))
+if i is not None and w: print('isthmus / wireguard-go = %.1fx (target >= 8x)' % (i / w))
+if i is not None and s: print('isthmus / strongSwan   = %.1fx (target >= 8x)' % (i / s))
+PY
