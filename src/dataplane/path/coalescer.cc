@@ -129,24 +129,33 @@ void Coalescer::Push(std::uint8_t* packet, std::size_t len) {
   const std::size_t payload = h.total - h.ip_len - h.tcp_len;
   const bool shape_ok = (flags == kTcpAck || flags == (kTcpAck | kTcpPsh)) && payload > 0 &&
                         (!h.v4 || (h.ip_len == 20 && (Load16(packet + 6) & 0x3fff) == 0));
-  const bool candidate = shape_ok && TcpChecksumOk(packet, h);
   if (slot != nullptr) {
     Slot& s = *slot;
-    if (candidate && !s.closed && payload <= s.gso_size && s.len + payload <= kMaxPacket &&
+    if (shape_ok && !s.closed && payload <= s.gso_size && s.len + payload <= kMaxPacket &&
         Load32(packet + h.ip_len + 4) == s.next_seq && SameFlowAndShape(s, packet, h)) {
-      std::memcpy(s.buf.data() + kVnet + s.len, packet + h.ip_len + h.tcp_len, payload);
-      s.len += payload;
-      s.next_seq += static_cast<std::uint32_t>(payload);
-      ++s.segments;
-      if ((flags & kTcpPsh) != 0) {
-        s.buf[kVnet + s.ip_len + 13] |= kTcpPsh;
-        s.closed = true;
+      // The payload is summed as it is copied to the slot's tail; it counts only once the segment's
+      // checksum has verified (until then it lies beyond s.len).
+      const std::size_t l4 = h.total - h.ip_len;
+      std::uint64_t acc = Sum(packet + h.ip_len, h.tcp_len, PseudoSum(packet, h.v4, kProtoTcp, l4));
+      acc = CopyAndSum(s.buf.data() + kVnet + s.len, packet + h.ip_len + h.tcp_len, payload, acc);
+      if (Fold(acc) == 0xffff) {
+        s.len += payload;
+        s.next_seq += static_cast<std::uint32_t>(payload);
+        ++s.segments;
+        if ((flags & kTcpPsh) != 0) {
+          s.buf[kVnet + s.ip_len + 13] |= kTcpPsh;
+          s.closed = true;
+        }
+        if (payload < s.gso_size) s.closed = true;
+        return;
       }
-      if (payload < s.gso_size) s.closed = true;
+      FlushSlot(s);  // a bad checksum travels on its own, after what the slot holds
+      WriteRaw(packet, h.total);
       return;
     }
     FlushSlot(s);  // keeps the flow's order: what is held goes out before this packet
   }
+  const bool candidate = shape_ok && TcpChecksumOk(packet, h);
   if (!candidate) {
     WriteRaw(packet, h.total);
     return;

@@ -10,7 +10,7 @@ using namespace pkt;
 bool FinishChecksum(std::uint8_t* packet, std::size_t len, const VnetHdr& h) {
   const std::size_t start = h.csum_start, field = std::size_t{h.csum_start} + h.csum_offset;
   if (start >= len || field + 2 > len) return false;
-  StoreSum(packet + field, static_cast<std::uint16_t>(~Fold(Sum(packet + start, len - start))));
+  StoreSum(packet + field, static_cast<std::uint16_t>(~Fold(SumBulk(packet + start, len - start))));
   return true;
 }
 
@@ -45,7 +45,6 @@ Drop SplitTcp(const VnetHdr& h, const std::uint8_t* packet, std::size_t len, Seg
     std::uint8_t* out = sink.Reserve(seg_len);
     if (out == nullptr) return Drop::kOversize;
     std::memcpy(out, packet, hdrs);
-    std::memcpy(out + hdrs, packet + hdrs + off, chunk);
     if (p.v4) {
       Store16(out + 2, static_cast<std::uint16_t>(seg_len));
       Store16(out + 4, static_cast<std::uint16_t>(id0 + i));
@@ -61,7 +60,11 @@ Drop SplitTcp(const VnetHdr& h, const std::uint8_t* packet, std::size_t len, Seg
     tcp[13] = f;
     tcp[16] = tcp[17] = 0;
     const std::size_t l4 = seg_len - p.ip_len;
-    StoreSum(tcp + 16, static_cast<std::uint16_t>(~Fold(Sum(tcp, l4, PseudoSum(out, p.v4, kProtoTcp, l4)))));
+    // The payload is summed as it is copied (the TCP header's length is a multiple of 4, so the
+    // payload starts at an even offset of the checksummed region).
+    std::uint64_t acc = Sum(tcp, p.tcp_len, PseudoSum(out, p.v4, kProtoTcp, l4));
+    acc = CopyAndSum(out + hdrs, packet + hdrs + off, chunk, acc);
+    StoreSum(tcp + 16, static_cast<std::uint16_t>(~Fold(acc)));
     sink.Commit(seg_len);
     off += chunk;
     ++i;

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "dataplane/path/checksum.h"
+
 namespace isthmus::dataplane::pkt {
 
 // virtio_net_hdr (virtio spec §5.1.6; linux/virtio_net.h), host endian on a legacy TUN.
@@ -164,7 +166,7 @@ inline bool Parse(const std::uint8_t* p, std::size_t len, Parsed* out) {
 // Verifies a complete TCP checksum.
 inline bool TcpChecksumOk(const std::uint8_t* ip, const Parsed& h) {
   const std::size_t l4 = h.total - h.ip_len;
-  return Fold(Sum(ip + h.ip_len, l4, PseudoSum(ip, h.v4, kProtoTcp, l4))) == 0xffff;
+  return Fold(SumBulk(ip + h.ip_len, l4, PseudoSum(ip, h.v4, kProtoTcp, l4))) == 0xffff;
 }
 
 }  // namespace isthmus::dataplane::pkt

@@ -12,6 +12,28 @@ std::vector<net::Prefix> PrefixesOf(const std::vector<ipsec::TrafficSelector>& t
   return out;
 }
 
+template <typename V4Net>
+std::vector<V4Net> V4NetsOf(const std::vector<net::Prefix>& ps) {
+  std::vector<V4Net> out;
+  for (const auto& p : ps) {
+    if (p.family() != net::Family::kV4) continue;
+    const std::uint8_t* b = p.address().bytes();
+    const std::uint32_t mask = p.length() == 0 ? 0 : ~std::uint32_t{0} << (32 - p.length());
+    const std::uint32_t a = std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+    out.push_back({a & mask, mask});
+  }
+  return out;
+}
+
+template <typename V4Net>
+bool AnyContainsV4(const std::vector<V4Net>& nets, const std::uint8_t* b) {
+  const std::uint32_t a = std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+  for (const V4Net& n : nets) {
+    if ((a & n.mask) == n.net) return true;
+  }
+  return false;
+}
+
 bool AnyContains(const std::vector<net::Prefix>& ps, const std::uint8_t* addr, bool v4) {
   const net::IpAddress a = net::IpAddress::FromBytes(v4 ? net::Family::kV4 : net::Family::kV6, addr);
   return std::any_of(ps.begin(), ps.end(), [&](const net::Prefix& p) { return p.Contains(a); });
@@ -33,6 +55,8 @@ SaRuntime::SaRuntime(const ipsec::SaSpec& spec, std::unique_ptr<EspCipher> ciphe
       installed_at_(now),
       local_(PrefixesOf(spec.selectors.local)),
       remote_(PrefixesOf(spec.selectors.remote)),
+      local_v4_(V4NetsOf<V4Net>(local_)),
+      remote_v4_(V4NetsOf<V4Net>(remote_)),
       conn_(std::move(conn)),
       events_(events),
       cipher_(std::move(cipher)),
@@ -42,6 +66,7 @@ SaRuntime::SaRuntime(const ipsec::SaSpec& spec, std::unique_ptr<EspCipher> ciphe
 }
 
 bool SaRuntime::InnerAllowed(const std::uint8_t* src, const std::uint8_t* dst, bool v4) const {
+  if (v4) return AnyContainsV4(remote_v4_, src) && AnyContainsV4(local_v4_, dst);
   return AnyContains(remote_, src, v4) && AnyContains(local_, dst, v4);
 }
 

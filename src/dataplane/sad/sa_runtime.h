@@ -122,6 +122,12 @@ class SaRuntime {
   const TimePoint installed_at_;
   const std::vector<net::Prefix> local_;
   const std::vector<net::Prefix> remote_;
+  // The IPv4 prefixes of local_/remote_ as host-order network and mask: InnerAllowed runs per packet.
+  struct V4Net {
+    std::uint32_t net, mask;
+  };
+  const std::vector<V4Net> local_v4_;
+  const std::vector<V4Net> remote_v4_;
   const std::shared_ptr<ConnectionRuntime> conn_;
   ipsec::SaEventQueue* const events_;
 

@@ -163,6 +163,7 @@ TEST_P(SplitTest, CoalescerNeverMergesABadChecksumOrAGap) {
   co.Flush();
   ASSERT_EQ(w.out.size(), 3u);  // a alone, b written as is (the kernel will reject it), gap alone
   for (auto& o : w.out) EXPECT_EQ(o[1], kGsoNone);
+  EXPECT_EQ(std::vector<std::uint8_t>(w.out[0].begin() + 10, w.out[0].end()), a);  // b's octets not taken in
   EXPECT_EQ(std::vector<std::uint8_t>(w.out[1].begin() + 10, w.out[1].end()), b);
 }
 

@@ -92,6 +92,39 @@ TEST_F(SadTest, DeferredPublishingShowsNothingUntilFlushThenEverythingAtOnce) {
   EXPECT_EQ(Out("10.2.3.4"), nullptr);
 }
 
+// The policy check on decrypted packets (RFC 4301 §5.2 step 4): source in a remote selector, destination
+// in a local one, for each family; an IPv4 fast path must agree with the prefixes.
+TEST_F(SadTest, InnerPacketsMustMatchTheSelectors) {
+  auto spec = Spec(Direction::kInbound, 0, {"10.2.0.0/16", "192.0.2.7/32", "fd00:2::/48"});
+  spec.selectors.local = {{P("10.1.0.0/24")}, {P("fd00:1::/64")}};
+  auto spi = sad_.AllocateSpi();
+  ASSERT_TRUE(spi);
+  spec.spi = *spi;
+  ASSERT_TRUE(sad_.AddSa(spec));
+  const SaRuntime& sa = *sad_.publisher().Load()->FindInbound(*spi)->sa;
+  auto ok = [&](const char* src, const char* dst) {
+    return sa.InnerAllowed(A(src).bytes(), A(dst).bytes(), A(src).is_v4());
+  };
+  EXPECT_TRUE(ok("10.2.255.254", "10.1.0.9"));
+  EXPECT_TRUE(ok("192.0.2.7", "10.1.0.255"));
+  EXPECT_FALSE(ok("192.0.2.8", "10.1.0.9"));   // next to the /32
+  EXPECT_FALSE(ok("10.3.0.1", "10.1.0.9"));    // source outside every remote selector
+  EXPECT_FALSE(ok("10.2.0.1", "10.1.1.9"));    // destination outside the local one
+  EXPECT_FALSE(ok("10.1.0.9", "10.2.0.1"));    // reversed
+  EXPECT_TRUE(ok("fd00:2::1", "fd00:1::5"));
+  EXPECT_FALSE(ok("fd00:3::1", "fd00:1::5"));
+  EXPECT_FALSE(ok("fd00:2::1", "fd00:1:0:1::5"));
+
+  auto any = Spec(Direction::kInbound, 0, {"0.0.0.0/0"});
+  auto spi2 = sad_.AllocateSpi();
+  ASSERT_TRUE(spi2);
+  any.spi = *spi2;
+  ASSERT_TRUE(sad_.AddSa(any));
+  const SaRuntime& wide = *sad_.publisher().Load()->FindInbound(*spi2)->sa;
+  EXPECT_TRUE(wide.InnerAllowed(A("203.0.113.1").bytes(), A("10.1.0.1").bytes(), true));
+  EXPECT_FALSE(wide.InnerAllowed(A("203.0.113.1").bytes(), A("10.9.0.1").bytes(), true));
+}
+
 TEST_F(SadTest, LongestPrefixWinsAndUnknownDestinationsMiss) {
   ASSERT_TRUE(sad_.AddSa(Spec(Direction::kOutbound, 0x1000, {"10.2.0.0/16"}, "wide")));
   ASSERT_TRUE(sad_.AddSa(Spec(Direction::kOutbound, 0x2000, {"10.2.3.0/24"}, "narrow")));
