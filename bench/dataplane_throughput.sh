@@ -2,7 +2,9 @@
 # Single-stream TCP throughput hostA -> hostB on one topology, the candidates interleaved round by round
 # (this shared VM drifts; only shares of the routed path measured in the same run compare):
 #   routed      gateways forward in the clear (the ceiling)
-#   isthmus     isthmus-dp, AES-256-GCM, TUN offloads + UDP GSO/GRO + coalescing
+#   isthmus     isthmus-dp, AES-256-GCM, TUN offloads + UDP GSO/GRO + coalescing, static keys
+#   isthmus-gw  the product: two isthmus-gateway processes from standalone configs, SAs negotiated by
+#               IKEv2 (aes256gcm16), the same worker (run when the gateway binary is found)
 #   wireguard   wireguard-go (userspace, TUN)
 #   strongswan  charon + kernel-libipsec, aes256gcm16, UDP encapsulation
 #
@@ -14,10 +16,13 @@
 # >= 8x both peers.
 # Usage: bench/dataplane_throughput.sh ISTHMUS_DP [ROUNDS=3] [SECONDS=5]    (root)
 # Environment: CANDIDATES="routed isthmus ..." picks and orders candidates; DP_B=ANOTHER_ISTHMUS_DP adds
-# candidate isthmus-b (two builds compared in one run); PPS_SECS=0 skips the packets-per-second phase.
+# candidate isthmus-b (two builds compared in one run); PPS_SECS=0 skips the packets-per-second phase;
+# GW=isthmus-gateway (default: the one built beside ISTHMUS_DP); CC=cubic|bbr|reno runs the TCP streams
+# with that congestion control (iperf3 -C) instead of the machine's default, which the header names.
 set -euo pipefail
 DP=$1
 DP_B=${DP_B:-}
+GW=${GW:-$(cd "$(dirname "$DP")/.." && pwd)/isthmus-gateway/isthmus-gateway}
 ROUNDS=${2:-3}
 SECS=${3:-5}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,6 +68,24 @@ isthmus_up() {  # [BINARY]
   wait_for 10 ns_exec hostA ping -c 1 -W 1 10.2.0.10
 }
 isthmus_down() { stop_pids; }
+
+gw_state() {  # NAME: the connection's state from the control socket
+  "$GW" status --socket "$WORK/$1.sock" 2>/dev/null |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"][0]["state"])' 2>/dev/null || true
+}
+gw_connected() { [[ $(gw_state "$1") == Connected ]]; }
+isthmus_gw_up() {
+  gw_config to-b 198.18.0.2 198.18.0.3 10.1.0.0/24 10.2.0.0/24 initiator bench-psk-0123456789 >"$WORK/gwa.json"
+  gw_config to-a 198.18.0.3 198.18.0.2 10.2.0.0/24 10.1.0.0/24 responder bench-psk-0123456789 >"$WORK/gwb.json"
+  rm -f "$WORK/to-a.sock" "$WORK/to-b.sock"
+  ns_spawn gwB "$WORK/gwB.log" "$GW" --config "$WORK/gwb.json"
+  PIDS+=("$NS_LAST_PID")
+  wait_for 10 test -S "$WORK/to-a.sock"
+  ns_spawn gwA "$WORK/gwA.log" "$GW" --config "$WORK/gwa.json"
+  PIDS+=("$NS_LAST_PID")
+  wait_for 15 gw_connected to-b
+  wait_for 10 ns_exec hostA ping -c 1 -W 1 10.2.0.10
+}
 
 wg_up() {
   local ka kb
@@ -122,7 +145,8 @@ measure() {
   local out t0 t1 hz
   hz=$(getconf CLK_TCK)
   t0=$(cpu_ticks)
-  out=$(ns_exec hostA timeout $((SECS + 15)) iperf3 -c 10.2.0.10 -t "$SECS" -J) || { echo "0 nan"; return; }
+  out=$(ns_exec hostA timeout $((SECS + 15)) iperf3 -c 10.2.0.10 -t "$SECS" ${CC:+-C "$CC"} -J) || {
+    echo "0 nan"; return; }
   t1=$(cpu_ticks)
   python3 -c '
 import json,sys
@@ -146,12 +170,15 @@ print("%.0f" % ((s["packets"] - s["lost_packets"]) / s["seconds"]))' "$out"
 }
 
 declare -A R C P64 P1400
-read -r -a CANDS <<<"${CANDIDATES:-routed isthmus wireguard strongswan}"
+default_cands="routed isthmus"
+[[ -x $GW ]] && default_cands+=" isthmus-gw"
+read -r -a CANDS <<<"${CANDIDATES:-$default_cands wireguard strongswan}"
 [[ -z $DP_B ]] || CANDS+=(isthmus-b)
 for ((r = 1; r <= ROUNDS; r++)); do
   for c in "${CANDS[@]}"; do
     case $c in
-      routed) routed_up ;; isthmus) isthmus_up ;; isthmus-b) isthmus_up "$DP_B" ;; wireguard) wg_up ;;
+      routed) routed_up ;; isthmus) isthmus_up ;; isthmus-b) isthmus_up "$DP_B" ;; isthmus-gw) isthmus_gw_up ;;
+      wireguard) wg_up ;;
       strongswan) strongswan_up ;;
     esac
     read -r g cpu < <(measure)
@@ -163,7 +190,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     P1400[$c]+="$p1400 "
     echo "round $r  $(printf '%-10s' $c) $g Gbit/s  cpu $cpu s/GB  $p64 pps@64B  $p1400 pps@1400B" >&2
     case $c in
-      routed) routed_down ;; isthmus | isthmus-b) isthmus_down ;; wireguard) wg_down ;; strongswan) strongswan_down ;;
+      routed) routed_down ;; isthmus | isthmus-b | isthmus-gw) isthmus_down ;; wireguard) wg_down ;; strongswan) strongswan_down ;;
     esac
     sleep 0.5
   done
@@ -171,7 +198,7 @@ done
 
 median() { python3 -c 'import statistics,sys; v=[float(x) for x in sys.argv[1:] if x!="n/a" and x!="nan"]; print("%.3f" % statistics.median(v) if v else "n/a")' "$@"; }
 echo
-echo "single TCP stream hostA->hostB, $ROUNDS x ${SECS}s interleaved, medians"
+echo "single TCP stream hostA->hostB, $ROUNDS x ${SECS}s interleaved, medians, congestion control ${CC:-$(ns_exec hostA sysctl -n net.ipv4.tcp_congestion_control) (the default)}"
 printf '%-12s %10s %10s %14s %14s %14s\n' candidate Gbit/s "of routed" "gw CPU s/GB" "kpps@64B" "kpps@1400B"
 routed=$(median ${R[routed]:-})
 for c in "${CANDS[@]}"; do
@@ -181,10 +208,14 @@ for c in "${CANDS[@]}"; do
     "$(python3 -c "print($(median ${P64[$c]})/1000)")" "$(python3 -c "print($(median ${P1400[$c]})/1000)")"
 done
 echo "(pps: UDP iperf3 -b 0 hostA->hostB, IP packets of 64 / 1400 octets, packets received per second)"
-python3 - "$routed" "$(median ${R[isthmus]:-})" "$(median ${R[wireguard]:-})" "$(median ${R[strongswan]:-})" <<'PY'
+for c in isthmus isthmus-gw; do
+  python3 - "$c" "$routed" "$(median ${R[$c]:-})" "$(median ${R[wireguard]:-})" "$(median ${R[strongswan]:-})" <<'PY'
 import sys
-r, i, w, s = (float(x) if x != "n/a" else None for x in sys.argv[1:5])
-if r and i is not None: print('isthmus / routed      = %.2f  (target >= 0.30)' % (i / r))
-if i is not None and w: print('isthmus / wireguard-go = %.1fx (target >= 8x)' % (i / w))
-if i is not None and s: print('isthmus / strongSwan   = %.1fx (target >= 8x)' % (i / s))
+c = sys.argv[1]
+r, i, w, s = (float(x) if x != "n/a" else None for x in sys.argv[2:6])
+if i is None: sys.exit(0)
+if r: print('%-10s / routed       = %.2f  (target >= 0.30)' % (c, i / r))
+if w: print('%-10s / wireguard-go = %.1fx (target >= 8x)' % (c, i / w))
+if s: print('%-10s / strongSwan   = %.1fx (target >= 8x)' % (c, i / s))
 PY
+done
