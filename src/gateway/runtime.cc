@@ -164,6 +164,13 @@ Status Runtime::Reload() {
   auto conns = ToEngineConnections(*next);
   if (!conns) return Fail(conns.error());
   engine_->Reload(std::move(*conns));
+  if (next->cookie_threshold != config_.cookie_threshold || next->max_half_open != config_.max_half_open) {
+    engine_->SetDosLimits(next->cookie_threshold, next->max_half_open);
+    config_.cookie_threshold = next->cookie_threshold;
+    config_.max_half_open = next->max_half_open;
+    deps_.log(fmt::format("reload: ike.cookie_threshold {}, ike.max_half_open {}", config_.cookie_threshold,
+                          config_.max_half_open));
+  }
   if (auto r = SyncRoutes(*next); !r) deps_.log("reload: route update failed: " + r.error().message);
   config_.connections = std::move(next->connections);
   AfterIo();

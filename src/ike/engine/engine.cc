@@ -489,6 +489,11 @@ Status Engine::Terminate(std::string_view name) {
   return {};
 }
 
+void Engine::SetDosLimits(std::size_t cookie_threshold, std::size_t max_half_open) {
+  config_.cookie_threshold = cookie_threshold;
+  config_.max_half_open = max_half_open;
+}
+
 void Engine::Reload(std::vector<ConnectionConfig> configs) {
   Enter(clock_.Now());
   std::set<std::string> seen;

@@ -62,6 +62,9 @@ class Engine final : private tasks::TaskHost {
   // as final, so a changed connection that only responds here stays down until the peer initiates it.
   // tests/exchange/reload_test.cc.
   void Reload(std::vector<ConnectionConfig> connections);
+  // New DoS limits (EngineConfig::cookie_threshold, max_half_open) for the next IKE_SA_INIT requests;
+  // SAs already half open stay until they complete or time out.
+  void SetDosLimits(std::size_t cookie_threshold, std::size_t max_half_open);
   // Timers: retransmissions, DPD, rekeys, lifetimes, reconnects.
   void Tick(TimePoint now);
   // Expiry events from the data plane (SaInstaller::DrainEvents).
@@ -76,6 +79,7 @@ class Engine final : private tasks::TaskHost {
   // For tests and diagnostics.
   std::size_t ike_sa_count() const { return sas_.size(); }
   std::size_t half_open_count() const { return half_open_.size(); }
+  const EngineConfig& config() const { return config_; }
 
  private:
   struct SaRecord {

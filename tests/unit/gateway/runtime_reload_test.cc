@@ -222,6 +222,21 @@ TEST_F(RuntimeReload, RestartOnlyChangesLeaveConnectionsAlone) {
   EXPECT_EQ(a->Status("two").ike_spi_i, two.ike_spi_i);
 }
 
+// The IKE DoS limits are not tied to the sockets: a reload applies them, and says so.
+TEST_F(RuntimeReload, IkeLimitsApplyOnReload) {
+  const auto sent = net.delivered();
+  ASSERT_EQ(a->runtime->engine().config().cookie_threshold, 64u);
+  std::string text = AFile({});
+  text.replace(0, 1, R"({ "ike": {"cookie_threshold": 0, "max_half_open": 10},)");
+  a->file = text;
+  EXPECT_EQ(a->runtime->Control("reload"), "{\"ok\":true}\n");
+  EXPECT_EQ(a->runtime->engine().config().cookie_threshold, 0u);
+  EXPECT_EQ(a->runtime->engine().config().max_half_open, 10u);
+  EXPECT_TRUE(a->Logged("ike.cookie_threshold 0, ike.max_half_open 10"));
+  EXPECT_EQ(net.delivered(), sent);  // the connections did not change
+  ExpectOneUntouched();
+}
+
 TEST_F(RuntimeReload, BadFileIsRefusedWhole) {
   const auto sent = net.delivered();
   a->file = "{ \"local\": ";
