@@ -150,31 +150,23 @@ class DirectBackend {
   // any piece is missing.
   static std::optional<DirectBackend> Create(detail::CipherPtr cipher, ConstBytes key) {
     const OSSL_PROVIDER* prov = EVP_CIPHER_get0_provider(cipher.get());
-    if (prov == nullptr) return std::nullopt;
-    int no_cache = 0;
-    const OSSL_ALGORITHM* algs = OSSL_PROVIDER_query_operation(prov, OSSL_OP_CIPHER, &no_cache);
-    if (algs == nullptr) return std::nullopt;
+    const OSSL_DISPATCH* impl = detail::ProviderDispatch(prov, OSSL_OP_CIPHER, EVP_CIPHER_get0_name(cipher.get()));
+    if (impl == nullptr) return std::nullopt;
     Fns f;
-    bool found = false;
-    for (const OSSL_ALGORITHM* a = algs; a->algorithm_names != nullptr && !found; ++a) {
-      if (!NamesInclude(a->algorithm_names, EVP_CIPHER_get0_name(cipher.get()))) continue;
-      found = true;
-      for (const OSSL_DISPATCH* d = a->implementation; d->function_id != 0; ++d) {
-        switch (d->function_id) {
-          case OSSL_FUNC_CIPHER_NEWCTX: f.newctx = OSSL_FUNC_cipher_newctx(d); break;
-          case OSSL_FUNC_CIPHER_FREECTX: f.freectx = OSSL_FUNC_cipher_freectx(d); break;
-          case OSSL_FUNC_CIPHER_ENCRYPT_INIT: f.einit = OSSL_FUNC_cipher_encrypt_init(d); break;
-          case OSSL_FUNC_CIPHER_DECRYPT_INIT: f.dinit = OSSL_FUNC_cipher_decrypt_init(d); break;
-          case OSSL_FUNC_CIPHER_UPDATE: f.update = OSSL_FUNC_cipher_update(d); break;
-          case OSSL_FUNC_CIPHER_FINAL: f.final = OSSL_FUNC_cipher_final(d); break;
-          case OSSL_FUNC_CIPHER_GET_CTX_PARAMS: f.get_ctx_params = OSSL_FUNC_cipher_get_ctx_params(d); break;
-          case OSSL_FUNC_CIPHER_SET_CTX_PARAMS: f.set_ctx_params = OSSL_FUNC_cipher_set_ctx_params(d); break;
-          default: break;
-        }
+    for (const OSSL_DISPATCH* d = impl; d->function_id != 0; ++d) {
+      switch (d->function_id) {
+        case OSSL_FUNC_CIPHER_NEWCTX: f.newctx = OSSL_FUNC_cipher_newctx(d); break;
+        case OSSL_FUNC_CIPHER_FREECTX: f.freectx = OSSL_FUNC_cipher_freectx(d); break;
+        case OSSL_FUNC_CIPHER_ENCRYPT_INIT: f.einit = OSSL_FUNC_cipher_encrypt_init(d); break;
+        case OSSL_FUNC_CIPHER_DECRYPT_INIT: f.dinit = OSSL_FUNC_cipher_decrypt_init(d); break;
+        case OSSL_FUNC_CIPHER_UPDATE: f.update = OSSL_FUNC_cipher_update(d); break;
+        case OSSL_FUNC_CIPHER_FINAL: f.final = OSSL_FUNC_cipher_final(d); break;
+        case OSSL_FUNC_CIPHER_GET_CTX_PARAMS: f.get_ctx_params = OSSL_FUNC_cipher_get_ctx_params(d); break;
+        case OSSL_FUNC_CIPHER_SET_CTX_PARAMS: f.set_ctx_params = OSSL_FUNC_cipher_set_ctx_params(d); break;
+        default: break;
       }
     }
-    OSSL_PROVIDER_unquery_operation(prov, OSSL_OP_CIPHER, algs);
-    if (!found || !f.newctx || !f.freectx || !f.einit || !f.dinit || !f.update || !f.final || !f.get_ctx_params ||
+    if (!f.newctx || !f.freectx || !f.einit || !f.dinit || !f.update || !f.final || !f.get_ctx_params ||
         !f.set_ctx_params) {
       return std::nullopt;
     }
@@ -222,20 +214,6 @@ class DirectBackend {
 
  private:
   DirectBackend(detail::CipherPtr cipher, const Fns& f, void* ctx) : cipher_(std::move(cipher)), f_(f), ctx_(ctx) {}
-
-  // `names` is the provider's colon-separated list ("AES-256-GCM:id-aes256-GCM:2.16...").
-  static bool NamesInclude(const char* names, const char* name) {
-    if (name == nullptr) return false;
-    const std::size_t len = std::strlen(name);
-    for (const char* p = names; *p != '\0';) {
-      const char* end = std::strchr(p, ':');
-      const std::size_t n = end == nullptr ? std::strlen(p) : static_cast<std::size_t>(end - p);
-      if (n == len && OPENSSL_strncasecmp(p, name, n) == 0) return true;
-      if (end == nullptr) break;
-      p = end + 1;
-    }
-    return false;
-  }
 
   detail::CipherPtr cipher_;
   Fns f_;

@@ -16,12 +16,21 @@
 
 namespace isthmus::crypto {
 
+// kDirect (the default): RFC 2104 over the provider's SHA-2 functions, allocation-free per call;
+// kEvp: OpenSSL's HMAC through EVP_MAC, which in OpenSSL 3.0 allocates on every call. kDirect falls
+// back to kEvp when the provider's functions cannot be reached. Both give the same ICVs.
+enum class IntegrityPath { kDirect, kEvp };
+
 class Integrity {
  public:
   virtual ~Integrity() = default;
 
   // `key` must be IntegInfo::key_size octets (RFC 4868 §2.1.1: the hash output length).
-  static Result<std::unique_ptr<Integrity>> Create(IntegId id, ConstBytes key);
+  static Result<std::unique_ptr<Integrity>> Create(IntegId id, ConstBytes key,
+                                                   IntegrityPath path = IntegrityPath::kDirect);
+
+  // The path actually taken.
+  virtual IntegrityPath path() const = 0;
 
   virtual IntegId id() const = 0;
   virtual std::size_t key_size() const = 0;

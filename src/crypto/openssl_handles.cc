@@ -1,7 +1,11 @@
 #include "crypto/openssl_handles.h"
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/provider.h>
+
+#include <cstring>
 
 #include <string>
 
@@ -19,6 +23,33 @@ Error OpenSslError(std::string_view what) {
   }
   ERR_clear_error();
   return Error::Internal(std::move(msg));
+}
+
+namespace {
+bool NamesInclude(const char* names, const char* name) {
+  const std::size_t len = std::strlen(name);
+  for (const char* p = names; *p != '\0';) {
+    const char* end = std::strchr(p, ':');
+    const std::size_t n = end == nullptr ? std::strlen(p) : static_cast<std::size_t>(end - p);
+    if (n == len && OPENSSL_strncasecmp(p, name, n) == 0) return true;
+    if (end == nullptr) break;
+    p = end + 1;
+  }
+  return false;
+}
+}  // namespace
+
+const OSSL_DISPATCH* ProviderDispatch(const OSSL_PROVIDER* prov, int operation, const char* name) {
+  if (prov == nullptr || name == nullptr) return nullptr;
+  int no_cache = 0;
+  const OSSL_ALGORITHM* algs = OSSL_PROVIDER_query_operation(prov, operation, &no_cache);
+  if (algs == nullptr) return nullptr;
+  const OSSL_DISPATCH* found = nullptr;
+  for (const OSSL_ALGORITHM* a = algs; a->algorithm_names != nullptr && found == nullptr; ++a) {
+    if (NamesInclude(a->algorithm_names, name)) found = a->implementation;
+  }
+  OSSL_PROVIDER_unquery_operation(prov, operation, algs);
+  return found;
 }
 
 Result<MacCtxPtr> NewHmacContext(const char* digest) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <openssl/bn.h>
+#include <openssl/core.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/params.h>
@@ -24,6 +25,7 @@ struct OsslDeleter {
 
 using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, OsslDeleter<&EVP_CIPHER_CTX_free>>;
 using CipherPtr = std::unique_ptr<EVP_CIPHER, OsslDeleter<&EVP_CIPHER_free>>;
+using MdPtr = std::unique_ptr<EVP_MD, OsslDeleter<&EVP_MD_free>>;
 using MacPtr = std::unique_ptr<EVP_MAC, OsslDeleter<&EVP_MAC_free>>;
 using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, OsslDeleter<&EVP_MAC_CTX_free>>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, OsslDeleter<&EVP_PKEY_free>>;
@@ -40,6 +42,11 @@ using ParamsPtr = std::unique_ptr<OSSL_PARAM, OsslDeleter<&OSSL_PARAM_free>>;
 // An Internal error naming the failed OpenSSL call and OpenSSL's own reason (which never contains key
 // material); drains this thread's OpenSSL error queue.
 Error OpenSslError(std::string_view what);
+
+// The dispatch table of the implementation named `name` (any of its colon-separated names, case-
+// insensitive) that `prov` offers for `operation` (OSSL_OP_CIPHER, OSSL_OP_DIGEST...), or nullptr. It
+// stays valid while the provider is loaded: keep the fetched EVP_CIPHER/EVP_MD that named `prov`.
+const OSSL_DISPATCH* ProviderDispatch(const OSSL_PROVIDER* prov, int operation, const char* name);
 
 // A fresh HMAC context with its digest ("SHA256", "SHA384", "SHA512") set; no key yet.
 Result<MacCtxPtr> NewHmacContext(const char* digest);

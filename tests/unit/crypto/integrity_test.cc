@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "hex.h"
@@ -54,14 +56,17 @@ const std::vector<IntegVector>& Vectors() {
   return v;
 }
 
-class IntegKat : public ::testing::TestWithParam<IntegVector> {
+// Every vector through both paths (integrity.h); the direct one must really be taken here.
+class IntegKat : public ::testing::TestWithParam<std::tuple<IntegVector, IntegrityPath>> {
  protected:
   void SetUp() override {
-    auto i = Integrity::Create(GetParam().id, GetParam().key);
+    auto i = Integrity::Create(V().id, V().key, std::get<1>(GetParam()));
     ASSERT_TRUE(i.has_value()) << i.error().message;
     integ_ = std::move(*i);
-    icv_ = Hex(GetParam().icv);
+    ASSERT_EQ(integ_->path(), std::get<1>(GetParam()));
+    icv_ = Hex(V().icv);
   }
+  static const IntegVector& V() { return std::get<0>(GetParam()); }
   std::unique_ptr<Integrity> integ_;
   std::vector<std::uint8_t> icv_;
 };
@@ -69,16 +74,16 @@ class IntegKat : public ::testing::TestWithParam<IntegVector> {
 TEST_P(IntegKat, ComputeMatchesVector) {
   std::vector<std::uint8_t> icv(integ_->icv_size());
   ASSERT_EQ(icv.size(), icv_.size());
-  ASSERT_TRUE(integ_->Compute(GetParam().data, icv));
+  ASSERT_TRUE(integ_->Compute(V().data, icv));
   EXPECT_EQ(ToHex(icv), ToHex(icv_));
   // The keyed context is re-used: a second computation must give the same answer.
   std::vector<std::uint8_t> again(icv.size());
-  ASSERT_TRUE(integ_->Compute(GetParam().data, again));
+  ASSERT_TRUE(integ_->Compute(V().data, again));
   EXPECT_EQ(again, icv);
 }
 
 TEST_P(IntegKat, PartsAreConcatenated) {
-  const auto& d = GetParam().data;
+  const auto& d = V().data;
   const std::size_t cut = d.size() / 3;
   std::vector<std::uint8_t> icv(integ_->icv_size());
   ASSERT_TRUE(integ_->Compute({ConstBytes(d).first(cut), ConstBytes(), ConstBytes(d).subspan(cut)}, icv));
@@ -87,7 +92,7 @@ TEST_P(IntegKat, PartsAreConcatenated) {
 }
 
 TEST_P(IntegKat, VerifyAcceptsOnlyTheRightIcv) {
-  const auto& d = GetParam().data;
+  const auto& d = V().data;
   EXPECT_TRUE(integ_->Verify(d, icv_));
   for (std::size_t i : {std::size_t{0}, icv_.size() - 1}) {
     auto bad = icv_;
@@ -104,8 +109,37 @@ TEST_P(IntegKat, VerifyAcceptsOnlyTheRightIcv) {
   EXPECT_FALSE(integ_->Verify(d, longer));
 }
 
-INSTANTIATE_TEST_SUITE_P(Rfc4868, IntegKat, ::testing::ValuesIn(Vectors()),
-                         [](const auto& p) { return p.param.name; });
+INSTANTIATE_TEST_SUITE_P(Rfc4868, IntegKat,
+                         ::testing::Combine(::testing::ValuesIn(Vectors()),
+                                            ::testing::Values(IntegrityPath::kDirect, IntegrityPath::kEvp)),
+                         [](const auto& p) {
+                           return std::get<0>(p.param).name +
+                                  (std::get<1>(p.param) == IntegrityPath::kDirect ? "Direct" : "Evp");
+                         });
+
+// The direct HMAC against OpenSSL's own (EVP_MAC) on random keys, lengths around the block boundaries
+// and split into parts, for each hash.
+TEST(Integrity, DirectAgreesWithEvpMacOnRandomInputs) {
+  std::mt19937 rng(5);
+  for (IntegId id : {IntegId::kHmacSha2_256_128, IntegId::kHmacSha2_384_192, IntegId::kHmacSha2_512_256}) {
+    const std::size_t key_size = id == IntegId::kHmacSha2_256_128 ? 32 : id == IntegId::kHmacSha2_384_192 ? 48 : 64;
+    std::vector<std::uint8_t> key(key_size);
+    for (auto& b : key) b = static_cast<std::uint8_t>(rng());
+    auto direct = Integrity::Create(id, key, IntegrityPath::kDirect);
+    auto evp = Integrity::Create(id, key, IntegrityPath::kEvp);
+    ASSERT_TRUE(direct && evp);
+    ASSERT_EQ((*direct)->path(), IntegrityPath::kDirect);
+    for (std::size_t n : {0u, 1u, 55u, 56u, 63u, 64u, 65u, 111u, 112u, 127u, 128u, 129u, 1400u, 1460u}) {
+      std::vector<std::uint8_t> data(n), a((*direct)->icv_size()), b(a.size());
+      for (auto& x : data) x = static_cast<std::uint8_t>(rng());
+      const std::uint8_t high[4] = {0, 0, 0, static_cast<std::uint8_t>(n)};  // ESN high bits, as ESP appends
+      ASSERT_TRUE((*direct)->Compute({ConstBytes(data), ConstBytes(high, 4)}, a));
+      ASSERT_TRUE((*evp)->Compute({ConstBytes(data), ConstBytes(high, 4)}, b));
+      EXPECT_EQ(a, b) << "n " << n;
+      EXPECT_TRUE((*evp)->Verify({ConstBytes(data), ConstBytes(high, 4)}, a));
+    }
+  }
+}
 
 TEST(Integrity, CreateRejectsWrongKeyLengthAndUnknownId) {
   EXPECT_FALSE(Integrity::Create(IntegId::kHmacSha2_256_128, Repeat(1, 20)));
