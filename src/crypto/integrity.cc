@@ -31,16 +31,13 @@ const char* DigestName(IntegId id) {
   }
 }
 
-// The HMAC context is keyed once; each call re-initialises it without a key, which restores the
-// precomputed inner/outer pad state instead of re-hashing the key.
-class TruncatedHmac final : public Integrity {
+// What both HMAC paths share: the untruncated HMAC (Full) cut to the ICV, and a constant-time compare.
+class TruncatedHmacBase : public Integrity {
  public:
-  TruncatedHmac(const IntegInfo& info, detail::MacCtxPtr ctx) : info_(info), ctx_(std::move(ctx)) {}
-
+  explicit TruncatedHmacBase(const IntegInfo& info) : info_(info) {}
   IntegId id() const override { return info_.id; }
   std::size_t key_size() const override { return info_.key_size; }
   std::size_t icv_size() const override { return info_.icv_size; }
-  IntegrityPath path() const override { return IntegrityPath::kEvp; }
 
  protected:
   bool DoCompute(std::span<const ConstBytes> parts, MutableBytes icv) override {
@@ -60,8 +57,22 @@ class TruncatedHmac final : public Integrity {
     return ok;
   }
 
+  // The whole HMAC output (2 * icv_size octets) into `full`.
+  virtual bool Full(std::span<const ConstBytes> parts, std::array<std::uint8_t, kMaxDigest>& full) = 0;
+
+  const IntegInfo info_;
+};
+
+// OpenSSL's HMAC (EVP_MAC), keyed once; each call re-initialises it without a key, which restores the
+// precomputed inner/outer pad state instead of re-hashing the key (and, in OpenSSL 3.0, allocates).
+class TruncatedHmac final : public TruncatedHmacBase {
+ public:
+  TruncatedHmac(const IntegInfo& info, detail::MacCtxPtr ctx) : TruncatedHmacBase(info), ctx_(std::move(ctx)) {}
+
+  IntegrityPath path() const override { return IntegrityPath::kEvp; }
+
  private:
-  bool Full(std::span<const ConstBytes> parts, std::array<std::uint8_t, kMaxDigest>& full) {
+  bool Full(std::span<const ConstBytes> parts, std::array<std::uint8_t, kMaxDigest>& full) override {
     if (EVP_MAC_init(ctx_.get(), nullptr, 0, nullptr) != 1) return Failed();
     for (ConstBytes p : parts) {
       if (!p.empty() && EVP_MAC_update(ctx_.get(), p.data(), p.size()) != 1) return Failed();
@@ -75,7 +86,6 @@ class TruncatedHmac final : public Integrity {
     return false;
   }
 
-  IntegInfo info_;
   detail::MacCtxPtr ctx_;
 };
 
@@ -86,7 +96,7 @@ class TruncatedHmac final : public Integrity {
 // a digest state into an existing context before 3.1. The price is two more compression-function calls
 // per packet (the pad blocks are hashed each time instead of restored). Same output as EVP_MAC
 // (tests/unit/crypto/integrity_test.cc, both paths on every vector and on random inputs).
-class DirectHmac final : public Integrity {
+class DirectHmac final : public TruncatedHmacBase {
  public:
   static std::unique_ptr<Integrity> Create(const IntegInfo& info, const char* digest, ConstBytes key) {
     detail::MdPtr md(EVP_MD_fetch(nullptr, digest, nullptr));
@@ -131,36 +141,15 @@ class DirectHmac final : public Integrity {
   DirectHmac(const DirectHmac&) = delete;
   DirectHmac& operator=(const DirectHmac&) = delete;
 
-  IntegId id() const override { return info_.id; }
-  std::size_t key_size() const override { return info_.key_size; }
-  std::size_t icv_size() const override { return info_.icv_size; }
   IntegrityPath path() const override { return IntegrityPath::kDirect; }
-
- protected:
-  bool DoCompute(std::span<const ConstBytes> parts, MutableBytes icv) override {
-    if (icv.size() != info_.icv_size) return false;
-    std::array<std::uint8_t, kMaxDigest> full;
-    const bool ok = Full(parts, full);
-    if (ok) std::memcpy(icv.data(), full.data(), info_.icv_size);
-    OPENSSL_cleanse(full.data(), full.size());
-    return ok;
-  }
-
-  bool DoVerify(std::span<const ConstBytes> parts, ConstBytes icv) override {
-    if (icv.size() != info_.icv_size) return false;
-    std::array<std::uint8_t, kMaxDigest> full;
-    const bool ok = Full(parts, full) && CRYPTO_memcmp(full.data(), icv.data(), info_.icv_size) == 0;
-    OPENSSL_cleanse(full.data(), full.size());
-    return ok;
-  }
 
  private:
   static constexpr std::size_t kMaxBlock = 128;  // SHA-384/512
 
   DirectHmac(const IntegInfo& info, detail::MdPtr md, std::size_t block)
-      : info_(info), md_(std::move(md)), block_(block) {}
+      : TruncatedHmacBase(info), md_(std::move(md)), block_(block) {}
 
-  bool Full(std::span<const ConstBytes> parts, std::array<std::uint8_t, kMaxDigest>& full) {
+  bool Full(std::span<const ConstBytes> parts, std::array<std::uint8_t, kMaxDigest>& full) override {
     const std::size_t n = 2 * info_.icv_size;
     std::size_t len = 0;
     if (init_(inner_, nullptr) != 1 || update_(inner_, ipad_.data(), block_) != 1) return false;
@@ -175,7 +164,6 @@ class DirectHmac final : public Integrity {
     return len == n;
   }
 
-  IntegInfo info_;
   detail::MdPtr md_;  // keeps the provider (and so the functions below) loaded
   std::size_t block_;
   OSSL_FUNC_digest_newctx_fn* newctx_ = nullptr;
