@@ -252,8 +252,9 @@ Result<std::unique_ptr<Aead>> Aead::Create(EncrId id, std::uint16_t key_length_a
   }
   const ConstBytes key = keymat.first(info->key_size), salt = keymat.subspan(info->key_size);
   if (path == AeadPath::kDirect) {
-    detail::CipherPtr ref(cipher.get());
+    // Take the second reference before wrapping it: a failed up_ref must not be released.
     if (EVP_CIPHER_up_ref(cipher.get()) != 1) return Fail(detail::OpenSslError("EVP_CIPHER_up_ref"));
+    detail::CipherPtr ref(cipher.get());
     if (auto direct = DirectBackend::Create(std::move(ref), key)) {
       return std::unique_ptr<Aead>(new AeadImpl<DirectBackend>(*info, std::move(*direct), salt));
     }
