@@ -9,6 +9,10 @@ find_package(SQLite3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 pkg_check_modules(LIBNL REQUIRED IMPORTED_TARGET libnl-route-3.0)
+# prometheus-cpp-dev 1.0.1 exports prometheus-cpp::core/pull/push (lib/x86_64-linux-gnu/cmake/prometheus-cpp);
+# only core is linked (see src/mgmt/CMakeLists.txt). Its config also looks for civetweb, ZLIB and CURL,
+# which the Debian package depends on.
+find_package(prometheus-cpp CONFIG REQUIRED)
 if(ISTHMUS_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)

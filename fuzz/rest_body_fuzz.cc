@@ -70,8 +70,10 @@ class World {
   }
 
   void Settle() {
-    isthmus::mgmt::Reconciler reconciler(*svc_, realizer_);
-    for (int i = 0; i < 8 && reconciler.RunOnce() > 0; ++i) {
+    isthmus::mgmt::ReconcilerOptions opts;
+    opts.render.underlay_pool = *isthmus::net::Prefix::Parse("198.18.0.0/15");
+    isthmus::mgmt::Reconciler reconciler(*svc_, realizer_, opts);
+    for (int i = 0; i < 8 && reconciler.RunOnce().progressed > 0; ++i) {
     }
   }
 
@@ -165,7 +167,7 @@ class World {
   isthmus::SeededRng rng_;
   std::unique_ptr<isthmus::mgmt::ResourceService> svc_;
   std::unique_ptr<isthmus::mgmt::Router> router_;
-  isthmus::mgmt::StoreOnlyRealizer realizer_;
+  isthmus::mgmt::NoFabric realizer_;
   std::string sub_;
 };
 

@@ -24,7 +24,7 @@ state=$(mktemp -d /tmp/isthmus-demo.XXXXXX)
 port=7480
 while (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 1)); done
 export ISTHMUS_ENDPOINT=http://127.0.0.1:$port ISTHMUS_STATE_DIR=$state ISTHMUS_CONFIG_DIR=$state/cli
-"$bin/isthmusd/isthmusd" --state-dir "$state" --listen 127.0.0.1:$port 2>"$state/isthmusd.log" &
+"$bin/isthmusd/isthmusd" --fabric none --state-dir "$state" --listen 127.0.0.1:$port 2>"$state/isthmusd.log" &
 daemon=$!
 cleanup() {
   if [[ -n "${NS_PREFIX:-}" ]]; then demo_ns_cleanup; fi

@@ -1,7 +1,7 @@
 // isthmus-dp: a statically keyed ESP data plane, for end-to-end tests and benchmarks only. The product
 // is isthmus-gateway, where the IKE engine installs the SAs; this runner installs one inbound and one
 // outbound SA from flags through the same DataplaneSaInstaller, creates the TUN device, configures it
-// with `ip` (acceptable here only; the product uses netlink) and runs one worker.
+// over netlink (platform NetConfig, in the namespace it runs in) and runs one worker.
 //
 //   isthmus-dp --tun ist0 --local 198.18.0.2 --peer 198.18.0.3 --local-prefix 10.1.0.0/24
 //              --remote-prefix 10.2.0.0/24 --spi-in 0x1001 --spi-out 0x2001 --seed test
@@ -29,6 +29,7 @@
 #include "dataplane/path/worker.h"
 #include "dataplane/sad/dataplane_sa_installer.h"
 #include "platform/linux/epoll_poller.h"
+#include "platform/linux/netlink_config.h"
 #include "platform/linux/tun.h"
 #include "platform/linux/udp_socket.h"
 
@@ -110,8 +111,8 @@ std::uint32_t ParseSpi(const std::string& s) {
   return static_cast<std::uint32_t>(std::strtoul(s.c_str(), nullptr, 0));
 }
 
-void Run(const std::string& cmd) {
-  if (std::system(cmd.c_str()) != 0) Die("failed: " + cmd);
+void Check(const Status& s) {
+  if (!s) Die(s.error().message);
 }
 
 void WriteStats(const std::string& path, const dataplane::Worker& w, const dataplane::DataplaneSaInstaller& sad) {
@@ -238,9 +239,19 @@ int main(int argc, char** argv) {
 
   auto tun = platform::LinuxTun::Open(tun_name, {offloads});
   if (!tun) Die(tun.error().message);
-  Run(fmt::format("ip link set dev {} mtu {} up", (*tun)->name(), mtu));
-  if (auto a = f.Get("tun-address"); !a.empty()) Run(fmt::format("ip addr add {} dev {}", a, (*tun)->name()));
-  for (const auto& ts : remote_ts) Run(fmt::format("ip route replace {} dev {}", ts.prefix.ToString(), (*tun)->name()));
+  // The runner is started inside the namespace it serves; that one is configured, over netlink.
+  auto net = platform::LinuxNetNs::OpenCurrentNamespace();
+  if (!net) Die(net.error().message);
+  Check((*net)->SetMtu((*tun)->name(), static_cast<std::uint32_t>(mtu)));
+  Check((*net)->SetUp((*tun)->name(), true));
+  if (auto a = f.Get("tun-address"); !a.empty()) {
+    // As `ip addr add`: a bare address is a host address.
+    if (a.find('/') == std::string::npos) a += a.find(':') == std::string::npos ? "/32" : "/128";
+    auto addr = platform::InterfaceAddress::Parse(a);
+    if (!addr) Die("bad --tun-address: " + addr.error().message);
+    Check((*net)->AddAddress((*tun)->name(), *addr));
+  }
+  for (const auto& ts : remote_ts) Check((*net)->ReplaceRoute({ts.prefix, std::nullopt, (*tun)->name()}));
 
   platform::UdpOptions uo;
   uo.gro = offloads;

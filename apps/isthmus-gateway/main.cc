@@ -7,8 +7,8 @@
 //   isthmus-gateway initiate|terminate NAME|--all --socket PATH
 //   isthmus-gateway reload --socket PATH
 //
-// The composition root: the only place that picks concrete platform types. Routes and the TUN's MTU
-// are set by running `ip` (as isthmus-dp does) until platform gains a netlink NetConfig.
+// The composition root: the only place that picks concrete platform types. The TUN's MTU and routes
+// are set over netlink (platform NetConfig) in the namespace the gateway runs in.
 // SIGINT/SIGTERM: delete IKE SAs with the peers (bounded wait), then exit. SIGHUP: reload the file.
 #include <algorithm>
 #include <csignal>
@@ -32,6 +32,7 @@
 #include "gateway/runtime.h"
 #include "gateway/status.h"
 #include "platform/linux/epoll_poller.h"
+#include "platform/linux/netlink_config.h"
 #include "platform/linux/tun.h"
 #include "platform/linux/udp_socket.h"
 
@@ -100,42 +101,47 @@ int RunCommand(const std::string& socket, const std::string& line, const std::st
   return 0;
 }
 
-// Routes through `ip -batch` (one process per change set, not per route) until platform has netlink.
-class IpRoutes final : public gateway::RouteTable {
+// The gateway's routes into its TUN, over netlink in the namespace the gateway runs in: one socket,
+// one acknowledged request per route, so a change set of hundreds of routes costs no process.
+class TunRoutes final : public gateway::RouteTable {
  public:
+  TunRoutes(platform::NetConfig& net, std::string dev) : net_(net), dev_(std::move(dev)) {}
   // IPv6 stays off on the TUN until a route needs it: with IPv6 on, the kernel sends router
   // solicitations and MLD reports into the tunnel, which no SA could carry (they would count as drops).
-  static Status DisableIpv6(const std::string& dev) { return SetIpv6(dev, false); }
-  explicit IpRoutes(std::string dev) : dev_(std::move(dev)) {}
+  Status DisableIpv6() { return SetIpv6(false); }
+
   Status Apply(std::span<const net::Prefix> remove, std::span<const net::Prefix> replace) override {
-    if (std::any_of(replace.begin(), replace.end(), [](const net::Prefix& p) { return p.family() == net::Family::kV6; })) {
-      if (auto r = SetIpv6(dev_, true); !r) return r;  // IPv6 routes need IPv6 on the device
+    if (std::any_of(replace.begin(), replace.end(),
+                    [](const net::Prefix& p) { return p.family() == net::Family::kV6; })) {
+      if (auto r = SetIpv6(true); !r) return r;  // IPv6 routes need IPv6 on the device
     }
-    std::string script;
-    for (const auto& p : remove) script += fmt::format("route del {} dev {}\n", p.ToString(), dev_);
-    // -force: keep going past a route already gone; the replaces below still count.
-    if (!remove.empty()) (void)Run("ip -force -batch -", script);
-    script.clear();
-    for (const auto& p : replace) script += fmt::format("route replace {} dev {}\n", p.ToString(), dev_);
-    return replace.empty() ? Status{} : Run("ip -batch -", script);
+    if (!remove.empty()) {
+      // Only our routes into the TUN: a prefix routed elsewhere (by hand, say) is not ours to delete.
+      auto have = net_.Routes();
+      if (!have) return Fail(have.error());
+      for (const auto& r : *have) {
+        if (r.device != dev_ || std::find(remove.begin(), remove.end(), r.destination) == remove.end()) {
+          continue;
+        }
+        // Best effort, as RouteTable promises: one already gone is not an error.
+        if (auto s = net_.DeleteRoute(r.destination); !s && s.error().kind != ErrorKind::kNotFound) {
+          spdlog::warn("{}", s.error().message);
+        }
+      }
+    }
+    // Every route is tried; the first failure is reported (the runtime retries the whole set later).
+    Status result;
+    for (const auto& p : replace) {
+      if (auto s = net_.ReplaceRoute({p, std::nullopt, dev_}); !s && result) result = s;
+    }
+    return result;
   }
 
  private:
-  static Status SetIpv6(const std::string& dev, bool on) {
-    std::ofstream f(fmt::format("/proc/sys/net/ipv6/conf/{}/disable_ipv6", dev));
-    if (!(f << (on ? "0" : "1")) || !f.flush()) {
-      return Fail(Error::Internal(fmt::format("cannot {} IPv6 on {}", on ? "enable" : "disable", dev)));
-    }
-    return {};
+  Status SetIpv6(bool on) {
+    return net_.SetSysctl(fmt::format("ipv6/conf/{}/disable_ipv6", dev_), on ? "0" : "1");
   }
-  static Status Run(const char* cmd, const std::string& script) {
-    FILE* f = ::popen(cmd, "w");
-    if (!f) return Fail(Error::Internal(fmt::format("cannot run {}", cmd)));
-    const bool written = std::fwrite(script.data(), 1, script.size(), f) == script.size();
-    const int rc = ::pclose(f);
-    if (!written || rc != 0) return Fail(Error::Internal(fmt::format("{} failed (exit {})", cmd, rc)));
-    return {};
-  }
+  platform::NetConfig& net_;
   std::string dev_;
 };
 
@@ -152,9 +158,19 @@ int RunGateway(const std::string& config_path, std::string control_socket, bool 
     spdlog::error("tun {}: {}", cfg->tunnel_interface, tun.error().message);
     return 1;
   }
-  if (auto r = IpRoutes::DisableIpv6((*tun)->name()); !r) spdlog::warn("{}", r.error().message);
-  if (std::system(fmt::format("ip link set dev {} mtu {} up", (*tun)->name(), cfg->tunnel_mtu).c_str()) != 0) {
-    spdlog::error("cannot bring up {}", (*tun)->name());
+  // The gateway runs inside its own namespace (the fabric's, or a host's on a real site): that one is
+  // configured, and nothing else.
+  auto net = platform::LinuxNetNs::OpenCurrentNamespace();
+  if (!net) {
+    spdlog::error("netlink: {}", net.error().message);
+    return 1;
+  }
+  TunRoutes routes(**net, (*tun)->name());
+  if (auto r = routes.DisableIpv6(); !r) spdlog::warn("{}", r.error().message);
+  Status link = (*net)->SetMtu((*tun)->name(), cfg->tunnel_mtu);
+  if (link) link = (*net)->SetUp((*tun)->name(), true);
+  if (!link) {
+    spdlog::error("cannot bring up {}: {}", (*tun)->name(), link.error().message);
     return 1;
   }
   auto ike_sock = platform::UdpSocket::Bind({cfg->local_address, cfg->ike_port});
@@ -177,7 +193,6 @@ int RunGateway(const std::string& config_path, std::string control_socket, bool 
 
   SteadyClock clock;
   crypto::CryptoRng rng;
-  IpRoutes routes((*tun)->name());
   gateway::RuntimeDeps deps{clock,
                             rng,
                             **poller,

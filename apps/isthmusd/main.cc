@@ -1,4 +1,6 @@
-// isthmusd: the management daemon — store, REST API and reconciler in one process.
+// isthmusd: the management daemon — store, REST API, reconciler and the single-host fabric in one
+// process. Gateways it starts outlive it (a crash or restart of isthmusd leaves tunnels up; the next
+// start adopts them); `isthmusd --cleanup` or `isthmus fabric cleanup` removes what it made.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,11 +18,14 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "fabric/fabric.h"
 #include "mgmt/reconcile/reconciler.h"
 #include "mgmt/rest/router.h"
 #include "mgmt/rest/server.h"
 #include "mgmt/service/resource_service.h"
 #include "mgmt/store/sqlite_store.h"
+#include "platform/linux/netns.h"
+#include "platform/linux/processes.h"
 
 namespace {
 
@@ -44,6 +49,45 @@ isthmus::Result<std::string> LoadOrCreateToken(const std::filesystem::path& path
   return token;
 }
 
+// The fabric's admin routes: a fresh render of the desired state, described by the fabric.
+class SingleHostAdmin final : public isthmus::mgmt::FabricAdmin {
+ public:
+  SingleHostAdmin(isthmus::mgmt::ResourceService& service, isthmus::fabric::SingleHostFabric& fabric,
+                  isthmus::mgmt::render::RenderOptions options)
+      : service_(service), fabric_(fabric), options_(std::move(options)) {}
+  isthmus::Result<isthmus::mgmt::Json> Status() override {
+    auto snap = service_.TakeSnapshot();
+    auto plan = isthmus::mgmt::render::Render(snap.state, snap.subscriptions, options_);
+    return isthmus::mgmt::Json::parse(fabric_.Describe(plan).dump());
+  }
+  isthmus::Result<isthmus::mgmt::Json> Cleanup() override {
+    if (auto s = fabric_.Cleanup(); !s) return isthmus::Fail(s.error());
+    return Status();
+  }
+  isthmus::Result<isthmus::mgmt::Json> Resume() override {
+    fabric_.Resume();
+    service_.WakeWaiters();
+    return Status();
+  }
+
+ private:
+  isthmus::mgmt::ResourceService& service_;
+  isthmus::fabric::SingleHostFabric& fabric_;
+  isthmus::mgmt::render::RenderOptions options_;
+};
+
+// isthmus-gateway next to this binary (installed), or in the build tree's sibling folder.
+std::string DefaultGatewayBinary() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "isthmus-gateway";
+  for (const auto& candidate :
+       {self.parent_path() / "isthmus-gateway", self.parent_path().parent_path() / "isthmus-gateway" / "isthmus-gateway"}) {
+    if (std::filesystem::exists(candidate, ec)) return candidate.string();
+  }
+  return "isthmus-gateway";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -56,10 +100,32 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--listen", listen, "Address and port of the REST API (loopback by default)")->capture_default_str();
   app.add_option("--underlay-pool", pool, "Prefix that public IP addresses are allocated from")->capture_default_str();
+  const char* env_prefix = std::getenv("ISTHMUS_FABRIC_PREFIX");
+  std::string fabric = "single-host";
+  std::string prefix = env_prefix ? env_prefix : "isth-";
+  std::string gateway_binary = DefaultGatewayBinary();
+  bool cleanup = false;
+  app.add_option("--fabric", fabric,
+                 "What realizes resources: single-host (network namespaces and isthmus-gateway processes on "
+                 "this machine; needs root) or none (store and API only)")
+      ->check(CLI::IsMember({"single-host", "none"}))
+      ->capture_default_str();
+  app.add_option("--fabric-prefix", prefix,
+                 "Prefix of every network namespace the fabric makes (env ISTHMUS_FABRIC_PREFIX); "
+                 "at most 8 characters")
+      ->capture_default_str();
+  app.add_option("--gateway-binary", gateway_binary, "Path of isthmus-gateway")->capture_default_str();
+  app.add_flag("--cleanup", cleanup,
+               "Stop every gateway and delete every namespace the fabric made (with --fabric-prefix), then exit");
   app.set_version_flag("--version", "isthmusd 0.1.0");
   CLI11_PARSE(app, argc, argv);
 
   isthmus::log::Init("isthmusd");
+  if (prefix.empty() || prefix.size() > 8 ||
+      prefix.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+    std::cerr << "isthmusd: --fabric-prefix must be 1-8 characters of a-z, 0-9 and '-': '" << prefix << "'\n";
+    return 2;
+  }
   auto pool_prefix = isthmus::net::Prefix::Parse(pool);
   if (!pool_prefix || pool_prefix->family() != isthmus::net::Family::kV4 || pool_prefix->length() > 30) {
     std::cerr << "isthmusd: --underlay-pool must be an IPv4 prefix of /30 or larger: "
@@ -97,6 +163,22 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  if (cleanup) {
+    isthmus::SteadyClock c;
+    isthmus::platform::LinuxNetNs ns;
+    isthmus::platform::LinuxProcesses procs;
+    isthmus::platform::UnixControlChannel ctl;
+    isthmus::fabric::SingleHostFabric f(ns, procs, ctl, c,
+                                        {prefix, std::filesystem::path(state_dir) / "fabric", gateway_binary});
+    auto s = f.Cleanup();
+    if (!s) {
+      std::cerr << "isthmusd: cleanup: " << s.error().message << "\n";
+      return 1;
+    }
+    std::cout << "removed every namespace with prefix '" << prefix << "' and stopped its gateways\n";
+    return 0;
+  }
+
   isthmus::OsRng rng;
   auto token = LoadOrCreateToken(std::filesystem::path(state_dir) / "token", rng);
   if (!token) {
@@ -113,9 +195,22 @@ int main(int argc, char** argv) {
     std::cerr << "isthmusd: " << s.error().message << "\n";
     return 1;
   }
-  isthmus::mgmt::StoreOnlyRealizer realizer;
-  isthmus::mgmt::Reconciler reconciler(service, realizer);
-  isthmus::mgmt::Router router(service, *token);
+  isthmus::SteadyClock clock;
+  isthmus::platform::LinuxNetNs netns;
+  isthmus::platform::LinuxProcesses processes;
+  isthmus::platform::UnixControlChannel control;
+  const std::filesystem::path fabric_dir = std::filesystem::path(state_dir) / "fabric";
+  isthmus::fabric::SingleHostFabric single_host(netns, processes, control, clock,
+                                                {prefix, fabric_dir, gateway_binary});
+  isthmus::mgmt::NoFabric no_fabric;
+  isthmus::mgmt::HostRealizer& realizer =
+      fabric == "none" ? static_cast<isthmus::mgmt::HostRealizer&>(no_fabric) : single_host;
+  isthmus::mgmt::ReconcilerOptions ropts;
+  ropts.render = {prefix, fabric_dir.string(), *pool_prefix};
+  isthmus::mgmt::Reconciler reconciler(service, realizer, ropts);
+  SingleHostAdmin admin(service, single_host, ropts.render);
+  const bool live = fabric != "none";
+  isthmus::mgmt::Router router(service, *token, live ? &single_host : nullptr, live ? &admin : nullptr);
   isthmus::mgmt::RestServer server(router);
   auto bound = server.Bind(host, port);
   if (!bound) {
@@ -130,8 +225,8 @@ int main(int argc, char** argv) {
   });
   signal_waiter.detach();
   reconciler.Start();
-  spdlog::info("listening on http://{}:{} (state in {}, subscription {})", host, *bound, state_dir,
-               service.DefaultSubscription());
+  spdlog::info("listening on http://{}:{} (state in {}, subscription {}, fabric {}{})", host, *bound, state_dir,
+               service.DefaultSubscription(), fabric, fabric == "none" ? "" : " with prefix " + prefix);
   server.Serve();
   reconciler.Stop();
   spdlog::info("stopped");

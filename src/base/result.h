@@ -34,6 +34,9 @@ struct Error {
   static Error Conflict(std::string code, std::string message, std::string target = {}) {
     return {ErrorKind::kConflict, std::move(code), std::move(message), std::move(target)};
   }
+  static Error Unavailable(std::string code, std::string message, std::string target = {}) {
+    return {ErrorKind::kUnavailable, std::move(code), std::move(message), std::move(target)};
+  }
   static Error Internal(std::string message) {
     return {ErrorKind::kInternal, "InternalServerError", std::move(message), {}};
   }

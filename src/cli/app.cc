@@ -118,6 +118,8 @@ int RunCli(const std::vector<std::string>& args, AppIo& io) {
     auto q = query->Evaluate(value);
     if (!q) return Report(UsageError("argument --query: " + q.error().message), command->path, io.err);
     value = std::move(*q);
+  } else if (*format == OutputFormat::kTable && command->table) {
+    value = command->table(value);
   }
   if (value.is_null()) return kExitOk;  // az prints nothing for a null result
   io.out << Format(*format, value, query.has_value());

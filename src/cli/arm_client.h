@@ -17,6 +17,8 @@ namespace isthmus::cli {
 
 inline constexpr char kNetworkApiVersion[] = "2023-09-01";
 inline constexpr char kResourcesApiVersion[] = "2022-09-01";
+// Microsoft.Compute (virtualMachines): what az 2.45, the release of the VNet-to-VNet tutorial, sends.
+inline constexpr char kComputeApiVersion[] = "2022-11-01";
 
 // Waiting is an interface so that polling is tested with a manual clock and no real sleeps.
 class Sleeper {

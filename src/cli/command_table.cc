@@ -130,11 +130,14 @@ std::vector<OptionSpec> GlobalOptions() {
 
 CommandTable BuildCommandTable() {
   CommandTable t;
-  t.AddGroup("", "Manage Isthmus VNets, VPN gateways and connections, the way `az` manages Azure's.");
+  t.AddGroup("",
+             "Manage Isthmus VNets, VPN gateways, connections and test VMs, the way `az` manages Azure's.");
   RegisterAccountAndGroupCommands(t);
   RegisterVnetCommands(t);
   RegisterGatewayCommands(t);
   RegisterConnectionCommands(t);
+  RegisterVmCommands(t);
+  RegisterFabricCommands(t);
   return t;
 }
 

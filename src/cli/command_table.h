@@ -25,6 +25,9 @@ struct CommandSpec {
   std::vector<OptionSpec> options;
   Handler run;
   std::vector<std::string> examples;  // command lines, shown under "Examples" in --help
+  // az's table_transformer: reshapes the result for `-o table` when no --query is given (as in az, a
+  // query's own shape wins). Null = the result's scalar fields.
+  std::function<Json(const Json&)> table = nullptr;
 };
 
 struct GroupSpec {
@@ -57,5 +60,7 @@ void RegisterAccountAndGroupCommands(CommandTable& t);
 void RegisterVnetCommands(CommandTable& t);
 void RegisterGatewayCommands(CommandTable& t);
 void RegisterConnectionCommands(CommandTable& t);
+void RegisterVmCommands(CommandTable& t);
+void RegisterFabricCommands(CommandTable& t);
 
 }  // namespace isthmus::cli

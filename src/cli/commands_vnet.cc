@@ -22,6 +22,12 @@ constexpr char kPublicIps[] = "publicIPAddresses";
 constexpr char kDefaultVnetPrefix[] = "10.0.0.0/16";
 constexpr char kDefaultSubnetPrefix[] = "10.0.0.0/24";
 
+// What az printed when `public-ip create` fell back to the Basic SKU (azure-cli PR #22074, the hint added
+// ahead of Basic's retirement; az of Microsoft's VNet-to-VNet tutorial defaulted to Basic/Dynamic).
+constexpr char kBasicSkuWarning[] =
+    "Please note that the default public IP used for creation will be changed from Basic to Standard in the "
+    "future.";
+
 // A subnet body: `addressPrefix` for one prefix, `addressPrefixes` for several (as az sends them).
 Json SubnetProperties(const std::vector<std::string>& prefixes) {
   Json p = Json::object();
@@ -121,7 +127,15 @@ Result<std::optional<Json>> PublicIpCreate(CommandContext& ctx) {
   if (!sub) return Fail(sub.error());
   auto location = ctx.Location(rg);
   if (!location) return Fail(location.error());
-  const std::string sku = a.GetOr("sku", "Standard");
+  // Without --sku: Standard (today's az), except with --allocation-method Dynamic, which only Basic
+  // allows: then Basic, as the az of Microsoft's tutorial chose, with the warning that az printed.
+  std::string sku = a.GetOr("sku", "");
+  if (sku.empty()) {
+    sku = a.GetOr("allocation_method", "") == "Dynamic" ? "Basic" : "Standard";
+    if (sku == "Basic" && !a.Flag("only_show_errors")) {
+      ctx.io().err << "WARNING: " << kBasicSkuWarning << "\n";
+    }
+  }
   // az: Standard addresses are Static unless told otherwise; Basic ones Dynamic.
   const std::string method = a.GetOr("allocation_method", sku == "Standard" ? "Static" : "Dynamic");
   Json body = {{"location", *location},
@@ -233,18 +247,35 @@ void RegisterVnetCommands(CommandTable& t) {
 
   t.AddGroup("network public-ip", "Manage public IP addresses.");
   const std::string pip_help = "The name of the public IP address.";
-  t.AddCommand({"network public-ip create",
-                "Create a public IP address.",
-                {ResourceGroupOption(), NameOption(pip_help), LocationOption(), TagsOption(),
-                 {"allocation_method", {"--allocation-method"},
-                  "IP address allocation method. Default: Static for Standard SKU, Dynamic for Basic.",
-                  ArgKind::kValue, false, {"Dynamic", "Static"}},
-                 {"sku", {"--sku"}, "Name of a public IP address SKU.", ArgKind::kValue, false, {"Basic", "Standard"},
-                  "Standard"},
-                 {"tier", {"--tier"}, "Tier of a public IP address SKU.", ArgKind::kValue, false, {"Global", "Regional"}},
-                 {"version", {"--version"}, "IP address type.", ArgKind::kValue, false, {"IPv4", "IPv6"}, "IPv4"}},
-                PublicIpCreate,
-                {"isthmus network public-ip create -g TestRG1 -n VNet1GWIP --allocation-method Static --sku Standard"}});
+  t.AddCommand(
+      {"network public-ip create",
+       "Create a public IP address.",
+       {ResourceGroupOption(),
+        NameOption(pip_help),
+        LocationOption(),
+        TagsOption(),
+        {"allocation_method",
+         {"--allocation-method"},
+         "IP address allocation method. Default: Static for Standard SKU, Dynamic for Basic.",
+         ArgKind::kValue,
+         false,
+         {"Dynamic", "Static"}},
+        {"sku",
+         {"--sku"},
+         "Name of a public IP address SKU. Default: Standard; Basic with --allocation-method Dynamic.",
+         ArgKind::kValue,
+         false,
+         {"Basic", "Standard"}},
+        {"tier",
+         {"--tier"},
+         "Tier of a public IP address SKU.",
+         ArgKind::kValue,
+         false,
+         {"Global", "Regional"}},
+        {"version", {"--version"}, "IP address type.", ArgKind::kValue, false, {"IPv4", "IPv6"}, "IPv4"}},
+       PublicIpCreate,
+       {"isthmus network public-ip create -g TestRG1 -n VNet1GWIP --allocation-method Static --sku "
+        "Standard"}});
   t.AddCommand({"network public-ip update",
                 "Update a public IP address.",
                 {ResourceGroupOption(), NameOption(pip_help), IdsOption(), TagsOption(),

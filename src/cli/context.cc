@@ -86,18 +86,20 @@ Result<std::string> CommandContext::Location(const std::string& resource_group) 
   return (*group)["location"].get<std::string>();
 }
 
-Result<std::vector<ResourceId>> CommandContext::Targets(const std::string& type, const std::string& parent_dest,
-                                                        const std::string& child_type) {
+Result<std::vector<ResourceId>> CommandContext::Targets(const std::string& type,
+                                                        const std::string& parent_dest,
+                                                        const std::string& child_type,
+                                                        const std::string& provider) {
   std::vector<ResourceId> out;
   if (args_.Has("ids")) {
     for (const auto& raw : args_.GetList("ids")) {
       auto id = ParseResourceId(raw);
       if (!id) return Fail(id.error());
-      bool ok = EqualsIgnoreCase(id->provider, "Microsoft.Network") && EqualsIgnoreCase(id->type, type) &&
+      bool ok = EqualsIgnoreCase(id->provider, provider) && EqualsIgnoreCase(id->type, type) &&
                 (child_type.empty() ? id->child_type.empty() : EqualsIgnoreCase(id->child_type, child_type));
       if (!ok) {
-        return Fail(UsageError(fmt::format("argument --ids: '{}' is not the ID of a {}{} resource", raw, type,
-                                           child_type.empty() ? "" : "/" + child_type)));
+        return Fail(UsageError(fmt::format("argument --ids: '{}' is not the ID of a {}/{}{} resource", raw,
+                                           provider, type, child_type.empty() ? "" : "/" + child_type)));
       }
       out.push_back(*id);
     }
@@ -108,7 +110,7 @@ Result<std::vector<ResourceId>> CommandContext::Targets(const std::string& type,
   ResourceId id;
   id.subscription = *sub;
   id.resource_group = args_.GetOr("resource_group", "");
-  id.provider = "Microsoft.Network";
+  id.provider = provider;
   id.type = type;
   if (child_type.empty()) {
     id.name = args_.GetOr("name", "");
@@ -122,7 +124,8 @@ Result<std::vector<ResourceId>> CommandContext::Targets(const std::string& type,
 }
 
 std::string PathOf(const ResourceId& id) {
-  std::string p = NetworkPath(id.subscription, id.resource_group, id.type, id.name);
+  std::string p = ProviderPath(id.subscription, id.resource_group,
+                               id.provider.empty() ? "Microsoft.Network" : id.provider, id.type, id.name);
   if (!id.child_type.empty()) p += "/" + id.child_type + "/" + EncodeSegment(id.child_name);
   return p;
 }

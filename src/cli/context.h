@@ -50,7 +50,8 @@ class CommandContext {
   // The resources a show/update/delete command acts on: from --ids, or one from -g/-n (plus the parent
   // name option `parent_dest`, e.g. "vnet_name", for child resources). `type` is the ARM type.
   Result<std::vector<ResourceId>> Targets(const std::string& type, const std::string& parent_dest = "",
-                                          const std::string& child_type = "");
+                                          const std::string& child_type = "",
+                                          const std::string& provider = "Microsoft.Network");
 
   // PUT/POST/DELETE that may be long-running. With --no-wait an accepted operation returns nullopt.
   // Otherwise waits, then GETs `result_path` (when non-empty) and returns it; a synchronous answer

@@ -77,7 +77,12 @@ std::string GroupPath(std::string_view sub, std::string_view rg) {
 
 std::string NetworkPath(std::string_view sub, std::string_view rg, std::string_view type,
                         std::string_view name) {
-  std::string p = fmt::format("{}/providers/Microsoft.Network/{}", GroupPath(sub, rg), type);
+  return ProviderPath(sub, rg, "Microsoft.Network", type, name);
+}
+
+std::string ProviderPath(std::string_view sub, std::string_view rg, std::string_view provider,
+                         std::string_view type, std::string_view name) {
+  std::string p = fmt::format("{}/providers/{}/{}", GroupPath(sub, rg), provider, type);
   if (!name.empty()) p += "/" + EncodeSegment(name);
   return p;
 }

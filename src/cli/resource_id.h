@@ -30,6 +30,9 @@ std::string SubscriptionPath(std::string_view sub);
 std::string GroupPath(std::string_view sub, std::string_view rg);
 std::string NetworkPath(std::string_view sub, std::string_view rg, std::string_view type,
                         std::string_view name);
+// The same under any provider namespace ("Microsoft.Compute" for virtualMachines).
+std::string ProviderPath(std::string_view sub, std::string_view rg, std::string_view provider,
+                         std::string_view type, std::string_view name);
 
 bool LooksLikeResourceId(std::string_view v);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);

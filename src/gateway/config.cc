@@ -58,6 +58,29 @@ Result<std::vector<net::Prefix>> Prefixes(const Json& o, const char* key, const 
   return out;
 }
 
+std::vector<std::string> PrefixTexts(const std::vector<net::Prefix>& ps) {
+  std::vector<std::string> out;
+  for (const auto& p : ps) out.push_back(p.ToString());
+  return out;
+}
+
+Result<AzureIpsecPolicyText> IpsecPolicy(const Json& o, const std::string& path) {
+  if (!o.is_object()) return Fail(Bad(path.substr(0, path.size() - 1), "must be an object"));
+  AzureIpsecPolicyText t;
+  struct Field {
+    const char* key;
+    std::string* out;
+  };
+  for (const Field& f : {Field{"ipsecEncryption", &t.ipsec_encryption}, Field{"ipsecIntegrity", &t.ipsec_integrity},
+                         Field{"ikeEncryption", &t.ike_encryption}, Field{"ikeIntegrity", &t.ike_integrity},
+                         Field{"dhGroup", &t.dh_group}, Field{"pfsGroup", &t.pfs_group}}) {
+    auto v = Str(o, f.key, path, true);
+    if (!v) return Fail(v.error());
+    *f.out = *v;
+  }
+  return t;
+}
+
 }  // namespace
 
 const char* ModeName(ConnectionMode m) {
@@ -163,8 +186,8 @@ Result<GatewayConfig> ParseGatewayConfig(const std::string& json_text) {
       return Fail(Bad(p + "remote_prefixes", fmt::format("{} overlaps local prefix {}", o->second.ToString(),
                                                          o->first.ToString())));
     }
-    auto ike = Strings(c, "ike_proposals", p, {"aes256gcm16-prfsha256-ecp256"});
-    auto esp = Strings(c, "esp_proposals", p, {"aes256gcm16"});
+    auto ike = Strings(c, "ike_proposals", p, cc.ike_proposals);
+    auto esp = Strings(c, "esp_proposals", p, cc.esp_proposals);
     if (!ike) return Fail(ike.error());
     if (!esp) return Fail(esp.error());
     if (ike->empty() || esp->empty()) return Fail(Bad(p + "ike_proposals", "proposal lists must not be empty"));
@@ -198,9 +221,52 @@ Result<GatewayConfig> ParseGatewayConfig(const std::string& json_text) {
       if (!c["policy_based_selectors"].is_boolean()) return Fail(Bad(p + "policy_based_selectors", "must be a boolean"));
       cc.policy_based_selectors = c["policy_based_selectors"].get<bool>();
     }
+    if (c.contains("ipsec_policy")) {
+      auto pol = IpsecPolicy(c["ipsec_policy"], p + "ipsec_policy.");
+      if (!pol) return Fail(pol.error());
+      cc.ipsec_policy = std::move(*pol);
+    }
     g.connections.push_back(std::move(cc));
   }
   return g;
+}
+
+std::string RenderGatewayConfig(const GatewayConfig& g) {
+  Json root;
+  root["local"] = {{"address", g.local_address.ToString()}, {"id", g.local_id}};
+  if (g.ike_port != 500) root["local"]["ike_port"] = g.ike_port;
+  if (g.natt_port != 4500) root["local"]["natt_port"] = g.natt_port;
+  root["tunnel"] = {{"interface", g.tunnel_interface}, {"mtu", g.tunnel_mtu}, {"mss_clamp", g.mss_clamp}};
+  root["ike"] = {{"cookie_threshold", g.cookie_threshold}, {"max_half_open", g.max_half_open}};
+  if (!g.control_socket.empty()) root["control_socket"] = g.control_socket;
+  Json conns = Json::array();
+  for (const auto& c : g.connections) {
+    Json j;
+    j["name"] = c.name;
+    j["remote_address"] = c.remote_address.ToString();
+    j["remote_id"] = c.remote_id;
+    if (c.local_id) j["local_id"] = *c.local_id;
+    j["shared_key"] = std::string(c.shared_key.view().begin(), c.shared_key.view().end());
+    j["local_prefixes"] = PrefixTexts(c.local_prefixes);
+    j["remote_prefixes"] = PrefixTexts(c.remote_prefixes);
+    j["ike_proposals"] = c.ike_proposals;
+    j["esp_proposals"] = c.esp_proposals;
+    j["mode"] = ModeName(c.mode);
+    j["dpd_timeout_s"] = c.dpd_timeout_s;
+    j["ike_lifetime_s"] = c.ike_lifetime_s;
+    j["child_lifetime_s"] = c.child_lifetime_s;
+    j["encapsulation"] = c.force_encapsulation ? "force" : "auto";
+    j["policy_based_selectors"] = c.policy_based_selectors;
+    if (c.ipsec_policy) {
+      const auto& pol = *c.ipsec_policy;
+      j["ipsec_policy"] = {{"ipsecEncryption", pol.ipsec_encryption}, {"ipsecIntegrity", pol.ipsec_integrity},
+                           {"ikeEncryption", pol.ike_encryption},     {"ikeIntegrity", pol.ike_integrity},
+                           {"dhGroup", pol.dh_group},                 {"pfsGroup", pol.pfs_group}};
+    }
+    conns.push_back(std::move(j));
+  }
+  root["connections"] = std::move(conns);
+  return root.dump(2) + "\n";
 }
 
 std::string DescribeError(const Error& e) {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "ike/sa/azure_policy.h"
 #include "ike/sa/proposal.h"
 
 namespace isthmus::gateway {
@@ -67,12 +68,28 @@ Result<std::vector<ike::ConnectionConfig>> ToEngineConnections(const GatewayConf
     e.psk = c.shared_key;
     e.local_prefixes = c.local_prefixes;
     e.remote_prefixes = c.remote_prefixes;
-    auto ike = Proposals(c.ike_proposals, ike::wire::ProtocolId::kIke, field + ".ike_proposals");
-    if (!ike) return Fail(ike.error());
-    auto esp = Proposals(c.esp_proposals, ike::wire::ProtocolId::kEsp, field + ".esp_proposals");
-    if (!esp) return Fail(esp.error());
-    e.ike_proposals = std::move(*ike);
-    e.esp_proposals = std::move(*esp);
+    if (c.ipsec_policy) {
+      const auto& t = *c.ipsec_policy;
+      const ike::sa::AzureIpsecPolicy pol{t.ipsec_encryption, t.ipsec_integrity, t.ike_encryption,
+                                          t.ike_integrity,    t.dh_group,        t.pfs_group};
+      auto ike = ike::sa::AzureIkeProposal(pol);
+      auto esp = ike::sa::AzureEspProposal(pol);
+      for (const auto* r : {&ike, &esp}) {
+        if (!*r) {
+          const Error& err = r->error();
+          return Fail(Error::Invalid(err.code, err.message, fmt::format("{}.ipsec_policy.{}", field, err.target)));
+        }
+      }
+      e.ike_proposals = {std::move(*ike)};
+      e.esp_proposals = {std::move(*esp)};
+    } else {
+      auto ike = Proposals(c.ike_proposals, ike::wire::ProtocolId::kIke, field + ".ike_proposals");
+      if (!ike) return Fail(ike.error());
+      auto esp = Proposals(c.esp_proposals, ike::wire::ProtocolId::kEsp, field + ".esp_proposals");
+      if (!esp) return Fail(esp.error());
+      e.ike_proposals = std::move(*ike);
+      e.esp_proposals = std::move(*esp);
+    }
     e.mode = ModeFor(c.mode);
     e.dpd_timeout = std::chrono::seconds(c.dpd_timeout_s);
     e.ike_lifetime = LifetimeFor(c.ike_lifetime_s);

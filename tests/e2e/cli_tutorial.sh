@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Microsoft's tutorial "Configure a VNet-to-VNet VPN gateway connection using Azure CLI", with `az`
-# replaced by `isthmus`, against a real isthmusd on loopback (no root: the daemon only stores and
-# reconciles resources here; traffic tests live elsewhere).
+# replaced by `isthmus`, against a real isthmusd on loopback started with --fabric none: the daemon
+# only stores and reconciles resources here (tests/e2e/fabric_tutorial_test.sh runs them live).
 #
 #   TestRG1 (eastus)                              TestRG4 (westus)
 #   TestVNet1 10.11.0.0/16 + 10.12.0.0/16         TestVNet4 10.41.0.0/16 + 10.42.0.0/16
@@ -46,7 +46,7 @@ start_daemon() {
   for attempt in 1 2 3 4 5; do
     port=$((20000 + RANDOM % 40000))
     port_in_use "$port" && continue
-    "$ISTHMUSD" --listen "127.0.0.1:$port" --state-dir "$STATE/daemon" >"$STATE/isthmusd.log" 2>&1 &
+    "$ISTHMUSD" --fabric none --listen "127.0.0.1:$port" --state-dir "$STATE/daemon" >"$STATE/isthmusd.log" 2>&1 &
     DAEMON_PID=$!
     # Ready = token written and the port answers; give up on this port if the daemon exits.
     for _ in $(seq 1 100); do

@@ -102,8 +102,9 @@ class Daemon {
     std::size_t log_offset =
         std::filesystem::exists(log_path_) ? std::filesystem::file_size(log_path_, ec) : 0;
 
-    std::vector<std::string> args = {ISTHMUSD_PATH, "--state-dir", state_dir_.string(), "--listen",
-                                     "127.0.0.1:0"};
+    // The management plane alone: these tests check the API and the store, not the fabric.
+    std::vector<std::string> args = {ISTHMUSD_PATH, "--fabric",      "none", "--state-dir", state_dir_.string(),
+                                     "--listen",    "127.0.0.1:0"};
     std::vector<std::string> env;
     for (char** e = environ; *e; ++e) env.emplace_back(*e);
     for (const auto& e : extra_env_) env.push_back(e);

@@ -14,7 +14,8 @@ using fields::Bad;
 
 Status CheckName(Kind kind, const std::string& name) {
   bool group = kind == Kind::kResourceGroup;
-  std::size_t max = group ? 90 : 80;
+  // Azure's limits: groups 90, Linux VM names 64, network resources 80.
+  std::size_t max = group ? 90 : kind == Kind::kVirtualMachine ? 64 : 80;
   auto ok_char = [&](unsigned char c) {
     return std::isalnum(c) || c == '_' || c == '-' || c == '.' || (group && (c == '(' || c == ')'));
   };
@@ -25,14 +26,15 @@ Status CheckName(Kind kind, const std::string& name) {
   }
   if (ok && group) ok = name.back() != '.';
   if (ok) return {};
-  return Fail(Bad(group ? "InvalidResourceGroupName" : "InvalidResourceName",
-                  group ? fmt::format("Resource group name '{}' is invalid: use 1-90 letters, digits, '_', '-', "
-                                      "'.', '(' or ')', not ending in '.'.",
-                                      name)
-                        : fmt::format("Resource name '{}' is invalid: use 1-80 letters, digits, '_', '-' or '.', "
-                                      "starting with a letter or digit and ending with a letter, digit or '_'.",
-                                      name),
-                  "name"));
+  return Fail(
+      Bad(group ? "InvalidResourceGroupName" : "InvalidResourceName",
+          group ? fmt::format("Resource group name '{}' is invalid: use 1-90 letters, digits, '_', '-', "
+                              "'.', '(' or ')', not ending in '.'.",
+                              name)
+                : fmt::format("Resource name '{}' is invalid: use 1-{} letters, digits, '_', '-' or '.', "
+                              "starting with a letter or digit and ending with a letter, digit or '_'.",
+                              name, max),
+          "name"));
 }
 
 Result<Planner::Envelope> Planner::ReadEnvelope(const ResourceId& id, const Json& body,
@@ -136,6 +138,10 @@ Result<Plan> Planner::Put(const ResourceId& requested, const Json& body) {
       return PutLocalGateway(id, body);
     case Kind::kConnection:
       return PutConnection(id, body);
+    case Kind::kNetworkInterface:
+      return PutNetworkInterface(id, body);
+    case Kind::kVirtualMachine:
+      return PutVirtualMachine(id, body);
     case Kind::kSubscription:
       break;
   }
@@ -366,6 +372,13 @@ Result<Plan> Planner::Delete(const ResourceId& id) {
                         id.child_name, g->id.name)));
       }
     }
+    if (auto nics = NicConfigsInSubnet(key, nullptr); !nics.empty()) {
+      return Fail(
+          Error::Conflict("InUseSubnetCannotBeDeleted",
+                          fmt::format("Subnet '{}' is in use by '{}' and cannot be deleted. In order to "
+                                      "delete the subnet, delete all the resources within the subnet.",
+                                      id.child_name, nics.front().first)));
+    }
     Resource r = *vnet;
     auto& subnets = r.doc["properties"]["subnets"];
     Json kept = Json::array();
@@ -389,19 +402,7 @@ Result<Plan> Planner::Delete(const ResourceId& id) {
     return plan;
   }
   const std::string key = existing->id.Key();
-  // Whoever still refers to this resource blocks its deletion, as in Azure.
-  for (Kind k : {Kind::kVirtualNetworkGateway, Kind::kConnection}) {
-    for (const Resource* other : state_.List(k, id.subscription)) {
-      if (other->id.Key() == key || !RefersTo(other->doc["properties"], key)) continue;
-      std::string code = id.kind == Kind::kPublicIpAddress     ? "PublicIPAddressInUse"
-                         : id.kind == Kind::kVirtualNetwork    ? "InUseVirtualNetworkCannotBeDeleted"
-                         : id.kind == Kind::kLocalNetworkGateway ? "InUseLocalNetworkGatewayCannotBeDeleted"
-                                                                 : "InUseVirtualNetworkGatewayCannotBeDeleted";
-      return Fail(Error::Conflict(code, fmt::format("The {} '{}' is in use by {} '{}' and cannot be deleted.",
-                                                    DisplayName(id.kind), existing->id.name,
-                                                    DisplayName(other->id.kind), other->id.name)));
-    }
-  }
+  if (auto s = CheckNotReferenced(*existing); !s) return Fail(s.error());
   if (auto s = CheckNotBusy(existing); !s) return Fail(s.error());
   plan.result = *existing;
   if (IsAsync(id.kind)) {
@@ -413,6 +414,57 @@ Result<Plan> Planner::Delete(const ResourceId& id) {
     plan.changes = FinishDelete(*existing);
   }
   return plan;
+}
+
+const Json& ForwardReferences(const Resource& r) {
+  static const Json kNone = Json::object();
+  auto props = r.doc.find("properties");
+  if (props == r.doc.end()) return kNone;
+  if (r.id.kind != Kind::kNetworkInterface) return *props;
+  auto cfgs = props->find("ipConfigurations");
+  return cfgs == props->end() ? kNone : *cfgs;
+}
+
+// Whoever still refers to a resource blocks its deletion, as in Azure; each pair has Azure's code.
+Status Planner::CheckNotReferenced(const Resource& target) const {
+  const std::string key = target.id.Key();
+  for (Kind k :
+       {Kind::kVirtualNetworkGateway, Kind::kConnection, Kind::kNetworkInterface, Kind::kVirtualMachine}) {
+    for (const Resource* other : state_.List(k, target.id.subscription)) {
+      if (other->id.Key() == key || !RefersTo(ForwardReferences(*other), key)) continue;
+      if (other->id.kind == Kind::kNetworkInterface) {
+        std::string cfg_id, subnet;
+        for (const auto& cfg : ForwardReferences(*other)) {
+          if (!RefersTo(cfg, key) || !cfg_id.empty()) continue;
+          cfg_id = cfg.value("id", "");
+          auto sid = ResourceId::Parse(cfg["properties"]["subnet"].value("id", ""));
+          if (sid) subnet = sid->child_name;
+        }
+        return Fail(Error::Conflict(
+            "InUseSubnetCannotBeDeleted",
+            fmt::format(
+                "Subnet '{}' of virtual network '{}' is in use by '{}' and cannot be deleted. In order to "
+                "delete the subnet, delete all the resources within the subnet.",
+                subnet, target.id.name, cfg_id)));
+      }
+      if (target.id.kind == Kind::kNetworkInterface) {
+        return Fail(Error::Conflict(
+            "NicInUse", fmt::format("Network Interface {} is used by existing resource {}. In order to "
+                                    "delete the network interface, it must be dissociated from the "
+                                    "resource.",
+                                    target.id.ToString(), other->id.ToString())));
+      }
+      std::string code = target.id.kind == Kind::kPublicIpAddress  ? "PublicIPAddressInUse"
+                         : target.id.kind == Kind::kVirtualNetwork ? "InUseVirtualNetworkCannotBeDeleted"
+                         : target.id.kind == Kind::kLocalNetworkGateway
+                             ? "InUseLocalNetworkGatewayCannotBeDeleted"
+                             : "InUseVirtualNetworkGatewayCannotBeDeleted";
+      return Fail(Error::Conflict(code, fmt::format("The {} '{}' is in use by {} '{}' and cannot be deleted.",
+                                                    DisplayName(target.id.kind), target.id.name,
+                                                    DisplayName(other->id.kind), other->id.name)));
+    }
+  }
+  return {};
 }
 
 Result<Plan> Planner::DeleteGroup(const ResourceId& id) {
@@ -427,13 +479,14 @@ Result<Plan> Planner::DeleteGroup(const ResourceId& id) {
   if (group->doc["properties"].value("provisioningState", "") == kDeleting) return plan;
   // A resource outside the group that refers into it blocks the deletion.
   std::string prefix = id.Key() + "/";
-  for (Kind k : {Kind::kVirtualNetworkGateway, Kind::kConnection}) {
+  for (Kind k :
+       {Kind::kVirtualNetworkGateway, Kind::kConnection, Kind::kNetworkInterface, Kind::kVirtualMachine}) {
     for (const Resource* other : state_.List(k, id.subscription)) {
       if (IEquals(other->id.resource_group, id.resource_group)) continue;
       for (Kind inner : {Kind::kVirtualNetwork, Kind::kPublicIpAddress, Kind::kVirtualNetworkGateway,
-                         Kind::kLocalNetworkGateway}) {
+                         Kind::kLocalNetworkGateway, Kind::kNetworkInterface}) {
         for (const Resource* r : state_.List(inner, id.subscription, id.resource_group)) {
-          if (RefersTo(other->doc["properties"], r->id.Key())) {
+          if (RefersTo(ForwardReferences(*other), r->id.Key())) {
             return Fail(Error::Conflict(
                 "ResourceGroupInUse",
                 fmt::format("Resource group '{}' cannot be deleted: {} '{}' in group '{}' refers to {} '{}'.",
@@ -444,8 +497,9 @@ Result<Plan> Planner::DeleteGroup(const ResourceId& id) {
       }
     }
   }
-  for (Kind k : {Kind::kConnection, Kind::kVirtualNetworkGateway, Kind::kLocalNetworkGateway,
-                 Kind::kPublicIpAddress, Kind::kVirtualNetwork}) {
+  for (Kind k :
+       {Kind::kConnection, Kind::kVirtualNetworkGateway, Kind::kVirtualMachine, Kind::kNetworkInterface,
+        Kind::kLocalNetworkGateway, Kind::kPublicIpAddress, Kind::kVirtualNetwork}) {
     for (const Resource* r : state_.List(k, id.subscription, id.resource_group)) {
       Resource m = *r;
       m.doc["properties"]["provisioningState"] = kDeleting;
@@ -474,6 +528,24 @@ std::vector<Change> Planner::FinishDelete(const Resource& r) const {
       }
       out.push_back({p.id.Key(), p});
     }
+  }
+  if (r.id.kind == Kind::kVirtualMachine) {
+    // The NIC stays, as Azure leaves it (deleteOption Detach); it only forgets the VM.
+    for (const auto& ref : r.doc["properties"]["networkProfile"].value("networkInterfaces", Json::array())) {
+      auto nic_id = ResourceId::Parse(ref.value("id", ""));
+      const Resource* nic = nic_id ? state_.Find(*nic_id) : nullptr;
+      if (!nic || !nic->doc["properties"].contains("virtualMachine") ||
+          ToLower(nic->doc["properties"]["virtualMachine"].value("id", "")) != r.id.Key()) {
+        continue;
+      }
+      Resource n = *nic;
+      n.doc["properties"].erase("virtualMachine");
+      n.doc["etag"] = fmt::format("W/\"{}\"", ctx_.new_guid());
+      out.push_back({n.id.Key(), n});
+    }
+  }
+  if (r.id.kind == Kind::kNetworkInterface) {
+    for (auto& c : VnetChangesForNic(&r.doc, PendingNic{r.id.Key(), nullptr})) out.push_back(std::move(c));
   }
   return out;
 }

@@ -66,8 +66,12 @@ class Planner {
   Result<Plan> PutGateway(const ResourceId& id, const Json& body);
   Result<Plan> PutLocalGateway(const ResourceId& id, const Json& body);
   Result<Plan> PutConnection(const ResourceId& id, const Json& body);
+  Result<Plan> PutNetworkInterface(const ResourceId& id, const Json& body);
+  Result<Plan> PutVirtualMachine(const ResourceId& id, const Json& body);
 
   Result<Plan> DeleteGroup(const ResourceId& id);
+  // The first resource whose references keep `target` from being deleted, as an ARM error.
+  Status CheckNotReferenced(const Resource& target) const;
 
   // VNet helpers (vnet_rules.cc).
   Result<Json> NormalizeSubnet(const ResourceId& vnet_id, const Json& subnet, const std::string& path) const;
@@ -82,6 +86,36 @@ class Planner {
   const Resource* VnetOfGateway(const Resource& gateway) const;
   std::vector<const Resource*> ConnectionsUsing(const ResourceId& gateway_id) const;
   Result<std::string> AllocatePublicIp(const std::string& subscription, const std::string& exclude_key) const;
+
+  // NIC and VM helpers (vm_rules.cc).
+  struct PendingNic {  // a NIC document about to change: `doc` null means it is being deleted
+    std::string key;
+    const Json* doc = nullptr;
+  };
+  // The NICs with an ipConfiguration in the subnet (by lowercased subnet ID), `pending` applied.
+  std::vector<std::pair<std::string, Json>> NicConfigsInSubnet(const std::string& subnet_key,
+                                                               const PendingNic* pending) const;
+  // Sets each subnet's properties.ipConfigurations (the IDs of the NIC configurations in it), as Azure lists
+  // them; subnets without NICs have none.
+  void ListSubnetIpConfigurations(Json& subnets, const PendingNic* pending) const;
+  // A subnet that NICs use can be neither removed nor re-addressed (`subnets` is the VNet's new list).
+  Status CheckSubnetsKeepNics(const Resource& vnet, const Json& subnets) const;
+  // The VNet documents a NIC change touches (the subnet it leaves and the one it joins), re-listed.
+  std::vector<Change> VnetChangesForNic(const Json* before, const PendingNic& after) const;
+  Result<std::string> AllocatePrivateIp(const Json& subnet, const std::string& nic_key) const;
+  Status CheckStaticPrivateIp(const Json& subnet, const std::string& address, const std::string& nic_key,
+                              const std::string& path) const;
+  Result<std::string> NewMacAddress() const;
+  Result<const Json*> NicSubnet(const ResourceId& nic, const std::string& location, const Json& cprops,
+                                const std::string& cpath) const;
+  // {allocation method, address}
+  Result<std::pair<std::string, std::string>> NicAddress(const Json& subnet, const Json& cprops,
+                                                         const std::string& path, const Resource* existing,
+                                                         const std::string& nic_key) const;
+  Result<const Resource*> VmNic(const ResourceId& vm, const std::string& location, const Json& props) const;
+  std::vector<Change> NicBackReferences(const ResourceId& vm, const Resource& nic,
+                                        const Json* old_props) const;
+  const Resource* VmUsingNic(const std::string& nic_key, const std::string& except_vm_key) const;
 
   // Finishes a plan for a single-resource put.
   Plan Single(Resource r, bool created, bool async) const;
@@ -101,7 +135,11 @@ extern const std::vector<std::string> kGatewaySkus;
 // Azure refuses to change a resource while an operation on it is still running (409).
 Status CheckNotBusy(const Resource* existing);
 
-// The Azure resource-name rules (network resources: 1-80; groups: 1-90).
+// The Azure resource-name rules (network resources: 1-80; VMs: 1-64; groups: 1-90).
 Status CheckName(Kind kind, const std::string& name);
+
+// The references in a stored document that keep what they name alive: a NIC's back-reference to its VM
+// (properties.virtualMachine) does not keep the VM from being deleted, its subnet does keep the VNet.
+const Json& ForwardReferences(const Resource& r);
 
 }  // namespace isthmus::mgmt

@@ -10,25 +10,44 @@
 namespace isthmus::mgmt {
 namespace {
 
+constexpr std::string_view kNetwork = "Microsoft.Network";
+constexpr std::string_view kCompute = "Microsoft.Compute";
+
 struct KindInfo {
   Kind kind;
   std::string_view arm_type;
+  std::string_view provider;
   std::string_view collection;
   std::string_view display;
 };
 
-constexpr std::array<KindInfo, 8> kKinds = {{
-    {Kind::kSubscription, "Microsoft.Resources/subscriptions", "", "subscription"},
-    {Kind::kResourceGroup, "Microsoft.Resources/resourceGroups", "", "resource group"},
-    {Kind::kVirtualNetwork, "Microsoft.Network/virtualNetworks", "virtualNetworks", "virtual network"},
-    {Kind::kSubnet, "Microsoft.Network/virtualNetworks/subnets", "subnets", "subnet"},
-    {Kind::kPublicIpAddress, "Microsoft.Network/publicIPAddresses", "publicIPAddresses", "public IP address"},
-    {Kind::kVirtualNetworkGateway, "Microsoft.Network/virtualNetworkGateways", "virtualNetworkGateways",
-     "virtual network gateway"},
-    {Kind::kLocalNetworkGateway, "Microsoft.Network/localNetworkGateways", "localNetworkGateways",
+// Indexed by Kind: keep the order of the enum.
+constexpr std::array<KindInfo, 10> kKinds = {{
+    {Kind::kSubscription, "Microsoft.Resources/subscriptions", "", "", "subscription"},
+    {Kind::kResourceGroup, "Microsoft.Resources/resourceGroups", "", "", "resource group"},
+    {Kind::kVirtualNetwork, "Microsoft.Network/virtualNetworks", kNetwork, "virtualNetworks",
+     "virtual network"},
+    {Kind::kSubnet, "Microsoft.Network/virtualNetworks/subnets", kNetwork, "subnets", "subnet"},
+    {Kind::kPublicIpAddress, "Microsoft.Network/publicIPAddresses", kNetwork, "publicIPAddresses",
+     "public IP address"},
+    {Kind::kVirtualNetworkGateway, "Microsoft.Network/virtualNetworkGateways", kNetwork,
+     "virtualNetworkGateways", "virtual network gateway"},
+    {Kind::kLocalNetworkGateway, "Microsoft.Network/localNetworkGateways", kNetwork, "localNetworkGateways",
      "local network gateway"},
-    {Kind::kConnection, "Microsoft.Network/connections", "connections", "connection"},
+    {Kind::kConnection, "Microsoft.Network/connections", kNetwork, "connections", "connection"},
+    {Kind::kNetworkInterface, "Microsoft.Network/networkInterfaces", kNetwork, "networkInterfaces",
+     "network interface"},
+    {Kind::kVirtualMachine, "Microsoft.Compute/virtualMachines", kCompute, "virtualMachines",
+     "virtual machine"},
 }};
+
+constexpr bool InEnumOrder() {
+  for (std::size_t i = 0; i < kKinds.size(); ++i) {
+    if (static_cast<std::size_t>(kKinds[i].kind) != i) return false;
+  }
+  return true;
+}
+static_assert(InEnumOrder(), "kKinds is indexed by Kind");
 
 const KindInfo& Info(Kind k) { return kKinds[static_cast<std::size_t>(k)]; }
 
@@ -59,15 +78,31 @@ bool IEquals(std::string_view a, std::string_view b) {
 }
 
 std::string_view ArmType(Kind k) { return Info(k).arm_type; }
+std::string_view ProviderNamespace(Kind k) {
+  return Info(k).provider;
+}
 std::string_view CollectionName(Kind k) { return Info(k).collection; }
 std::string_view DisplayName(Kind k) { return Info(k).display; }
-bool IsAsync(Kind k) { return k == Kind::kVirtualNetworkGateway || k == Kind::kConnection; }
+bool IsAsync(Kind k) {
+  return k == Kind::kVirtualNetworkGateway || k == Kind::kConnection || k == Kind::kVirtualMachine;
+}
 
-std::optional<Kind> KindFromCollection(std::string_view segment) {
+bool IsKnownProvider(std::string_view provider) {
+  return IEquals(provider, kNetwork) || IEquals(provider, kCompute);
+}
+
+std::optional<Kind> KindFromCollection(std::string_view provider, std::string_view segment) {
   for (const auto& i : kKinds) {
-    if (!i.collection.empty() && i.kind != Kind::kSubnet && IEquals(i.collection, segment)) return i.kind;
+    if (!i.collection.empty() && i.kind != Kind::kSubnet && IEquals(i.provider, provider) &&
+        IEquals(i.collection, segment)) {
+      return i.kind;
+    }
   }
   return std::nullopt;
+}
+
+std::optional<Kind> KindFromCollection(std::string_view segment) {
+  return KindFromCollection(kNetwork, segment);
 }
 
 ResourceId ResourceId::Group(std::string sub, std::string rg) {
@@ -83,7 +118,8 @@ Result<ResourceId> ResourceId::Parse(std::string_view id) {
     return Fail(Error::Invalid("LinkedInvalidPropertyId",
                                fmt::format("'{}' is not a valid resource ID; expected "
                                            "/subscriptions/{{s}}/resourceGroups/{{rg}}/providers/"
-                                           "Microsoft.Network/{{type}}/{{name}}",
+                                           "Microsoft.Network/{{type}}/{{name}} (or Microsoft.Compute/"
+                                           "virtualMachines/{{name}})",
                                            id)));
   };
   if (id.empty() || id.front() != '/' || id.back() == '/') return bad();
@@ -104,8 +140,8 @@ Result<ResourceId> ResourceId::Parse(std::string_view id) {
     r.kind = Kind::kResourceGroup;
     return r;
   }
-  if (seg.size() < 8 || !IEquals(seg[4], "providers") || !IEquals(seg[5], "Microsoft.Network")) return bad();
-  auto k = KindFromCollection(seg[6]);
+  if (seg.size() < 8 || !IEquals(seg[4], "providers")) return bad();
+  auto k = KindFromCollection(seg[5], seg[6]);
   if (!k) return bad();
   r.kind = *k;
   r.name = std::string(seg[7]);
@@ -128,8 +164,8 @@ std::string ResourceId::ToString() const {
       return fmt::format("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/virtualNetworks/{}/subnets/{}",
                          subscription, resource_group, name, child_name);
     default:
-      return fmt::format("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/{}/{}", subscription,
-                         resource_group, CollectionName(kind), name);
+      return fmt::format("/subscriptions/{}/resourceGroups/{}/providers/{}/{}/{}", subscription,
+                         resource_group, ProviderNamespace(kind), CollectionName(kind), name);
   }
 }
 

@@ -23,6 +23,14 @@ std::vector<const Resource*> State::List(Kind kind, const std::string& subscript
   return out;
 }
 
+std::vector<const Resource*> State::ListAll(Kind kind) const {
+  std::vector<const Resource*> out;
+  for (const auto& [key, r] : by_key_) {
+    if (r.id.kind == kind) out.push_back(&r);
+  }
+  return out;
+}
+
 const Json* State::FindSubnet(const ResourceId& subnet_id) const {
   const Resource* vnet = FindKey(subnet_id.Parent().Key());
   if (!vnet) return nullptr;

@@ -33,6 +33,8 @@ class State {
   // Resources of a kind within a subscription, optionally within one group (compared case-insensitively).
   std::vector<const Resource*> List(Kind kind, const std::string& subscription,
                                     const std::optional<std::string>& group = std::nullopt) const;
+  // Resources of a kind in every subscription (for what must be unique on the host, such as MACs).
+  std::vector<const Resource*> ListAll(Kind kind) const;
   // Subnet documents live inside their VNet's document, as Azure returns them.
   const Json* FindSubnet(const ResourceId& subnet_id) const;
 

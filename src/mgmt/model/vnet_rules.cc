@@ -236,6 +236,7 @@ Result<Plan> Planner::PutVnet(const ResourceId& id, const Json& body) {
         }
       }
     }
+    if (auto s = CheckSubnetsKeepNics(*existing, subnets); !s) return Fail(s.error());
     if (auto s = CheckConnectedOverlap(existing->id, space); !s) return Fail(s.error());
     // Keep subnet etags stable for subnets that did not change.
     for (auto& s : subnets) {
@@ -255,6 +256,7 @@ Result<Plan> Planner::PutVnet(const ResourceId& id, const Json& body) {
   Json list = Json::array();
   for (const auto& x : space.prefixes()) list.push_back(x.ToString());
   p["addressSpace"] = {{"addressPrefixes", list}};
+  ListSubnetIpConfigurations(subnets, nullptr);
   p["subnets"] = subnets;
   p["virtualNetworkPeerings"] = Json::array();
   p["enableDdosProtection"] = false;
@@ -297,6 +299,8 @@ Result<Plan> Planner::PutSubnet(const ResourceId& id, const Json& body) {
                                               gw->id.name)));
     }
   }
+  if (auto s = CheckSubnetsKeepNics(*vnet, subnets); !s) return Fail(s.error());
+  ListSubnetIpConfigurations(subnets, nullptr);
   Resource r = *vnet;
   r.doc["properties"]["subnets"] = subnets;
   r.doc["etag"] = fmt::format("W/\"{}\"", ctx_.new_guid());
@@ -306,6 +310,9 @@ Result<Plan> Planner::PutSubnet(const ResourceId& id, const Json& body) {
   sid.kind = Kind::kSubnet;
   sid.child_name = (*subnet)["name"].get<std::string>();
   plan.result = {sid, *subnet};
+  for (const auto& s : subnets) {
+    if (IEquals(s.value("name", ""), sid.child_name)) plan.result.doc = s;
+  }
   plan.created = !replaced;
   return plan;
 }

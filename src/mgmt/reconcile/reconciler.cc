@@ -1,95 +1,181 @@
 #include "mgmt/reconcile/reconciler.h"
 
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
 
 namespace isthmus::mgmt {
 namespace {
 
-// Creation goes outside-in, deletion inside-out, so nothing refers to what is not there.
-int CreateOrder(Kind k) {
-  switch (k) {
-    case Kind::kResourceGroup: return 0;
-    case Kind::kVirtualNetwork: return 1;
-    case Kind::kPublicIpAddress: return 1;
-    case Kind::kLocalNetworkGateway: return 1;
-    case Kind::kVirtualNetworkGateway: return 2;
-    case Kind::kConnection: return 3;
-    default: return 4;
-  }
+// Kinds whose provisioningState the reconciler drives (the rest are Succeeded at once).
+constexpr Kind kProvisioned[] = {Kind::kResourceGroup,       Kind::kVirtualNetwork,        Kind::kPublicIpAddress,
+                                 Kind::kLocalNetworkGateway, Kind::kVirtualNetworkGateway, Kind::kConnection,
+                                 Kind::kNetworkInterface,    Kind::kVirtualMachine};
+
+std::string StateOf(const Resource& r) {
+  const auto& p = r.doc["properties"];
+  auto it = p.find("provisioningState");
+  return it != p.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-// How often to re-observe connection status when nothing else happens.
-constexpr auto kObservePeriod = std::chrono::seconds(2);
+std::uint64_t Bytes(const nlohmann::json& c, const char* dir, const char* what) {
+  if (!c.contains(dir) || !c[dir].is_object()) return 0;
+  return c[dir].value(what, std::uint64_t{0});
+}
 
 }  // namespace
 
-int Reconciler::RunOnce() {
+ConnectionObservation ObserveConnection(const nlohmann::json& c, bool peer_missing) {
+  ConnectionObservation o;
+  const std::string state = c.value("state", "");
+  o.ingress_bytes = Bytes(c, "in", "bytes");
+  o.egress_bytes = Bytes(c, "out", "bytes");
+  o.ingress_packets = Bytes(c, "in", "packets");
+  o.egress_packets = Bytes(c, "out", "packets");
+  const std::string err = c.value("last_error", "");
+  if (state == "Connected") {
+    o.status = "Connected";
+  } else if (peer_missing) {
+    o.status = "Connecting";
+    o.reason = "The connection resource on the other gateway does not exist yet.";
+  } else if (state == "Connecting" || err.empty()) {
+    o.status = "Connecting";
+  } else {
+    o.status = "NotConnected";
+    o.reason = err;
+  }
+  o.gateway_status = c;
+  const std::string remote = c.value("remote", "");
+  nlohmann::json tunnel = {{"tunnel", remote.substr(0, remote.rfind(':'))},
+                           {"connectionStatus", o.status},
+                           {"ingressBytesTransferred", o.ingress_bytes},
+                           {"egressBytesTransferred", o.egress_bytes}};
+  if (c.contains("ike_sa") && c["ike_sa"].contains("established")) {
+    tunnel["lastConnectionEstablishedUtcTime"] = c["ike_sa"]["established"];
+  }
+  o.tunnels = nlohmann::json::array({tunnel});
+  return o;
+}
+
+PassResult Reconciler::RunOnce() {
+  PassResult out;
+  Snapshot snap = service_.TakeSnapshot();
+  out.plan = render::Render(snap.state, snap.subscriptions, options_.render);
+  out.report = realizer_.Converge(out.plan);
+  out.progressed = WriteProvisioning(snap, out.plan, out.report);
+  WriteObserved(out.plan, realizer_.ObserveGateways(out.plan));
+  return out;
+}
+
+int Reconciler::WriteProvisioning(const Snapshot& snap, const render::HostPlan& plan, const ConvergeReport& report) {
   int progressed = 0;
-  auto pending = service_.Pending();
-  std::stable_sort(pending.begin(), pending.end(), [](const Resource& a, const Resource& b) {
-    return CreateOrder(a.id.kind) < CreateOrder(b.id.kind);
-  });
-  // Updates, outside-in.
-  for (const auto& r : pending) {
-    if (r.doc["properties"].value("provisioningState", "") != kUpdating) continue;
-    std::string etag = r.doc.value("etag", "");
-    if (auto s = realizer_.Apply(r); !s) {
-      (void)service_.MarkFailed(r.id.Key(), etag, s.error());
-    } else if (auto m = service_.MarkSucceeded(r.id.Key(), etag); !m) {
-      spdlog::error("reconciler: cannot record {}: {}", r.id.ToString(), m.error().message);
-      continue;
-    }
-    ++progressed;
-  }
-  // Deletions, inside-out; a group goes last, once it is empty.
-  std::reverse(pending.begin(), pending.end());
-  for (const auto& r : pending) {
-    if (r.doc["properties"].value("provisioningState", "") != kDeleting) continue;
-    if (r.id.kind == Kind::kResourceGroup) {
-      bool empty = true;
-      for (const auto& other : service_.Pending()) {
-        if (other.id.kind != Kind::kResourceGroup && IEquals(other.id.resource_group, r.id.resource_group) &&
-            IEquals(other.id.subscription, r.id.subscription)) {
-          empty = false;
+  std::vector<const Resource*> deleting;
+  for (const auto& sub : snap.subscriptions) {
+    for (Kind k : kProvisioned) {
+      for (const Resource* r : snap.state.List(k, sub)) {
+        const std::string st = StateOf(*r);
+        const std::string key = r->id.Key();
+        const std::string etag = r->doc.value("etag", "");
+        if (st == kDeleting) {
+          deleting.push_back(r);
+          continue;
         }
+        if (st != kUpdating && st != kFailed) {
+          failures_.erase(key);
+          continue;
+        }
+        std::optional<Error> why;
+        if (auto e = report.errors.find(key); e != report.errors.end()) why = e->second;
+        if (auto b = plan.blocked.find(key); b != plan.blocked.end()) {
+          why = Error{ErrorKind::kConflict, "ResourceNotRealizable", b->second, {}};
+        }
+        if (why) {
+          if (++failures_[key] >= options_.failures_before_failed && st == kUpdating) {
+            if (service_.MarkFailed(key, etag, *why)) ++progressed;
+          }
+          continue;
+        }
+        failures_.erase(key);
+        if (report.pending.contains(key)) continue;
+        if (auto s = service_.MarkSucceeded(key, etag); !s) {
+          spdlog::error("reconciler: cannot record {}: {}", r->id.ToString(), s.error().message);
+          continue;
+        }
+        ++progressed;
       }
-      if (!empty) continue;
     }
-    if (auto s = realizer_.Remove(r); !s) {
-      spdlog::warn("reconciler: removing {} failed, will retry: {}", r.id.ToString(), s.error().message);
-      continue;
-    }
-    if (auto s = service_.FinishDelete(r.id.Key()); !s) {
-      spdlog::error("reconciler: cannot record deletion of {}: {}", r.id.ToString(), s.error().message);
+  }
+  if (!report.removals_done) return progressed;
+  // Deletions: what they had is gone from the host (they are not in the plan). Groups go last, once
+  // nothing else of theirs is left.
+  for (const Resource* r : deleting) {
+    if (r->id.kind == Kind::kResourceGroup) continue;
+    if (auto s = service_.FinishDelete(r->id.Key()); !s) {
+      spdlog::error("reconciler: cannot record deletion of {}: {}", r->id.ToString(), s.error().message);
       continue;
     }
     ++progressed;
   }
-  // Observed status of realized connections.
-  for (const auto& c : service_.Realized(Kind::kConnection)) {
-    if (auto obs = realizer_.Observe(c)) (void)service_.Observe(c.id.Key(), *obs);
+  for (const Resource* r : deleting) {
+    if (r->id.kind != Kind::kResourceGroup) continue;
+    Snapshot now = service_.TakeSnapshot();
+    bool empty = true;
+    for (Kind k : kProvisioned) {
+      if (k != Kind::kResourceGroup && !now.state.List(k, r->id.subscription, r->id.resource_group).empty()) empty = false;
+    }
+    if (empty && service_.FinishDelete(r->id.Key())) ++progressed;
   }
   return progressed;
+}
+
+void Reconciler::WriteObserved(const render::HostPlan& plan,
+                               const std::map<std::string, GatewayObservation>& gateways) {
+  std::map<std::string, ConnectionObservation> observed;
+  for (const auto& g : plan.gateways) {
+    auto it = gateways.find(g.key);
+    if (it == gateways.end()) continue;  // nothing observes this gateway (no fabric): status Unknown
+    for (const auto& [name, key] : g.connection_keys) {
+      ConnectionObservation o;
+      const bool unpaired = g.unpaired.contains(name);
+      if (!it->second.running) {
+        o.status = unpaired ? "Connecting" : "NotConnected";
+        o.reason = it->second.error;
+        observed[key] = std::move(o);
+        continue;
+      }
+      bool found = false;
+      for (const auto& c : it->second.status.value("connections", nlohmann::json::array())) {
+        if (c.value("name", "") != name) continue;
+        observed[key] = ObserveConnection(c, unpaired);
+        found = true;
+      }
+      if (!found) {
+        o.status = "Connecting";
+        o.reason = "The gateway has not loaded it yet.";
+        observed[key] = std::move(o);
+      }
+    }
+  }
+  service_.SetObserved(std::move(observed));
 }
 
 void Reconciler::Start() {
   stop_ = false;
   thread_ = std::thread([this] {
-    std::uint64_t seen = 0;
     while (!stop_) {
-      seen = service_.generation();
-      while (RunOnce() > 0 && !stop_) {
+      const std::uint64_t seen = service_.generation();
+      try {
+        while (RunOnce().progressed > 0 && !stop_) {
+        }
+      } catch (const std::exception& e) {
+        // A bug, not a policy: keep the daemon serving and try again next period.
+        spdlog::error("reconciler: pass failed: {}", e.what());
       }
-      service_.WaitForChange(seen, kObservePeriod);
+      service_.WaitForChange(seen, options_.period);
     }
   });
 }
 
 void Reconciler::Stop() {
   stop_ = true;
-  // Only a running loop needs waking (a reconciler driven by RunOnce() alone has none).
   if (thread_.joinable()) {
     service_.WakeWaiters();
     thread_.join();

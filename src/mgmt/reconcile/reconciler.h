@@ -1,32 +1,59 @@
-// Reconciler: level-triggered loop that drives every pending resource (provisioningState Updating or
-// Deleting) to its goal through a Realizer and writes the outcome back. It keeps no state of its own
-// beyond what it reads each pass, so a restart simply resumes (DESIGN.md §2).
+// Reconciler: level-triggered (STYLE.md "Shape" 6). Each pass takes one snapshot of the desired state,
+// renders the host state it implies, lets the HostRealizer converge the host to it, and writes back
+// what came of it: provisioningState (Updating -> Succeeded, or Failed with the cause), deletions
+// finished, and the observed status of connections (in memory only). It keeps no state that a
+// restart would need: after a restart the first pass adopts what exists.
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <thread>
 
-#include "mgmt/reconcile/realizer.h"
+#include "mgmt/reconcile/host_realizer.h"
+#include "mgmt/render/host_plan.h"
 #include "mgmt/service/resource_service.h"
 
 namespace isthmus::mgmt {
 
+struct ReconcilerOptions {
+  render::RenderOptions render;
+  // A resource is reported Failed once its realization failed this many passes in a row (a transient
+  // error, such as a veth name still held by a namespace the kernel is freeing, heals in one or two).
+  int failures_before_failed = 3;
+  Duration period = std::chrono::seconds(1);  // a pass at least this often: repair and status
+};
+
+struct PassResult {
+  int progressed = 0;  // provisioning states and deletions moved forward
+  render::HostPlan plan;
+  ConvergeReport report;
+};
+
 class Reconciler {
  public:
-  Reconciler(ResourceService& service, Realizer& realizer) : service_(service), realizer_(realizer) {}
+  Reconciler(ResourceService& service, HostRealizer& realizer, ReconcilerOptions options)
+      : service_(service), realizer_(realizer), options_(std::move(options)) {}
   ~Reconciler() { Stop(); }
 
-  // One pass: returns how many resources it moved forward. Deterministic; what tests call.
-  int RunOnce();
+  // One pass. Deterministic given the realizer; what tests call.
+  PassResult RunOnce();
 
-  void Start();  // a background thread that runs a pass after each change (and periodically)
+  void Start();  // a background thread: a pass after each change, and every options.period
   void Stop();
 
  private:
+  int WriteProvisioning(const Snapshot& snap, const render::HostPlan& plan, const ConvergeReport& report);
+  void WriteObserved(const render::HostPlan& plan, const std::map<std::string, GatewayObservation>& gateways);
+
   ResourceService& service_;
-  Realizer& realizer_;
+  HostRealizer& realizer_;
+  ReconcilerOptions options_;
+  std::map<std::string, int> failures_;  // resource key -> consecutive failed passes
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
+
+// The observed status of one connection from its gateway's status entry (pure; unit-tested).
+ConnectionObservation ObserveConnection(const nlohmann::json& gateway_connection, bool peer_missing);
 
 }  // namespace isthmus::mgmt

@@ -16,8 +16,22 @@ const std::set<std::string> kNetworkApiVersions = {"2022-07-01", "2022-09-01", "
                                                    "2023-11-01", "2024-01-01", "2024-03-01", "2024-05-01"};
 const std::set<std::string> kResourcesApiVersions = {"2020-06-01", "2021-04-01", "2022-09-01", "2023-07-01",
                                                      "2024-03-01", "2022-12-01", "2020-01-01"};
+// Microsoft.Compute: what az (2.4x to 2.6x) and current SDKs send for virtualMachines; the VM shapes used
+// here did not change across them.
+const std::set<std::string> kComputeApiVersions = {"2021-03-01", "2021-07-01", "2021-11-01", "2022-03-01",
+                                                   "2022-08-01", "2022-11-01", "2023-03-01", "2023-07-01",
+                                                   "2023-09-01", "2024-03-01", "2024-07-01", "2024-11-01"};
 
-std::vector<std::string> Segments(const std::string& path) {
+bool KnownApiVersion(const std::string& v) {
+  return kNetworkApiVersions.contains(v) || kResourcesApiVersions.contains(v) ||
+         kComputeApiVersions.contains(v);
+}
+
+HttpResponse NoRoute(const HttpRequest& req) {
+  return ErrorResponse(Error::NotFound("NotFound", fmt::format("No route for '{}'.", req.path)));
+}
+
+std::vector<std::string> SplitPath(const std::string& path) {
   std::vector<std::string> out;
   std::size_t i = 0;
   while (i <= path.size()) {
@@ -27,21 +41,6 @@ std::vector<std::string> Segments(const std::string& path) {
     i = j + 1;
   }
   return out;
-}
-
-HttpResponse Json200(const Json& j, int status = 200) {
-  HttpResponse r;
-  r.status = status;
-  r.headers["Content-Type"] = "application/json; charset=utf-8";
-  r.body = j.dump();
-  return r;
-}
-
-HttpResponse MethodNotAllowed(const std::string& method) {
-  HttpResponse r = ErrorResponse(Error::Invalid("MethodNotAllowed",
-                                                fmt::format("The method '{}' is not allowed on this path.", method)));
-  r.status = 405;
-  return r;
 }
 
 // The token's length is not secret (it is fixed); its contents are compared in constant time.
@@ -57,15 +56,6 @@ std::string Header(const HttpRequest& req, const char* name) {
   return it == req.headers.end() ? "" : it->second;
 }
 
-Result<Json> ParseBody(const HttpRequest& req) {
-  if (req.body.empty()) return Json::object();
-  Json j = Json::parse(req.body, nullptr, false);
-  if (j.is_discarded()) {
-    return Fail(Error::Invalid("InvalidRequestContent", "The request content is not valid JSON."));
-  }
-  return j;
-}
-
 Preconditions ReadPreconditions(const HttpRequest& req) {
   Preconditions p;
   auto m = Header(req, "if-match");
@@ -75,6 +65,30 @@ Preconditions ReadPreconditions(const HttpRequest& req) {
 }
 
 }  // namespace
+
+HttpResponse JsonResponse(const Json& j, int status) {
+  HttpResponse r;
+  r.status = status;
+  r.headers["Content-Type"] = "application/json; charset=utf-8";
+  r.body = j.dump();
+  return r;
+}
+
+HttpResponse MethodNotAllowed(const std::string& method) {
+  HttpResponse r = ErrorResponse(Error::Invalid(
+      "MethodNotAllowed", fmt::format("The method '{}' is not allowed on this path.", method)));
+  r.status = 405;
+  return r;
+}
+
+Result<Json> ParseBody(const HttpRequest& req) {
+  if (req.body.empty()) return Json::object();
+  Json j = Json::parse(req.body, nullptr, false);
+  if (j.is_discarded()) {
+    return Fail(Error::Invalid("InvalidRequestContent", "The request content is not valid JSON."));
+  }
+  return j;
+}
 
 int HttpStatusFor(ErrorKind kind) {
   switch (kind) {
@@ -94,7 +108,7 @@ HttpResponse ErrorResponse(const Error& e) {
   Json err = {{"code", e.code}, {"message", e.message}};
   if (!e.target.empty()) err["target"] = e.target;
   err["details"] = Json::array();
-  HttpResponse r = Json200({{"error", err}}, HttpStatusFor(e.kind));
+  HttpResponse r = JsonResponse({{"error", err}}, HttpStatusFor(e.kind));
   r.headers["x-ms-failure-cause"] = e.kind == ErrorKind::kInternal ? "service" : "gateway";
   return r;
 }
@@ -125,11 +139,9 @@ HttpResponse Router::Handle(const HttpRequest& req) const {
 }
 
 HttpResponse Router::Route(const HttpRequest& req) const {
-  auto seg = Segments(req.path);
+  const Segments seg = SplitPath(req.path);
   const std::string& m = req.method;
-  if (seg.empty() || !IEquals(seg[0], "subscriptions")) {
-    return ErrorResponse(Error::NotFound("NotFound", fmt::format("No route for '{}'.", req.path)));
-  }
+  if (seg.empty() || !IEquals(seg[0], "subscriptions")) return NoRoute(req);
   // ARM requires an api-version on every request.
   auto v = req.query.find("api-version");
   if (v == req.query.end() || v->second.empty()) {
@@ -137,119 +149,133 @@ HttpResponse Router::Route(const HttpRequest& req) const {
                                         "The api-version query parameter (?api-version=) is required for all "
                                         "requests."));
   }
-  if (!kNetworkApiVersions.contains(v->second) && !kResourcesApiVersions.contains(v->second)) {
+  if (!KnownApiVersion(v->second)) {
     return ErrorResponse(Error::Invalid(
         "InvalidApiVersionParameter",
-        fmt::format("The api-version '{}' is invalid. Use 2023-09-01 for Microsoft.Network resources and "
-                    "2022-09-01 for resource groups.",
-                    v->second)));
+        fmt::format(
+            "The api-version '{}' is invalid. Use 2023-09-01 for Microsoft.Network resources, 2024-07-01 "
+            "for Microsoft.Compute virtual machines and 2022-09-01 for resource groups.",
+            v->second)));
   }
 
   if (seg.size() == 1) {
     if (m != "GET") return MethodNotAllowed(m);
-    return Json200(service_.ListSubscriptions());
+    return JsonResponse(service_.ListSubscriptions());
   }
   const std::string& sub = seg[1];
   if (seg.size() == 2) {
     if (m != "GET") return MethodNotAllowed(m);
     auto s = service_.GetSubscription(sub);
-    return s ? Json200(*s) : ErrorResponse(s.error());
+    return s ? JsonResponse(*s) : ErrorResponse(s.error());
   }
-
-  // Subscription-scope provider routes: list by type, and operation status.
-  if (IEquals(seg[2], "providers")) {
-    if (seg.size() < 5 || !IEquals(seg[3], "Microsoft.Network")) {
-      return ErrorResponse(Error::NotFound("NotFound", fmt::format("No route for '{}'.", req.path)));
-    }
-    if (seg.size() == 8 && IEquals(seg[4], "locations") && IEquals(seg[6], "operations")) {
-      if (m != "GET") return MethodNotAllowed(m);
-      auto o = service_.GetOperation(seg[7]);
-      return o ? Json200(*o) : ErrorResponse(o.error());
-    }
-    auto kind = KindFromCollection(seg[4]);
-    if (seg.size() != 5 || !kind) {
-      return ErrorResponse(Error::NotFound("NotFound", fmt::format("No route for '{}'.", req.path)));
-    }
-    if (m != "GET") return MethodNotAllowed(m);
-    auto l = service_.List(*kind, {Kind::kSubscription, sub, {}, {}, {}});
-    return l ? Json200(*l) : ErrorResponse(l.error());
-  }
-
-  if (!IEquals(seg[2], "resourceGroups")) {
-    return ErrorResponse(Error::NotFound("NotFound", fmt::format("No route for '{}'.", req.path)));
-  }
+  if (IEquals(seg[2], "providers")) return SubscriptionProviders(req, seg);
+  if (!IEquals(seg[2], "resourceGroups")) return NoRoute(req);
   if (seg.size() == 3) {
     if (m != "GET") return MethodNotAllowed(m);
     auto l = service_.List(Kind::kResourceGroup, {Kind::kSubscription, sub, {}, {}, {}});
-    return l ? Json200(*l) : ErrorResponse(l.error());
+    return l ? JsonResponse(*l) : ErrorResponse(l.error());
   }
 
   ResourceId id;
   id.subscription = sub;
   id.resource_group = seg[3];
-  std::string action;  // "sharedkey", "sharedkey/reset", "reset"
   if (seg.size() == 4) {
     id.kind = Kind::kResourceGroup;
-  } else {
-    if (seg.size() < 6 || !IEquals(seg[4], "providers") || !IEquals(seg[5], "Microsoft.Network")) {
-      return ErrorResponse(Error::NotFound("NotFound", fmt::format("No route for '{}'.", req.path)));
-    }
-    auto kind = seg.size() >= 7 ? KindFromCollection(seg[6]) : std::nullopt;
-    if (!kind) {
-      return ErrorResponse(Error::NotFound("InvalidResourceType",
-                                           fmt::format("The resource type in '{}' is not supported.", req.path)));
-    }
-    id.kind = *kind;
-    if (seg.size() == 7) {  // list in a group
-      if (m != "GET") return MethodNotAllowed(m);
-      auto l = service_.List(*kind, ResourceId::Group(sub, id.resource_group));
-      return l ? Json200(*l) : ErrorResponse(l.error());
-    }
-    id.name = seg[7];
-    if (seg.size() >= 9) {
-      std::string rest;
-      for (std::size_t i = 8; i < seg.size(); ++i) rest += (rest.empty() ? "" : "/") + ToLower(seg[i]);
-      if (*kind == Kind::kVirtualNetwork && IEquals(seg[8], "subnets")) {
-        if (seg.size() == 9) {
-          if (m != "GET") return MethodNotAllowed(m);
-          auto l = service_.List(Kind::kSubnet, id);
-          return l ? Json200(*l) : ErrorResponse(l.error());
-        }
-        if (seg.size() != 10) return ErrorResponse(Error::NotFound("NotFound", "No such subnet route."));
-        id.kind = Kind::kSubnet;
-        id.child_name = seg[9];
-      } else if (*kind == Kind::kConnection && (rest == "sharedkey" || rest == "sharedkey/reset")) {
-        action = rest;
-      } else if (*kind == Kind::kVirtualNetworkGateway && rest == "reset") {
-        action = rest;
-      } else {
-        return ErrorResponse(Error::NotFound("NotFound", fmt::format("No route for '{}'.", req.path)));
-      }
-    }
+    return Crud(req, id);
   }
-
-  auto accepted = [&](const WriteOutcome& o, int status) {
-    HttpResponse r = o.body.is_null() || o.body.empty() ? HttpResponse{status, {}, ""} : Json200(o.body, status);
-    if (o.operation_id) {
-      std::string host = Header(req, "host");
-      std::string url = fmt::format("http://{}/subscriptions/{}/providers/Microsoft.Network/locations/{}/operations/{}"
-                                    "?api-version={}",
-                                    host.empty() ? "127.0.0.1" : host, id.subscription, o.operation_location,
-                                    *o.operation_id, v->second);
-      r.headers["Azure-AsyncOperation"] = url;
-      r.headers["Location"] = url;
-      r.headers["Retry-After"] = "1";
+  if (seg.size() < 6 || !IEquals(seg[4], "providers") || !IsKnownProvider(seg[5])) return NoRoute(req);
+  auto kind = seg.size() >= 7 ? KindFromCollection(seg[5], seg[6]) : std::nullopt;
+  if (!kind) {
+    return ErrorResponse(Error::NotFound(
+        "InvalidResourceType", fmt::format("The resource type in '{}' is not supported.", req.path)));
+  }
+  id.kind = *kind;
+  if (seg.size() == 7) {  // list in a group
+    if (m != "GET") return MethodNotAllowed(m);
+    auto l = service_.List(*kind, ResourceId::Group(sub, id.resource_group));
+    return l ? JsonResponse(*l) : ErrorResponse(l.error());
+  }
+  id.name = seg[7];
+  if (seg.size() == 8) return Crud(req, id);
+  std::string rest;
+  for (std::size_t i = 8; i < seg.size(); ++i) rest += (rest.empty() ? "" : "/") + ToLower(seg[i]);
+  if (*kind == Kind::kVirtualNetwork && IEquals(seg[8], "subnets")) {
+    if (seg.size() == 9) {
+      if (m != "GET") return MethodNotAllowed(m);
+      auto l = service_.List(Kind::kSubnet, id);
+      return l ? JsonResponse(*l) : ErrorResponse(l.error());
     }
-    for (std::size_t i = 0; i < o.warnings.size(); ++i) {
-      r.headers[i == 0 ? "Warning" : fmt::format("Warning-{}", i)] = fmt::format("299 - \"{}\"", o.warnings[i]);
-    }
-    return r;
-  };
+    if (seg.size() != 10) return ErrorResponse(Error::NotFound("NotFound", "No such subnet route."));
+    id.kind = Kind::kSubnet;
+    id.child_name = seg[9];
+    return Crud(req, id);
+  }
+  const bool known = (*kind == Kind::kConnection && (rest == "sharedkey" || rest == "sharedkey/reset")) ||
+                     (*kind == Kind::kVirtualNetworkGateway && rest == "reset") ||
+                     (*kind == Kind::kVirtualMachine && (rest == "instanceview" || rest == "runcommand"));
+  if (!known) return NoRoute(req);
+  return Action(req, id, rest);
+}
 
+HttpResponse Router::SubscriptionProviders(const HttpRequest& req, const Segments& seg) const {
+  const std::string& m = req.method;
+  // Isthmus's own provider: the host fabric (not an Azure API; docs/rest-api.md).
+  if (seg.size() == 5 && IEquals(seg[3], "Isthmus.Fabric")) {
+    const bool get = IEquals(seg[4], "status");
+    if (!get && !IEquals(seg[4], "cleanup") && !IEquals(seg[4], "resume")) return NoRoute(req);
+    if (m != (get ? "GET" : "POST")) return MethodNotAllowed(m);
+    if (!fabric_) {
+      return ErrorResponse(Error::Conflict("FabricNotRunning",
+                                           "isthmusd runs without a fabric (--fabric none): nothing is realized on "
+                                           "this host."));
+    }
+    auto r = get ? fabric_->Status() : IEquals(seg[4], "cleanup") ? fabric_->Cleanup() : fabric_->Resume();
+    return r ? JsonResponse(*r) : ErrorResponse(r.error());
+  }
+  if (seg.size() < 5 || !IsKnownProvider(seg[3])) return NoRoute(req);
+  // Operations are answered under either provider: VMs' operation URLs name Microsoft.Compute.
+  if (seg.size() == 8 && IEquals(seg[4], "locations") && IEquals(seg[6], "operations")) {
+    if (m != "GET") return MethodNotAllowed(m);
+    auto o = service_.GetOperation(seg[7]);
+    return o ? JsonResponse(*o) : ErrorResponse(o.error());
+  }
+  auto kind = KindFromCollection(seg[3], seg[4]);
+  if (seg.size() != 5 || !kind) return NoRoute(req);
+  if (m != "GET") return MethodNotAllowed(m);
+  auto l = service_.List(*kind, {Kind::kSubscription, seg[1], {}, {}, {}});
+  return l ? JsonResponse(*l) : ErrorResponse(l.error());
+}
+
+HttpResponse Router::Accepted(const HttpRequest& req, const ResourceId& id, const WriteOutcome& o,
+                              int status) const {
+  HttpResponse r =
+      o.body.is_null() || o.body.empty() ? HttpResponse{status, {}, ""} : JsonResponse(o.body, status);
+  if (o.operation_id) {
+    const std::string host = Header(req, "host");
+    const std::string_view provider =
+        id.kind == Kind::kVirtualMachine ? "Microsoft.Compute" : "Microsoft.Network";
+    std::string url =
+        fmt::format("http://{}/subscriptions/{}/providers/{}/locations/{}/operations/{}?api-version={}",
+                    host.empty() ? "127.0.0.1" : host, id.subscription, provider, o.operation_location,
+                    *o.operation_id, req.query.at("api-version"));
+    r.headers["Azure-AsyncOperation"] = url;
+    r.headers["Location"] = url;
+    r.headers["Retry-After"] = "1";
+  }
+  for (std::size_t i = 0; i < o.warnings.size(); ++i) {
+    r.headers[i == 0 ? "Warning" : fmt::format("Warning-{}", i)] = fmt::format("299 - \"{}\"", o.warnings[i]);
+  }
+  return r;
+}
+
+HttpResponse Router::Action(const HttpRequest& req, const ResourceId& id, const std::string& action) const {
+  const std::string& m = req.method;
+  if (action == "instanceview") return VmInstanceView(req, id);
+  if (action == "runcommand") return VmRunCommand(req, id);
   if (action == "sharedkey") {
     if (m == "GET") {
       auto k = service_.GetSharedKey(id);
-      return k ? Json200({{"value", *k}}) : ErrorResponse(k.error());
+      return k ? JsonResponse({{"value", *k}}) : ErrorResponse(k.error());
     }
     if (m != "PUT") return MethodNotAllowed(m);
     auto body = ParseBody(req);
@@ -262,7 +288,7 @@ HttpResponse Router::Route(const HttpRequest& req) const {
     if (!o) return ErrorResponse(o.error());
     WriteOutcome w = *o;
     w.body = {{"value", (*body)["value"]}};
-    return accepted(w, 200);
+    return Accepted(req, id, w, 200);
   }
   if (action == "sharedkey/reset") {
     if (m != "POST") return MethodNotAllowed(m);
@@ -277,20 +303,23 @@ HttpResponse Router::Route(const HttpRequest& req) const {
     if (!o) return ErrorResponse(o.error());
     WriteOutcome w = *o;
     w.body = {{"keyLength", len}};
-    return accepted(w, 200);
+    return Accepted(req, id, w, 200);
   }
-  if (action == "reset") {
-    if (m != "POST") return MethodNotAllowed(m);
-    auto o = service_.ResetGateway(id);
-    if (!o) return ErrorResponse(o.error());
-    WriteOutcome w = *o;
-    w.body = Json();
-    return accepted(w, 202);
-  }
+  // "reset" of a gateway.
+  if (m != "POST") return MethodNotAllowed(m);
+  auto o = service_.ResetGateway(id);
+  if (!o) return ErrorResponse(o.error());
+  WriteOutcome w = *o;
+  w.body = Json();
+  return Accepted(req, id, w, 202);
+}
 
+HttpResponse Router::Crud(const HttpRequest& req, const ResourceId& id) const {
+  const std::string& m = req.method;
   if (m == "GET") {
+    if (id.kind == Kind::kVirtualMachine) return VmGet(req, id);
     auto g = service_.Get(id);
-    return g ? Json200(*g) : ErrorResponse(g.error());
+    return g ? JsonResponse(*g) : ErrorResponse(g.error());
   }
   if (m == "HEAD") {  // ARM's "does this group exist"
     auto g = service_.Get(id);
@@ -302,7 +331,7 @@ HttpResponse Router::Route(const HttpRequest& req) const {
     auto pre = ReadPreconditions(req);
     auto o = m == "PUT" ? service_.Put(id, *body, pre) : service_.Patch(id, *body, pre);
     if (!o) return ErrorResponse(o.error());
-    return accepted(*o, o->created ? 201 : 200);
+    return Accepted(req, id, *o, o->created ? 201 : 200);
   }
   if (m == "DELETE") {
     auto o = service_.Delete(id, ReadPreconditions(req));
@@ -310,7 +339,7 @@ HttpResponse Router::Route(const HttpRequest& req) const {
     if (o->noop) return {204, {}, ""};
     WriteOutcome w = *o;
     w.body = Json();
-    return accepted(w, o->operation_id ? 202 : 200);
+    return Accepted(req, id, w, o->operation_id ? 202 : 200);
   }
   return MethodNotAllowed(m);
 }

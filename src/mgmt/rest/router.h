@@ -4,8 +4,11 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
+#include "mgmt/service/fabric_admin.h"
 #include "mgmt/service/resource_service.h"
+#include "mgmt/service/vm_agent.h"
 
 namespace isthmus::mgmt {
 
@@ -25,20 +28,50 @@ struct HttpResponse {
 
 class Router {
  public:
-  // `token` is the bearer token every request must present.
-  Router(ResourceService& service, std::string token) : service_(service), token_(std::move(token)) {}
+  // `token` is the bearer token every request must present. `vm_agent` runs `runCommand` scripts inside
+  // VMs; without one (isthmusd with no VM fabric) runCommand answers a clear 409.
+  Router(ResourceService& service, std::string token, VmAgent* vm_agent = nullptr, FabricAdmin* fabric = nullptr)
+      : service_(service), token_(std::move(token)), vm_agent_(vm_agent), fabric_(fabric) {}
 
   HttpResponse Handle(const HttpRequest& req) const;
 
   static constexpr std::size_t kMaxBodyBytes = 1 << 20;
+  // runCommand: the script's size bound and the time the agent gets (Azure's own limits are larger; a
+  // test endpoint's scripts are short, and an HTTP request should not hang for Azure's 90 minutes).
+  static constexpr std::size_t kMaxScriptBytes = 64 * 1024;
+  static constexpr Duration kRunCommandTimeout = std::chrono::seconds(90);
 
  private:
+  using Segments = std::vector<std::string>;
   HttpResponse Route(const HttpRequest& req) const;
   bool Authorized(const HttpRequest& req) const;
+  // /subscriptions/{s}/providers/{namespace}/...: lists by type and operation status.
+  HttpResponse SubscriptionProviders(const HttpRequest& req, const Segments& seg) const;
+  // The action on a resource ("sharedkey", "reset", "instanceview", "runcommand"), or plain CRUD.
+  HttpResponse Action(const HttpRequest& req, const ResourceId& id, const std::string& action) const;
+  HttpResponse Crud(const HttpRequest& req, const ResourceId& id) const;
+  // A write's answer: its body and status, with ARM's operation headers when it continues asynchronously.
+  HttpResponse Accepted(const HttpRequest& req, const ResourceId& id, const WriteOutcome& o,
+                        int status) const;
+
+  // Virtual machines (vm_routes.cc).
+  HttpResponse VmGet(const HttpRequest& req, const ResourceId& id) const;
+  HttpResponse VmInstanceView(const HttpRequest& req, const ResourceId& id) const;
+  HttpResponse VmRunCommand(const HttpRequest& req, const ResourceId& id) const;
 
   ResourceService& service_;
   std::string token_;
+  VmAgent* vm_agent_ = nullptr;
+  FabricAdmin* fabric_ = nullptr;
 };
+
+// Shared by router.cc and vm_routes.cc.
+HttpResponse JsonResponse(const Json& j, int status = 200);
+HttpResponse MethodNotAllowed(const std::string& method);
+Result<Json> ParseBody(const HttpRequest& req);
+
+// Azure's instance view of a VM (the statuses az and the portal read), from its stored document.
+Json VmInstanceViewOf(const Json& vm);
 
 // ARM error body and the HTTP status for an Error.
 HttpResponse ErrorResponse(const Error& e);

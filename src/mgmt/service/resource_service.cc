@@ -118,6 +118,23 @@ Json ResourceService::Redact(const Json& doc) {
   return out;
 }
 
+Json ResourceService::Present(const Resource& r) const {
+  Json out = Redact(r.doc);
+  if (r.id.kind != Kind::kConnection || !out.contains("properties")) return out;
+  auto it = observed_.find(r.id.Key());
+  auto& p = out["properties"];
+  if (it == observed_.end()) {
+    p["connectionStatus"] = "Unknown";
+    return out;
+  }
+  const ConnectionObservation& o = it->second;
+  p["connectionStatus"] = o.status;
+  p["ingressBytesTransferred"] = o.ingress_bytes;
+  p["egressBytesTransferred"] = o.egress_bytes;
+  if (!o.tunnels.empty()) p["tunnelConnectionStatus"] = o.tunnels;
+  return out;
+}
+
 Status ResourceService::CheckPreconditions(const ResourceId& id, const Preconditions& pre) const {
   std::string etag;
   bool exists = false;
@@ -215,7 +232,7 @@ Result<WriteOutcome> ResourceService::CommitPlan(const Plan& plan, const std::st
   }
   // Answer with what is stored now (the planner's view of the target).
   const Resource* now = plan.result.id.kind == Kind::kSubnet ? nullptr : state_.FindKey(key);
-  out.body = Redact(now ? now->doc : plan.result.doc);
+  out.body = now ? Present(*now) : Redact(plan.result.doc);
   for (const auto& w : plan.warnings) spdlog::warn("{}: {}", plan.result.id.ToString(), w);
   return out;
 }
@@ -264,7 +281,7 @@ Result<Json> ResourceService::Get(const ResourceId& id) const {
   if (id.kind == Kind::kSubnet) {
     if (const Json* s = state_.FindSubnet(id)) return *s;
   } else if (const Resource* r = state_.Find(id)) {
-    return Redact(r->doc);
+    return Present(*r);
   }
   return Fail(Error::NotFound(
       id.kind == Kind::kResourceGroup ? "ResourceGroupNotFound" : "ResourceNotFound",
@@ -294,7 +311,7 @@ Result<Json> ResourceService::List(Kind kind, const ResourceId& scope) const {
     }
     group = scope.resource_group;
   }
-  for (const Resource* r : state_.List(kind, scope.subscription, group)) list.push_back(Redact(r->doc));
+  for (const Resource* r : state_.List(kind, scope.subscription, group)) list.push_back(Present(*r));
   return Json{{"value", list}};
 }
 
@@ -369,7 +386,7 @@ std::vector<Resource> ResourceService::Pending() const {
   std::lock_guard lock(mu_);
   std::vector<Resource> out;
   for (Kind k : {Kind::kResourceGroup, Kind::kVirtualNetwork, Kind::kPublicIpAddress, Kind::kVirtualNetworkGateway,
-                 Kind::kLocalNetworkGateway, Kind::kConnection}) {
+                 Kind::kLocalNetworkGateway, Kind::kConnection, Kind::kNetworkInterface, Kind::kVirtualMachine}) {
     for (const auto& [key, sub] : subscriptions_) {
       for (const Resource* r : state_.List(k, sub.value("subscriptionId", ""))) {
         std::string st = ProvisioningState(*r);
@@ -396,7 +413,8 @@ Status ResourceService::MarkSucceeded(const std::string& key, const std::string&
   const Resource* r = state_.FindKey(key);
   // Level-triggered: if the resource changed since the reconciler read it, the newer state wins and
   // will be reconciled on the next pass.
-  if (!r || r->doc.value("etag", "") != etag_seen || std::string(ProvisioningState(*r)) != kUpdating) return {};
+  const std::string st = r ? ProvisioningState(*r) : "";
+  if (!r || r->doc.value("etag", "") != etag_seen || (st != kUpdating && st != kFailed)) return {};
   Resource m = *r;
   m.doc["properties"]["provisioningState"] = kSucceeded;
   std::vector<RowChange> rows;
@@ -428,20 +446,23 @@ Status ResourceService::FinishDelete(const std::string& key) {
   return CommitChanges(changes, std::move(rows));
 }
 
-Status ResourceService::Observe(const std::string& connection_key, const ConnectionObservation& obs) {
+Snapshot ResourceService::TakeSnapshot() const {
   std::lock_guard lock(mu_);
-  const Resource* r = state_.FindKey(connection_key);
-  if (!r) return {};
-  const auto& p = r->doc["properties"];
-  if (p.value("connectionStatus", "") == obs.status && p.value("ingressBytesTransferred", 0ULL) == obs.ingress_bytes &&
-      p.value("egressBytesTransferred", 0ULL) == obs.egress_bytes) {
-    return {};
-  }
-  Resource m = *r;
-  m.doc["properties"]["connectionStatus"] = obs.status;
-  m.doc["properties"]["ingressBytesTransferred"] = obs.ingress_bytes;
-  m.doc["properties"]["egressBytesTransferred"] = obs.egress_bytes;
-  return CommitChanges({{connection_key, m}}, {});
+  Snapshot s{state_, {}, generation_};
+  for (const auto& [key, sub] : subscriptions_) s.subscriptions.push_back(sub.value("subscriptionId", ""));
+  return s;
+}
+
+void ResourceService::SetObserved(std::map<std::string, ConnectionObservation> observed) {
+  std::lock_guard lock(mu_);
+  observed_ = std::move(observed);
+}
+
+std::optional<ConnectionObservation> ResourceService::Observed(const std::string& connection_key) const {
+  std::lock_guard lock(mu_);
+  auto it = observed_.find(connection_key);
+  if (it == observed_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::uint64_t ResourceService::WaitForChange(std::uint64_t seen, Duration timeout) const {

@@ -39,11 +39,26 @@ struct WriteOutcome {
   std::vector<std::string> warnings;
 };
 
-// What the reconciler reports about a realized connection.
+// What the reconciler observed of a realized connection. Kept in memory only (DESIGN.md §2): it is
+// merged into responses, never written to the store, and never wakes the reconciler.
 struct ConnectionObservation {
-  std::string status;  // Unknown | Connecting | Connected | NotConnected
+  std::string status = "Unknown";  // Unknown | Connecting | Connected | NotConnected
+  std::string reason;              // why not Connected (e.g. the peer's AUTHENTICATION_FAILED)
   std::uint64_t ingress_bytes = 0;
   std::uint64_t egress_bytes = 0;
+  std::uint64_t ingress_packets = 0;
+  std::uint64_t egress_packets = 0;
+  Json tunnels = Json::array();  // properties.tunnelConnectionStatus, Azure's shape
+  Json ike_sas = Json::array();  // what `vpn-connection list-ike-sas` returns, Azure's shape
+  Json gateway_status;           // the gateway's own status of this connection (for troubleshooting)
+  bool operator==(const ConnectionObservation&) const = default;
+};
+
+// One consistent copy of the desired state, for the renderer.
+struct Snapshot {
+  State state;
+  std::vector<std::string> subscriptions;
+  std::uint64_t generation = 0;
 };
 
 class ResourceService {
@@ -77,7 +92,10 @@ class ResourceService {
   Status MarkSucceeded(const std::string& key, const std::string& etag_seen);
   Status MarkFailed(const std::string& key, const std::string& etag_seen, const Error& why);
   Status FinishDelete(const std::string& key);
-  Status Observe(const std::string& connection_key, const ConnectionObservation& obs);
+  Snapshot TakeSnapshot() const;
+  // Replaces the whole observed status (by connection key). Never durable, never a generation bump.
+  void SetObserved(std::map<std::string, ConnectionObservation> observed);
+  std::optional<ConnectionObservation> Observed(const std::string& connection_key) const;
   // Blocks until a write happens after `seen`, or the timeout; returns the current generation.
   std::uint64_t WaitForChange(std::uint64_t seen, Duration timeout) const;
   // Wakes every WaitForChange caller now (used to stop the reconciler promptly).
@@ -86,6 +104,8 @@ class ResourceService {
 
   // Strips secrets from a stored document (a plain GET never shows the shared key).
   static Json Redact(const Json& doc);
+  // What a GET shows: redacted, with the observed status of a connection merged in.
+  Json Present(const Resource& r) const;
 
  private:
   Result<WriteOutcome> CommitPlan(const Plan& plan, const std::string& op_kind);
@@ -109,6 +129,7 @@ class ResourceService {
   State state_;
   std::map<std::string, Json> subscriptions_;  // by lowercased subscription ID
   std::map<std::string, Json> operations_;     // by operation ID
+  std::map<std::string, ConnectionObservation> observed_;  // by connection key; memory only
 };
 
 }  // namespace isthmus::mgmt

@@ -31,7 +31,7 @@ Result<Plan> ModelTest::Delete(const ResourceId& id) {
 
 void ModelTest::Provision() {
   std::vector<Change> changes;
-  for (Kind k : {Kind::kVirtualNetworkGateway, Kind::kConnection}) {
+  for (Kind k : {Kind::kVirtualNetworkGateway, Kind::kConnection, Kind::kVirtualMachine}) {
     for (const Resource* r : state_.List(k, kSub)) {
       if (r->doc["properties"]["provisioningState"] == kUpdating) {
         Resource m = *r;
@@ -78,6 +78,29 @@ Json ModelTest::ConnectionBody(const ResourceId& gw1, const ResourceId& gw2, con
             {"virtualNetworkGateway1", {{"id", gw1.ToString()}}},
             {"virtualNetworkGateway2", {{"id", gw2.ToString()}}},
             {"sharedKey", key}}}};
+}
+
+Json ModelTest::NicBody(const std::string& rg, const std::string& vnet, const std::string& subnet,
+                        const std::string& address, const std::string& location) {
+  Json props = {{"subnet", {{"id", Subnet(rg, vnet, subnet).ToString()}}},
+                {"privateIPAllocationMethod", address.empty() ? "Dynamic" : "Static"}};
+  if (!address.empty()) props["privateIPAddress"] = address;
+  return {
+      {"location", location},
+      {"properties", {{"ipConfigurations", Json::array({{{"name", "ipconfig1"}, {"properties", props}}})}}}};
+}
+
+Json ModelTest::VmBody(const ResourceId& nic, const std::string& location) {
+  return {{"location", location},
+          {"properties",
+           {{"hardwareProfile", {{"vmSize", "Standard_B1s"}}},
+            {"storageProfile",
+             {{"imageReference",
+               {{"publisher", "Canonical"},
+                {"offer", "0001-com-ubuntu-server-jammy"},
+                {"sku", "22_04-lts-gen2"},
+                {"version", "latest"}}}}},
+            {"networkProfile", {{"networkInterfaces", Json::array({{{"id", nic.ToString()}}})}}}}}};
 }
 
 ResourceId ModelTest::MakeSite(const std::string& rg, const std::string& name, std::vector<std::string> prefixes,

@@ -18,7 +18,7 @@ class ModelTest : public ::testing::Test {
   Result<Plan> Put(const ResourceId& id, const Json& body);
   Result<Plan> Delete(const ResourceId& id);
   Result<Plan> PutExpectOk(const ResourceId& id, const Json& body);
-  // Runs the reconciler's job by hand: every Updating resource becomes Succeeded.
+  // Runs the reconciler's job by hand: every Updating resource (gateway, connection, VM) becomes Succeeded.
   void Provision();
 
   static ResourceId Group(const std::string& rg) { return ResourceId::Group(kSub, rg); }
@@ -39,6 +39,10 @@ class ModelTest : public ::testing::Test {
                    const std::string& vpn_type = "RouteBased", const std::string& sku = "VpnGw1",
                    const std::string& subnet = "GatewaySubnet");
   static Json ConnectionBody(const ResourceId& gw1, const ResourceId& gw2, const std::string& key = "abc123");
+  // A NIC in `subnet` of `vnet`; `address` empty = Dynamic, else Static.
+  static Json NicBody(const std::string& rg, const std::string& vnet, const std::string& subnet,
+                      const std::string& address = "", const std::string& location = "westus");
+  static Json VmBody(const ResourceId& nic, const std::string& location = "westus");
 
   // A group with a VNet (GatewaySubnet + FrontEnd), a public IP and a provisioned gateway.
   ResourceId MakeSite(const std::string& rg, const std::string& name, std::vector<std::string> prefixes,

@@ -50,8 +50,10 @@ class RouterTest : public ::testing::Test {
 
   // Drives every pending operation to its end, as isthmusd's reconciler thread would.
   void Settle() {
-    Reconciler reconciler(*svc_, realizer_);
-    for (int i = 0; i < 10 && reconciler.RunOnce() > 0; ++i) {
+    ReconcilerOptions opts;
+    opts.render.underlay_pool = *net::Prefix::Parse("198.18.0.0/15");
+    Reconciler reconciler(*svc_, realizer_, opts);
+    for (int i = 0; i < 10 && reconciler.RunOnce().progressed > 0; ++i) {
     }
   }
 
@@ -116,7 +118,7 @@ class RouterTest : public ::testing::Test {
   std::unique_ptr<SeededRng> rng_;
   std::unique_ptr<ResourceService> svc_;
   std::unique_ptr<Router> router_;
-  StoreOnlyRealizer realizer_;
+  NoFabric realizer_;
   std::string sub_;
 };
 

@@ -10,17 +10,32 @@
 namespace isthmus::mgmt {
 namespace {
 
-class FailingRealizer final : public Realizer {
+// Fails every gateway; reports every connection Connected with byte counts.
+class FailingRealizer final : public HostRealizer {
  public:
-  Status Apply(const Resource& r) override {
-    if (r.id.kind == Kind::kVirtualNetworkGateway) return Fail(Error::Internal("no capacity on this host"));
-    return {};
+  ConvergeReport Converge(const render::HostPlan& plan) override {
+    ConvergeReport r;
+    for (const auto& g : plan.gateways) r.errors.emplace(g.key, Error::Internal("no capacity on this host"));
+    return r;
   }
-  Status Remove(const Resource&) override { return {}; }
-  std::optional<ConnectionObservation> Observe(const Resource&) override {
-    return ConnectionObservation{"Connected", 10, 20};
+  std::map<std::string, GatewayObservation> ObserveGateways(const render::HostPlan& plan) override {
+    std::map<std::string, GatewayObservation> out;
+    for (const auto& g : plan.gateways) {
+      nlohmann::json conns = nlohmann::json::array();
+      for (const auto& [name, key] : g.connection_keys) {
+        conns.push_back({{"name", name}, {"state", "Connected"}, {"in", {{"bytes", 10}}}, {"out", {{"bytes", 20}}}});
+      }
+      out[g.key] = {true, {{"connections", conns}}, ""};
+    }
+    return out;
   }
 };
+
+ReconcilerOptions Opts() {
+  ReconcilerOptions o;
+  o.render.underlay_pool = *net::Prefix::Parse("198.18.0.0/15");
+  return o;
+}
 
 class ServiceTest : public ::testing::Test {
  protected:
@@ -124,9 +139,9 @@ TEST_F(ServiceTest, RefusedWritesChangeNothing) {
 TEST_F(ServiceTest, ReconcilerFinishesAsyncOperations) {
   MakeSite("rg1", "v1", "10.1.0.0/16", "10.1.255.0/27");
   MakeSite("rg2", "v2", "10.2.0.0/16", "10.2.255.0/27");
-  StoreOnlyRealizer realizer;
-  Reconciler rec(*svc_, realizer);
-  EXPECT_EQ(rec.RunOnce(), 2);
+  NoFabric realizer;
+  Reconciler rec(*svc_, realizer, Opts());
+  EXPECT_EQ(rec.RunOnce().progressed, 2);
   auto gw = svc_->Get(Id(Kind::kVirtualNetworkGateway, "rg1", "v1gw"));
   EXPECT_EQ((*gw)["properties"]["provisioningState"], "Succeeded");
 
@@ -137,9 +152,9 @@ TEST_F(ServiceTest, ReconcilerFinishesAsyncOperations) {
   ASSERT_TRUE(c) << c.error().message;
   ASSERT_TRUE(c->operation_id);
   EXPECT_EQ((*svc_->GetOperation(*c->operation_id))["status"], "InProgress");
-  EXPECT_EQ(rec.RunOnce(), 1);
+  EXPECT_EQ(rec.RunOnce().progressed, 1);
   EXPECT_EQ((*svc_->GetOperation(*c->operation_id))["status"], "Succeeded");
-  EXPECT_EQ(rec.RunOnce(), 0);  // level-triggered and idempotent
+  EXPECT_EQ(rec.RunOnce().progressed, 0);  // level-triggered and idempotent
 
   // Deletion: 202-style, then gone.
   auto d = svc_->Delete(Id(Kind::kConnection, "rg1", "c12"), {});
@@ -154,35 +169,57 @@ TEST_F(ServiceTest, RealizerFailureMarksFailedWithTheReason) {
   MakeSite("rg1", "v1", "10.1.0.0/16", "10.1.255.0/27");
   auto op = svc_->Pending();
   FailingRealizer realizer;
-  Reconciler rec(*svc_, realizer);
+  ReconcilerOptions o = Opts();
+  Reconciler rec(*svc_, realizer, o);
+  // A transient failure is retried before it is reported.
+  for (int i = 1; i < o.failures_before_failed; ++i) {
+    rec.RunOnce();
+    EXPECT_EQ((*svc_->Get(Id(Kind::kVirtualNetworkGateway, "rg1", "v1gw")))["properties"]["provisioningState"],
+              "Updating");
+  }
   rec.RunOnce();
   auto gw = svc_->Get(Id(Kind::kVirtualNetworkGateway, "rg1", "v1gw"));
   EXPECT_EQ((*gw)["properties"]["provisioningState"], "Failed");
+  ASSERT_EQ(op.size(), 1u);
+  // The operation carries the cause, as ARM's failed operations do.
+  bool found = false;
+  for (const auto& r : svc_->Pending()) found = found || r.id.kind == Kind::kVirtualNetworkGateway;
+  EXPECT_FALSE(found);
+  // Once the host can realize it, the level-triggered pass turns Failed into Succeeded.
+  NoFabric healthy;
+  Reconciler(*svc_, healthy, Opts()).RunOnce();
+  EXPECT_EQ((*svc_->Get(Id(Kind::kVirtualNetworkGateway, "rg1", "v1gw")))["properties"]["provisioningState"],
+            "Succeeded");
 }
 
-TEST_F(ServiceTest, ObservedStatusIsWrittenBack) {
+TEST_F(ServiceTest, ObservedStatusIsMergedButNeverStored) {
   MakeSite("rg1", "v1", "10.1.0.0/16", "10.1.255.0/27");
   MakeSite("rg2", "v2", "10.2.0.0/16", "10.2.255.0/27");
-  StoreOnlyRealizer plain;
-  Reconciler(*svc_, plain).RunOnce();
+  NoFabric plain;
+  Reconciler(*svc_, plain, Opts()).RunOnce();
   ASSERT_TRUE(svc_->Put(Id(Kind::kConnection, "rg1", "c"),
                         ConnBody(Id(Kind::kVirtualNetworkGateway, "rg1", "v1gw").ToString(),
                                  Id(Kind::kVirtualNetworkGateway, "rg2", "v2gw").ToString()),
                         {}));
-  Reconciler(*svc_, plain).RunOnce();
-  FailingRealizer observing;  // its Observe reports Connected with byte counts
-  Reconciler(*svc_, observing).RunOnce();
+  Reconciler(*svc_, plain, Opts()).RunOnce();
+  EXPECT_EQ((*svc_->Get(Id(Kind::kConnection, "rg1", "c")))["properties"]["connectionStatus"], "Unknown");
+  const auto gen = svc_->generation();
+  FailingRealizer observing;  // its observation reports Connected with byte counts
+  Reconciler(*svc_, observing, Opts()).RunOnce();
   auto c = svc_->Get(Id(Kind::kConnection, "rg1", "c"));
   EXPECT_EQ((*c)["properties"]["connectionStatus"], "Connected");
   EXPECT_EQ((*c)["properties"]["ingressBytesTransferred"], 10);
   EXPECT_EQ((*c)["properties"]["egressBytesTransferred"], 20);
+  EXPECT_EQ(svc_->generation(), gen);  // observed status does not wake the reconciler
+  Open();                              // ... and is not in the store
+  EXPECT_EQ((*svc_->Get(Id(Kind::kConnection, "rg1", "c")))["properties"]["connectionStatus"], "Unknown");
 }
 
 TEST_F(ServiceTest, SharedKeyOnlyThroughItsOwnCalls) {
   MakeSite("rg1", "v1", "10.1.0.0/16", "10.1.255.0/27");
   MakeSite("rg2", "v2", "10.2.0.0/16", "10.2.255.0/27");
-  StoreOnlyRealizer realizer;
-  Reconciler rec(*svc_, realizer);
+  NoFabric realizer;
+  Reconciler rec(*svc_, realizer, Opts());
   rec.RunOnce();
   auto id = Id(Kind::kConnection, "rg1", "c");
   auto put = svc_->Put(id,
@@ -233,8 +270,8 @@ TEST_F(ServiceTest, EtagPreconditions) {
 TEST_F(ServiceTest, GroupDeleteCascadesThroughTheReconciler) {
   MakeSite("rg1", "v1", "10.1.0.0/16", "10.1.255.0/27");
   {
-    StoreOnlyRealizer realizer;
-    Reconciler rec(*svc_, realizer);  // must not outlive the service that Open() replaces below
+    NoFabric realizer;
+    Reconciler rec(*svc_, realizer, Opts());  // must not outlive the service that Open() replaces below
     rec.RunOnce();
     auto d = svc_->Delete(ResourceId::Group(sub_, "rg1"), {});
     ASSERT_TRUE(d && d->operation_id);

@@ -1,0 +1,31 @@
+// Network Watcher's connectivity check (`network watcher test-connectivity`) on the fabric: probes
+// sent from inside the source VM's namespace (ICMP echo, or TCP connects timed by the shell's
+// microsecond clock), and the path as the plan says traffic takes it (VM, VNet router, gateways,
+// destination), in Azure's ConnectivityInformation shape.
+#pragma once
+
+#include <string>
+
+#include "base/result.h"
+#include "mgmt/render/host_plan.h"
+#include "platform/iface/processes.h"
+
+namespace isthmus::fabric {
+
+struct ConnectivityProbe {
+  std::string protocol = "Tcp";  // Tcp | Icmp
+  std::string address;
+  int port = 0;  // Tcp only
+  int probes = 10;
+};
+
+// The command run in the VM, and what it printed turned into figures (pure; unit-tested).
+std::vector<std::string> ProbeCommand(const ConnectivityProbe& p);
+nlohmann::json ProbeFigures(const ConnectivityProbe& p, const std::string& output);
+// The hops from the VM `vm_key` to `address` through the plan (pure).
+nlohmann::json PlanHops(const mgmt::render::HostPlan& plan, const std::string& vm_key, const std::string& address);
+
+Result<nlohmann::json> CheckConnectivity(platform::Processes& processes, const mgmt::render::HostPlan& plan,
+                                         const std::string& vm_key, const ConnectivityProbe& probe);
+
+}  // namespace isthmus::fabric

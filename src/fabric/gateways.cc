@@ -1,0 +1,233 @@
+#include "fabric/gateways.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace isthmus::fabric {
+namespace {
+
+using mgmt::render::GatewayPlan;
+using namespace std::chrono_literals;
+
+// Implementation choices: restart backoff 1 s doubling to 30 s; a control request gets 1 s (the
+// gateway answers from its loop within milliseconds); a stopping gateway gets 4 s to delete its SAs
+// with its peers (its own bound is 3 s) before SIGKILL.
+constexpr Duration kFirstBackoff = 1s;
+constexpr Duration kMaxBackoff = 30s;
+constexpr Duration kControlTimeout = 1s;
+constexpr Duration kStopGrace = 4s;
+constexpr Duration kExecGrace = 2s;
+
+Duration Backoff(int failures) {
+  Duration d = kFirstBackoff;
+  for (int i = 1; i < failures && d < kMaxBackoff; ++i) d *= 2;
+  return std::min(d, kMaxBackoff);
+}
+
+}  // namespace
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream f(path);
+  if (!f) return "";
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+Status WriteFileAtomic(const std::filesystem::path& path, const std::string& text) {
+  const std::string tmp = path.string() + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Fail(Error::Internal(fmt::format("cannot write {}", tmp)));
+  ::fchmod(fd, 0600);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Fail(Error::Internal(fmt::format("cannot write {}", path.string())));
+  }
+  return {};
+}
+
+int Gateways::RunningPid(const std::string& stem, const std::string& ns) {
+  const std::string text = ReadFile(File(stem, ".pid"));
+  int pid = 0;
+  try {
+    pid = text.empty() ? 0 : std::stoi(text);
+  } catch (...) {
+    pid = 0;
+  }
+  // The command line names the configuration file, which names the gateway: a recycled pid fails it.
+  if (pid <= 0 || !processes_.Alive(pid, File(stem, ".json").string())) return 0;
+  if (!ns.empty() && !processes_.InNetns(pid, ns)) {
+    spdlog::warn("gateway {} (pid {}) runs in a namespace that is no longer {}: restarting it", stem, pid, ns);
+    processes_.Signal(pid, SIGKILL);
+    return 0;
+  }
+  return pid;
+}
+
+void Gateways::Stop(const std::string& stem, int pid) {
+  if (pid > 0) {
+    processes_.Signal(pid, SIGTERM);
+    const TimePoint until = clock_.Now() + kStopGrace;
+    while (processes_.Alive(pid, stem) && clock_.Now() < until) std::this_thread::sleep_for(50ms);
+    if (processes_.Alive(pid, stem)) processes_.Signal(pid, SIGKILL);
+  }
+  for (const char* ext : {".pid", ".json", ".sock", ".gen"}) {
+    std::error_code ec;
+    std::filesystem::remove(File(stem, ext), ec);
+  }
+}
+
+void Gateways::Start(const GatewayPlan& g, GatewayRuntime& rt, mgmt::ConvergeReport& report) {
+  if (clock_.Now() < rt.next_start) {
+    if (rt.last_error.empty()) {
+      report.pending.insert(g.key);
+    } else {
+      report.errors.emplace(g.key, Error::Unavailable("GatewayNotRunning", rt.last_error));
+    }
+    return;
+  }
+  if (auto s = WriteFileAtomic(File(g.file_stem, ".json"), g.config_text); !s) {
+    report.errors.emplace(g.key, s.error());
+    return;
+  }
+  (void)WriteFileAtomic(File(g.file_stem, ".gen"), std::to_string(g.reset_generation));
+  auto pid = processes_.SpawnDaemon({{binary_, "--config", File(g.file_stem, ".json").string()},
+                                     g.ns,
+                                     File(g.file_stem, ".log").string()});
+  ++rt.failures;  // until it answers `status`
+  rt.next_start = clock_.Now() + Backoff(rt.failures);
+  if (!pid) {
+    rt.last_error = pid.error().message;
+    report.errors.emplace(g.key, pid.error());
+    return;
+  }
+  rt.pid = *pid;
+  rt.started_at = clock_.Now();
+  (void)WriteFileAtomic(File(g.file_stem, ".pid"), std::to_string(*pid) + "\n");
+  spdlog::info("gateway {}: started isthmus-gateway (pid {}) in {}", g.name, *pid, g.ns);
+  report.pending.insert(g.key);
+}
+
+void Gateways::ConvergeOne(const GatewayPlan& g, mgmt::ConvergeReport& report) {
+  GatewayRuntime& rt = runtime_[g.key];
+  rt.ready = false;
+  rt.status = nullptr;
+  int pid = RunningPid(g.file_stem, g.ns);
+  if (pid == 0 && rt.pid > 0 && clock_.Now() - rt.started_at < kExecGrace && processes_.Alive(rt.pid, "")) {
+    report.pending.insert(g.key);  // forked, not exec'd yet
+    return;
+  }
+  if (pid > 0 && rt.pid != pid) spdlog::info("gateway {}: adopted running isthmus-gateway (pid {})", g.name, pid);
+  rt.pid = pid;
+  const std::string gen = ReadFile(File(g.file_stem, ".gen"));
+  if (pid > 0 && !gen.empty() && gen != std::to_string(g.reset_generation)) {
+    spdlog::info("gateway {}: reset: restarting isthmus-gateway (pid {})", g.name, pid);
+    Stop(g.file_stem, pid);
+    rt = GatewayRuntime{};
+    pid = 0;
+  }
+  if (pid == 0) {
+    if (rt.failures > 0 && rt.last_error.empty()) {
+      std::string log = ReadFile(File(g.file_stem, ".log"));
+      auto nl = log.find_last_of('\n', log.size() >= 2 ? log.size() - 2 : 0);
+      rt.last_error = "isthmus-gateway exited: " + (nl == std::string::npos ? log : log.substr(nl + 1));
+      while (!rt.last_error.empty() && rt.last_error.back() == '\n') rt.last_error.pop_back();
+    }
+    Start(g, rt, report);
+    return;
+  }
+  if (ReadFile(File(g.file_stem, ".json")) != g.config_text) {
+    if (auto s = WriteFileAtomic(File(g.file_stem, ".json"), g.config_text); !s) {
+      report.errors.emplace(g.key, s.error());
+      return;
+    }
+    auto reply = control_.Request(File(g.file_stem, ".sock").string(), "reload", kControlTimeout);
+    auto j = reply ? nlohmann::json::parse(*reply, nullptr, false) : nlohmann::json();
+    if (!reply || j.is_discarded() || !j.value("ok", false)) {
+      const std::string why = !reply ? reply.error().message : j.is_discarded() ? "malformed reply" : j.value("error", "");
+      report.errors.emplace(g.key, Error::Unavailable("GatewayReloadFailed", "reload failed: " + why));
+      return;
+    }
+    spdlog::info("gateway {}: configuration applied ({} connection(s))", g.name, g.config.connections.size());
+  }
+  auto reply = control_.Request(File(g.file_stem, ".sock").string(), "status", kControlTimeout);
+  auto j = reply ? nlohmann::json::parse(*reply, nullptr, false) : nlohmann::json();
+  if (!reply || j.is_discarded() || !j.value("ok", false)) {
+    report.pending.insert(g.key);  // starting: the socket is not there yet
+    return;
+  }
+  rt.ready = true;
+  rt.failures = 0;
+  rt.last_error.clear();
+  rt.status = std::move(j);
+}
+
+void Gateways::StopUndeclared(const mgmt::render::HostPlan& plan) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  std::set<std::string> stems;
+  for (const auto& g : plan.gateways) stems.insert(g.file_stem);
+  // Gateways that no longer exist.
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    const auto name = entry.path().filename().string();
+    if (!name.starts_with("gw-") || !name.ends_with(".json")) continue;
+    const std::string stem = name.substr(0, name.size() - 5);
+    if (stems.contains(stem)) continue;
+    spdlog::info("gateway {}: no longer declared, stopping it", stem);
+    Stop(stem, RunningPid(stem, ""));
+  }
+}
+
+void Gateways::Converge(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport& report) {
+  StopUndeclared(plan);
+  std::set<std::string> keys;
+  for (const auto& g : plan.gateways) {
+    keys.insert(g.key);
+    if (report.errors.contains(g.key)) continue;
+    ConvergeOne(g, report);
+  }
+  std::erase_if(runtime_, [&](const auto& kv) { return !keys.contains(kv.first); });
+}
+
+std::map<std::string, mgmt::GatewayObservation> Gateways::Observations(const mgmt::render::HostPlan& plan) const {
+  std::map<std::string, mgmt::GatewayObservation> out;
+  for (const auto& g : plan.gateways) {
+    mgmt::GatewayObservation o;
+    auto it = runtime_.find(g.key);
+    if (it != runtime_.end() && it->second.ready) {
+      o.running = true;
+      o.status = it->second.status;
+    } else {
+      o.error = it == runtime_.end() || it->second.last_error.empty() ? "The gateway is starting."
+                                                                      : it->second.last_error;
+    }
+    out[g.key] = std::move(o);
+  }
+  return out;
+}
+
+void Gateways::StopAll() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    const auto name = entry.path().filename().string();
+    if (!name.starts_with("gw-") || !name.ends_with(".json")) continue;
+    const std::string stem = name.substr(0, name.size() - 5);
+    Stop(stem, RunningPid(stem, ""));
+  }
+  runtime_.clear();
+}
+
+}  // namespace isthmus::fabric

@@ -1,0 +1,71 @@
+// Gateway supervision: one isthmus-gateway process per rendered gateway, in its namespace, from a
+// configuration file the fabric writes (mode 0600: it holds shared keys). Level-triggered like the
+// rest of the fabric:
+//   - a gateway found running (pid file, command line, namespace) is adopted, so a restart of
+//     isthmusd changes nothing on the wire (same SAs, same SPIs);
+//   - a changed configuration is written and applied with `reload` (unchanged connections untouched);
+//   - a dead gateway is restarted with exponential backoff; one whose namespace was deleted and made
+//     anew is killed (it runs in the orphaned namespace) and restarted in the new one;
+//   - a reset (vnet-gateway reset bumps resetGeneration) restarts the process;
+//   - a gateway the plan no longer names is stopped (SIGTERM: it deletes its SAs with its peers).
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "base/clock.h"
+#include "mgmt/reconcile/host_realizer.h"
+#include "mgmt/render/host_plan.h"
+#include "platform/iface/processes.h"
+
+namespace isthmus::fabric {
+
+struct GatewayRuntime {
+  int pid = 0;
+  bool ready = false;   // answered `status` this pass
+  int failures = 0;     // starts that did not come up, in a row
+  TimePoint next_start{};
+  TimePoint started_at{};  // of the last spawn: until it has exec'd, its command line is isthmusd's
+  std::string last_error;
+  nlohmann::json status;
+};
+
+class Gateways {
+ public:
+  Gateways(platform::Processes& processes, platform::ControlChannel& control, Clock& clock,
+           std::filesystem::path dir, std::string gateway_binary)
+      : processes_(processes), control_(control), clock_(clock), dir_(std::move(dir)),
+        binary_(std::move(gateway_binary)) {}
+
+  // Stops gateways that have files here but are not in the plan (before their namespace goes).
+  void StopUndeclared(const mgmt::render::HostPlan& plan);
+  // Gateways whose network failed this pass (report.errors) are left as they are.
+  void Converge(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport& report);
+  // What the last Converge saw, by gateway key.
+  std::map<std::string, mgmt::GatewayObservation> Observations(const mgmt::render::HostPlan& plan) const;
+  // Stops every gateway with files in the directory (those of the plan included) and removes the files.
+  void StopAll();
+  const std::map<std::string, GatewayRuntime>& runtimes() const { return runtime_; }
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  void ConvergeOne(const mgmt::render::GatewayPlan& g, mgmt::ConvergeReport& report);
+  void Start(const mgmt::render::GatewayPlan& g, GatewayRuntime& rt, mgmt::ConvergeReport& report);
+  void Stop(const std::string& stem, int pid);
+  int RunningPid(const std::string& stem, const std::string& ns);
+  std::filesystem::path File(const std::string& stem, const char* ext) const { return dir_ / (stem + ext); }
+
+  platform::Processes& processes_;
+  platform::ControlChannel& control_;
+  Clock& clock_;
+  std::filesystem::path dir_;
+  std::string binary_;
+  std::map<std::string, GatewayRuntime> runtime_;  // by gateway key
+};
+
+// Writes `text` to `path` atomically (a temporary file renamed over it) with mode 0600.
+Status WriteFileAtomic(const std::filesystem::path& path, const std::string& text);
+std::string ReadFile(const std::filesystem::path& path);
+
+}  // namespace isthmus::fabric
