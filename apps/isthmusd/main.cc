@@ -69,6 +69,12 @@ class SingleHostAdmin final : public isthmus::mgmt::FabricAdmin {
     service_.WakeWaiters();
     return Status();
   }
+  isthmus::Result<isthmus::mgmt::Json> CheckConnectivity(
+      const std::string& vm_key, const isthmus::mgmt::ConnectivityProbe& probe) override {
+    auto r = fabric_.CheckConnectivity(vm_key, probe);
+    if (!r) return isthmus::Fail(r.error());
+    return isthmus::mgmt::Json::parse(r->dump());
+  }
 
  private:
   isthmus::mgmt::ResourceService& service_;
@@ -207,6 +213,7 @@ int main(int argc, char** argv) {
       fabric == "none" ? static_cast<isthmus::mgmt::HostRealizer&>(no_fabric) : single_host;
   isthmus::mgmt::ReconcilerOptions ropts;
   ropts.render = {prefix, fabric_dir.string(), *pool_prefix};
+  ropts.clock = &clock;
   isthmus::mgmt::Reconciler reconciler(service, realizer, ropts);
   SingleHostAdmin admin(service, single_host, ropts.render);
   const bool live = fabric != "none";

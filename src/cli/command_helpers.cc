@@ -59,6 +59,18 @@ Result<std::optional<long long>> IntArg(const ParsedArgs& args, const std::strin
   return Fail(UsageError(fmt::format("argument {}: invalid int value: '{}'", flag, *v)));
 }
 
+Result<Json> PostAction(CommandContext& ctx, const std::string& path, const std::string& api_version,
+                        const Json* body) {
+  auto client = ctx.Client();
+  if (!client) return Fail(client.error());
+  auto r = (*client)->Send("POST", path, api_version, body);
+  if (!r) return Fail(r.error());
+  if (!r->IsLongRunning()) return std::move(r->body);
+  if (auto w = (*client)->Wait(*r); !w) return Fail(w.error());
+  if (r->location.empty()) return Json();
+  return (*client)->Get(r->location, api_version);
+}
+
 namespace {
 
 void EraseKeyEverywhere(Json& v, const char* key) {

@@ -37,6 +37,12 @@ Result<std::optional<Json>> ListResources(CommandContext& ctx, const std::string
 Result<std::optional<Json>> DeleteTargets(CommandContext& ctx, const std::string& type,
                                           const std::string& parent_dest = "", const std::string& child_type = "");
 
+// POST of an ARM action with a result (getikesas, troubleshoot, connectivityCheck): isthmusd answers at
+// once (200 and the result); Azure may accept it (202) and give the result at its Location once the
+// operation ends, which is waited for and read.
+Result<Json> PostAction(CommandContext& ctx, const std::string& path, const std::string& api_version,
+                        const Json* body);
+
 // Removes server-maintained fields before a GET result is PUT back (provisioningState, resourceGuid,
 // etag, status and counters), so an update sends only what the user owns.
 Json WithoutReadOnly(const Json& resource);

@@ -137,6 +137,7 @@ CommandTable BuildCommandTable() {
   RegisterGatewayCommands(t);
   RegisterConnectionCommands(t);
   RegisterVmCommands(t);
+  RegisterWatcherCommands(t);
   RegisterFabricCommands(t);
   return t;
 }

@@ -61,6 +61,7 @@ void RegisterVnetCommands(CommandTable& t);
 void RegisterGatewayCommands(CommandTable& t);
 void RegisterConnectionCommands(CommandTable& t);
 void RegisterVmCommands(CommandTable& t);
+void RegisterWatcherCommands(CommandTable& t);
 void RegisterFabricCommands(CommandTable& t);
 
 }  // namespace isthmus::cli

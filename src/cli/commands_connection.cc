@@ -91,6 +91,23 @@ Result<std::optional<Json>> ConnectionList(CommandContext& ctx) {
   return std::optional<Json>(out);
 }
 
+// Azure types getikesas' result as a string holding the JSON array; az prints the array itself, so
+// `--query "[0].quickModeSa[0].inboundSpi"` works.
+Result<std::optional<Json>> ConnectionListIkeSas(CommandContext& ctx) {
+  auto sub = ctx.Subscription();
+  if (!sub) return Fail(sub.error());
+  const auto& a = ctx.args();
+  const std::string path = NetworkPath(*sub, *a.Get("resource_group"), kConnections, *a.Get("name"));
+  auto r = PostAction(ctx, path + "/getikesas", kNetworkApiVersion, nullptr);
+  if (!r) return Fail(r.error());
+  if (r->is_array()) return std::optional<Json>(*r);
+  Json sas = r->is_string() ? Json::parse(r->get<std::string>(), nullptr, false) : Json();
+  if (!sas.is_array()) {
+    return Fail(Error::Internal("the service's getikesas answer is not a JSON array of IKE SAs"));
+  }
+  return std::optional<Json>(std::move(sas));
+}
+
 // ---------------------------------------------------------------- shared-key
 
 std::string ConnectionPath(CommandContext& ctx, const std::string& sub) {
@@ -249,6 +266,13 @@ void RegisterConnectionCommands(CommandTable& t) {
                  {"vnet_gateway", {"--vnet-gateway"}, "Only list connections of this virtual network gateway."}},
                 ConnectionList,
                 {"isthmus network vpn-connection list -g TestRG1 -o table"}});
+  t.AddCommand({"network vpn-connection list-ike-sas",
+                "List the IKE security associations of a VPN connection (and their IPsec quick-mode SAs).",
+                {ResourceGroupOption(), NameOption(conn_help)},
+                ConnectionListIkeSas,
+                {"isthmus network vpn-connection list-ike-sas -g TestRG1 -n VNet1ToVNet4",
+                 "isthmus network vpn-connection list-ike-sas -g TestRG1 -n VNet1ToVNet4 --query "
+                 "\"[0].quickModeSa[0].inboundSpi\" -o tsv"}});
   t.AddCommand({"network vpn-connection delete", "Delete a VPN connection.",
                 {ResourceGroupOption(), NameOption(conn_help), IdsOption(), NoWaitOption()},
                 [](CommandContext& ctx) { return DeleteTargets(ctx, kConnections); },

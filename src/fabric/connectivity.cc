@@ -118,6 +118,16 @@ Result<json> CheckConnectivity(platform::Processes& processes, const HostPlan& p
     if (m.key == vm_key) vm = &m;
   }
   if (!vm) return Fail(Error::Conflict("VMNotRealized", "The source VM is not running on this host."));
+  if (!net::IpAddress::Parse(probe.address)) {
+    return Fail(
+        Error::Invalid("InvalidDestination", fmt::format("'{}' is not an IP address.", probe.address)));
+  }
+  const bool tcp = probe.protocol == "Tcp";
+  if ((!tcp && probe.protocol != "Icmp") || (tcp && (probe.port < 1 || probe.port > 65535)) || probe.probes < 1 ||
+      probe.probes > 100) {
+    return Fail(
+        Error::Invalid("InvalidProbe", "The probe needs protocol Tcp with a port 1..65535, or Icmp."));
+  }
   auto r = processes.Run({ProbeCommand(probe), vm->ns, std::chrono::seconds(probe.probes * (kProbeTimeoutS + 1) + 5),
                           64 * 1024});
   if (!r) return Fail(r.error());

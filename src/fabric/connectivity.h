@@ -8,16 +8,12 @@
 
 #include "base/result.h"
 #include "mgmt/render/host_plan.h"
+#include "mgmt/service/fabric_admin.h"
 #include "platform/iface/processes.h"
 
 namespace isthmus::fabric {
 
-struct ConnectivityProbe {
-  std::string protocol = "Tcp";  // Tcp | Icmp
-  std::string address;
-  int port = 0;  // Tcp only
-  int probes = 10;
-};
+using ConnectivityProbe = mgmt::ConnectivityProbe;
 
 // The command run in the VM, and what it printed turned into figures (pure; unit-tested).
 std::vector<std::string> ProbeCommand(const ConnectivityProbe& p);
@@ -25,6 +21,8 @@ nlohmann::json ProbeFigures(const ConnectivityProbe& p, const std::string& outpu
 // The hops from the VM `vm_key` to `address` through the plan (pure).
 nlohmann::json PlanHops(const mgmt::render::HostPlan& plan, const std::string& vm_key, const std::string& address);
 
+// Refuses a probe whose address is not an IP address or whose port is out of range before anything runs:
+// both are put into the probe's shell command.
 Result<nlohmann::json> CheckConnectivity(platform::Processes& processes, const mgmt::render::HostPlan& plan,
                                          const std::string& vm_key, const ConnectivityProbe& probe);
 

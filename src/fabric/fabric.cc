@@ -47,6 +47,7 @@ SingleHostFabric::SingleHostFabric(platform::NetNs& netns, platform::Processes& 
 mgmt::ConvergeReport SingleHostFabric::Converge(const HostPlan& plan) {
   std::lock_guard lock(mu_);
   mgmt::ConvergeReport report;
+  last_plan_ = plan;
   if (suspended_) {
     const Error why = Error::Unavailable(
         "FabricSuspended", "The fabric was cleaned up; run `isthmus fabric resume` or restart isthmusd to realize it again.");
@@ -92,6 +93,27 @@ Result<mgmt::RunCommandOutput> SingleHostFabric::RunShellScript(const mgmt::Reso
   auto r = processes_.Run({{"/bin/sh", "-c", text}, ns, timeout, 4096});
   if (!r) return Fail(r.error());
   return mgmt::RunCommandOutput{r->exit_code, r->out, r->err, r->timed_out};
+}
+
+Result<nlohmann::json> SingleHostFabric::CheckConnectivity(const std::string& vm_key,
+                                                           const ConnectivityProbe& probe) {
+  HostPlan plan;
+  {
+    std::lock_guard lock(mu_);
+    if (suspended_) {
+      return Fail(Error::Conflict(
+          "FabricSuspended", "The fabric was cleaned up; run `isthmus fabric resume` to realize it again."));
+    }
+    plan = last_plan_;
+  }
+  const auto vm =
+      std::find_if(plan.vms.begin(), plan.vms.end(), [&](const auto& m) { return m.key == vm_key; });
+  auto names = netns_.List();
+  if (!names) return Fail(names.error());
+  if (vm == plan.vms.end() || std::find(names->begin(), names->end(), vm->ns) == names->end()) {
+    return Fail(Error::Conflict("VMNotRealized", "The source VM is not running on this host yet."));
+  }
+  return fabric::CheckConnectivity(processes_, plan, vm_key, probe);
 }
 
 nlohmann::json SingleHostFabric::Describe(const HostPlan& plan) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "fabric/connectivity.h"
 #include "fabric/gateways.h"
 #include "fabric/network.h"
 #include "mgmt/reconcile/host_realizer.h"
@@ -38,6 +39,10 @@ class SingleHostFabric final : public mgmt::HostRealizer, public mgmt::VmAgent {
   Result<mgmt::RunCommandOutput> RunShellScript(const mgmt::Resource& vm, const std::vector<std::string>& script,
                                                 Duration timeout) override;
 
+  // Network Watcher's connectivity check from a VM of the last converged plan (not under the fabric's
+  // lock: the probes take seconds, and the reconciler must not wait for them).
+  Result<nlohmann::json> CheckConnectivity(const std::string& vm_key, const ConnectivityProbe& probe);
+
   // What exists on the host: namespaces by role and resource, gateway processes.
   nlohmann::json Describe(const mgmt::render::HostPlan& plan);
   // Stops every gateway and deletes every namespace with the prefix; realization stays suspended
@@ -62,6 +67,7 @@ class SingleHostFabric final : public mgmt::HostRealizer, public mgmt::VmAgent {
   std::vector<std::string> last_namespaces_;
   TimePoint last_full_{};
   bool last_clean_ = false;
+  mgmt::render::HostPlan last_plan_;  // what the last Converge realized
 };
 
 // The parts of a plan the network depends on, as text: equal text, equal network.

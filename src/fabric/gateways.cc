@@ -103,7 +103,10 @@ void Gateways::Start(const GatewayPlan& g, GatewayRuntime& rt, mgmt::ConvergeRep
     report.errors.emplace(g.key, s.error());
     return;
   }
-  (void)WriteFileAtomic(File(g.file_stem, ".gen"), std::to_string(g.reset_generation));
+  rt.config_on_disk = g.config_text;
+  rt.gen_on_disk = WriteFileAtomic(File(g.file_stem, ".gen"), std::to_string(g.reset_generation))
+                       ? std::to_string(g.reset_generation)
+                       : "";
   auto pid = processes_.SpawnDaemon({{binary_, "--config", File(g.file_stem, ".json").string()},
                                      g.ns,
                                      File(g.file_stem, ".log").string()});
@@ -116,6 +119,11 @@ void Gateways::Start(const GatewayPlan& g, GatewayRuntime& rt, mgmt::ConvergeRep
   }
   rt.pid = *pid;
   rt.started_at = clock_.Now();
+  if (rt.had_process) {
+    ++rt.restarts;
+    rt.tell_peers = true;
+  }
+  rt.had_process = true;
   (void)WriteFileAtomic(File(g.file_stem, ".pid"), std::to_string(*pid) + "\n");
   spdlog::info("gateway {}: started isthmus-gateway (pid {}) in {}", g.name, *pid, g.ns);
   report.pending.insert(g.key);
@@ -132,11 +140,16 @@ void Gateways::ConvergeOne(const GatewayPlan& g, mgmt::ConvergeReport& report) {
   }
   if (pid > 0 && rt.pid != pid) spdlog::info("gateway {}: adopted running isthmus-gateway (pid {})", g.name, pid);
   rt.pid = pid;
-  const std::string gen = ReadFile(File(g.file_stem, ".gen"));
+  if (pid > 0) rt.had_process = true;
+  if (rt.gen_on_disk.empty()) rt.gen_on_disk = ReadFile(File(g.file_stem, ".gen"));
+  const std::string gen = rt.gen_on_disk;
   if (pid > 0 && !gen.empty() && gen != std::to_string(g.reset_generation)) {
     spdlog::info("gateway {}: reset: restarting isthmus-gateway (pid {})", g.name, pid);
     Stop(g.file_stem, pid);
-    rt = GatewayRuntime{};
+    GatewayRuntime fresh;
+    fresh.had_process = true;
+    fresh.restarts = rt.restarts;
+    rt = std::move(fresh);
     pid = 0;
   }
   if (pid == 0) {
@@ -149,16 +162,20 @@ void Gateways::ConvergeOne(const GatewayPlan& g, mgmt::ConvergeReport& report) {
     Start(g, rt, report);
     return;
   }
-  if (ReadFile(File(g.file_stem, ".json")) != g.config_text) {
+  if (rt.config_on_disk.empty()) rt.config_on_disk = ReadFile(File(g.file_stem, ".json"));
+  if (rt.config_on_disk != g.config_text) {
+    rt.config_on_disk.clear();
     if (auto s = WriteFileAtomic(File(g.file_stem, ".json"), g.config_text); !s) {
       report.errors.emplace(g.key, s.error());
       return;
     }
+    rt.config_on_disk = g.config_text;
     auto reply = control_.Request(File(g.file_stem, ".sock").string(), "reload", kControlTimeout);
     auto j = reply ? nlohmann::json::parse(*reply, nullptr, false) : nlohmann::json();
     if (!reply || j.is_discarded() || !j.value("ok", false)) {
       const std::string why = !reply ? reply.error().message : j.is_discarded() ? "malformed reply" : j.value("error", "");
       report.errors.emplace(g.key, Error::Unavailable("GatewayReloadFailed", "reload failed: " + why));
+      rt.config_on_disk = "\n";  // not what the gateway runs: write and reload again next pass
       return;
     }
     spdlog::info("gateway {}: configuration applied ({} connection(s))", g.name, g.config.connections.size());
@@ -200,6 +217,28 @@ void Gateways::Converge(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport
     ConvergeOne(g, report);
   }
   std::erase_if(runtime_, [&](const auto& kv) { return !keys.contains(kv.first); });
+  for (const auto& g : plan.gateways) {
+    auto it = runtime_.find(g.key);
+    if (it == runtime_.end() || !it->second.tell_peers || !it->second.ready) continue;
+    it->second.tell_peers = false;
+    RestartPeersOf(plan, g);
+  }
+}
+
+void Gateways::RestartPeersOf(const mgmt::render::HostPlan& plan, const mgmt::render::GatewayPlan& restarted) {
+  for (const auto& p : plan.gateways) {
+    if (p.key == restarted.key) continue;
+    auto it = runtime_.find(p.key);
+    if (it == runtime_.end() || !it->second.ready) continue;
+    for (const auto& c : p.config.connections) {
+      if (c.remote_address != restarted.config.local_address || c.mode == gateway::ConnectionMode::kResponder) continue;
+      const std::string sock = File(p.file_stem, ".sock").string();
+      (void)control_.Request(sock, "terminate " + c.name, kControlTimeout);
+      auto r = control_.Request(sock, "initiate " + c.name, kControlTimeout);
+      spdlog::info("gateway {}: {} restarted: connection {} starts over{}", p.name, restarted.name, c.name,
+                   r ? "" : " (initiate failed: " + r.error().message + ")");
+    }
+  }
 }
 
 std::map<std::string, mgmt::GatewayObservation> Gateways::Observations(const mgmt::render::HostPlan& plan) const {
@@ -207,6 +246,7 @@ std::map<std::string, mgmt::GatewayObservation> Gateways::Observations(const mgm
   for (const auto& g : plan.gateways) {
     mgmt::GatewayObservation o;
     auto it = runtime_.find(g.key);
+    if (it != runtime_.end()) o.restarts = it->second.restarts;
     if (it != runtime_.end() && it->second.ready) {
       o.running = true;
       o.status = it->second.status;

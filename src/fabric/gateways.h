@@ -29,6 +29,15 @@ struct GatewayRuntime {
   TimePoint started_at{};  // of the last spawn: until it has exec'd, its command line is isthmusd's
   std::string last_error;
   nlohmann::json status;
+  bool had_process = false;  // a process ran (or was adopted) for it: the next start is a restart
+  int restarts = 0;          // since isthmusd started (a reset's restart included)
+  // What this process last wrote to (or read from) the gateway's .json and .gen files: an idle pass
+  // compares with these instead of reading every gateway's files again. Empty: read the file.
+  std::string config_on_disk;
+  std::string gen_on_disk;
+  // Restarted (not adopted): once it answers, the gateways that initiate towards it are told to start
+  // over — a restarted responder has no SAs, and its peers would otherwise wait for DPD to notice.
+  bool tell_peers = false;
 };
 
 class Gateways {
@@ -51,6 +60,8 @@ class Gateways {
 
  private:
   void ConvergeOne(const mgmt::render::GatewayPlan& g, mgmt::ConvergeReport& report);
+  // Tells the gateways that initiate towards `restarted` to terminate and initiate those connections.
+  void RestartPeersOf(const mgmt::render::HostPlan& plan, const mgmt::render::GatewayPlan& restarted);
   void Start(const mgmt::render::GatewayPlan& g, GatewayRuntime& rt, mgmt::ConvergeReport& report);
   void Stop(const std::string& stem, int pid);
   int RunningPid(const std::string& stem, const std::string& ns);

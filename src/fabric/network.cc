@@ -178,11 +178,12 @@ Status Network::ConvergeUnderlay(const HostPlan& plan) {
   if (!br || !br->up) {
     if (auto s = Count((*cfg)->SetUp(plan.underlay_bridge, true)); !s) return s;
   }
-  // Legs of gateways that no longer exist.
+  // Legs of gateways that no longer exist. Only the fabric's own ("g-<hash>"): a leg a user plugged in
+  // for an outside peer (docs/fabric.md) is theirs.
   std::set<std::string> wanted;
   for (const auto& g : plan.gateways) wanted.insert(g.wan.peer_ifname);
   for (const auto& l : *links) {
-    if (l.kind == "veth" && !wanted.contains(l.name)) {
+    if (l.kind == "veth" && l.name.starts_with("g-") && !wanted.contains(l.name)) {
       if (auto s = Count((*cfg)->DeleteLink(l.name)); !s && s.error().kind != ErrorKind::kNotFound) return s;
     }
   }
@@ -255,7 +256,10 @@ Status Network::ConvergeVm(const VmPlan& m) {
 
 void Network::Converge(const HostPlan& plan, mgmt::ConvergeReport& report) {
   // Remove what the plan no longer names (inside-out is not needed: a namespace takes its links along).
-  std::set<std::string> wanted{plan.underlay_ns};
+  // The underlay exists while some gateway needs it: a host with nothing declared has no namespace.
+  const bool need_underlay = !plan.gateways.empty();
+  std::set<std::string> wanted;
+  if (need_underlay) wanted.insert(plan.underlay_ns);
   for (const auto& v : plan.vnets) wanted.insert(v.ns);
   for (const auto& g : plan.gateways) wanted.insert(g.ns);
   for (const auto& m : plan.vms) wanted.insert(m.ns);
@@ -270,7 +274,7 @@ void Network::Converge(const HostPlan& plan, mgmt::ConvergeReport& report) {
   auto record = [&](const std::string& key, const std::string& ns, Status s) {
     if (!s) report.errors.emplace(key, InNs(ns, s.error()));
   };
-  auto underlay = ConvergeUnderlay(plan);
+  Status underlay = need_underlay ? ConvergeUnderlay(plan) : Status{};
   if (!underlay) {
     // Nothing with a public address can work without it.
     for (const auto& g : plan.gateways) record(g.key, plan.underlay_ns, underlay);

@@ -32,6 +32,12 @@ void AddAge(json& j, TimePoint at, TimePoint now, std::chrono::system_clock::tim
   j["established_at"] = IsoUtc(wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(age));
 }
 
+void AddLifetime(json& j, Duration lifetime) {
+  if (lifetime > Duration::zero()) {
+    j["lifetime_s"] = std::chrono::duration_cast<std::chrono::seconds>(lifetime).count();
+  }
+}
+
 std::string HumanBytes(std::uint64_t b) {
   if (b >= 10ull * 1024 * 1024 * 1024) return fmt::format("{}G", b >> 30);
   if (b >= 10ull * 1024 * 1024) return fmt::format("{}M", b >> 20);
@@ -64,6 +70,7 @@ json StatusJson(const std::vector<ike::ConnectionStatus>& connections, const Dat
                {"algorithms", c.ike_algorithms},
                {"udp_encapsulated", c.udp_encapsulated}};
       AddAge(ike, c.established_at, now, wall_now);
+      AddLifetime(ike, c.ike_lifetime);
       j["ike_sa"] = std::move(ike);
     }
     j["ike_rekeys"] = c.ike_rekeys;
@@ -79,6 +86,7 @@ json StatusJson(const std::vector<ike::ConnectionStatus>& connections, const Dat
              {"local_prefixes", Prefixes(ch.local_prefixes)},
              {"remote_prefixes", Prefixes(ch.remote_prefixes)}};
       AddAge(k, ch.established_at, now, wall_now);
+      AddLifetime(k, c.child_lifetime);
       if (auto it = dp.inbound.find(ch.inbound_spi); it != dp.inbound.end()) k["in"] = Figures(it->second);
       if (auto it = dp.outbound.find(ch.outbound_spi); it != dp.outbound.end()) k["out"] = Figures(it->second);
       children.push_back(std::move(k));

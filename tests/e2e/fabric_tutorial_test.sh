@@ -123,7 +123,25 @@ spis_after=$(gateway_spis TestRG1 VNet1GW)
 ip netns exec "$ns1" ping -c 2 -i 0.2 -W 2 "$vm4" >/dev/null || fail "no traffic after the restart"
 echo "ok: forwarding while down, same SPIs after ($spis_after)"
 
+echo "== deleting a connection pair stops its traffic and removes its routes"
+r4=$(vnet_ns TestRG4 VNet4)
+ip -n "$r4" route show 10.51.0.0/16 | grep -q via || fail "VNet4's router has no route to VNet5"
+ok network vpn-connection delete -g TestRG4 -n VNet4ToVNet5
+ok network vpn-connection delete -g TestRG5 -n VNet5ToVNet4
+wait_gone network vpn-connection show -g TestRG4 -n VNet4ToVNet5
+wait_gone network vpn-connection show -g TestRG5 -n VNet5ToVNet4
+wait_for 10 bash -c "! ip -n '$r4' route show 10.51.0.0/16 | grep -q ." || fail "the route to VNet5 outlived its connection"
+if ip netns exec "$ns5" ping -c 2 -i 0.2 -W 1 "$vm4" >/dev/null 2>&1; then
+  fail "VM5 still reaches VM4 after its connection was deleted"
+fi
+ip netns exec "$ns1" ping -c 2 -i 0.2 -W 2 "$vm4" >/dev/null || fail "deleting 4<->5 broke 1<->4"
+echo "ok: 4 <-> 5 gone (no route, no traffic); 1 <-> 4 untouched"
+
 echo "== deleting everything leaves nothing behind"
+# As in Azure, a gateway that a connection names cannot go first: the connections are deleted before
+# the groups.
+ok network vpn-connection delete -g TestRG1 -n VNet1ToVNet4
+ok network vpn-connection delete -g TestRG4 -n VNet4ToVNet1
 for rg in TestRG1 TestRG4 TestRG5; do ok group delete -n "$rg" --yes --no-wait; done
 for rg in TestRG1 TestRG4 TestRG5; do wait_gone group show -n "$rg"; done
 wait_for 20 no_fabric_left || fail "left behind after deleting every group: $(fabric_leftovers)"

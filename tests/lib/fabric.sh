@@ -7,7 +7,7 @@
 #   ok ARGS… / q ARGS… / run ARGS…   the CLI: must succeed / prints tsv / sets OUT ERR RC
 #   wait_state STATE CMD…       poll CMD --query provisioningState
 #   wait_status STATUS RG CONN SECONDS   poll the connection's connectionStatus
-#   vm_ns RG VM / underlay_ns / gateway_socket RG GW   names from `isthmus fabric status`
+#   vm_ns RG VM / vnet_ns RG VNET / underlay_ns / gateway_socket RG GW   names from `isthmus fabric status`
 #   run_on RG VM SCRIPT         vm run-command invoke, prints the message
 #   tcp_both_ways NS1 IP1 NS2 IP2   a short iperf3 stream each way
 #   no_fabric_left / fabric_leftovers
@@ -22,6 +22,7 @@ fabric_init() {
   STEPS=0
   DAEMON_PID=""
   PORT=""
+  FABRIC_EXTRA_NS=()
   export ISTHMUS_STATE_DIR=$STATE ISTHMUS_CONFIG_DIR=$WORK/cli
   unset ISTHMUS_TOKEN
   trap fabric_cleanup EXIT
@@ -39,8 +40,9 @@ fabric_cleanup() {
   fi
   [[ -n $DAEMON_PID ]] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
   "$ISTHMUSD" --cleanup --fabric-prefix "$PREFIX" --state-dir "$STATE" >/dev/null 2>&1
-  # Belt and braces: nothing of this run may survive it.
-  for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$PREFIX"); do
+  # Belt and braces: nothing of this run may survive it (FABRIC_EXTRA_NS: namespaces a test made
+  # itself, outside the fabric's prefix).
+  for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$PREFIX") "${FABRIC_EXTRA_NS[@]}"; do
     for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
     ip netns del "$n" 2>/dev/null
   done
@@ -73,10 +75,12 @@ fabric_start_daemon() {
 
 run() {
   set +e
-  OUT=$("$ISTHMUS" "$@" 2>"$WORK/stderr")
+  local err=$WORK/stderr.$BASHPID  # per process: callers may run the CLI in parallel
+  OUT=$("$ISTHMUS" "$@" 2>"$err")
   RC=$?
   set -e
-  ERR=$(cat "$WORK/stderr")
+  ERR=$(cat "$err")
+  rm -f "$err"
   STEPS=$((STEPS + 1))
 }
 ok() {
@@ -127,6 +131,11 @@ fabric_query() { q fabric status --query "$1"; }
 vm_ns() {
   local id
   id=$(q vm show -g "$1" -n "$2" --query id | tr 'A-Z' 'a-z')
+  fabric_query "namespaces[?resource=='$id'].name | [0]"
+}
+vnet_ns() {
+  local id
+  id=$(q network vnet show -g "$1" -n "$2" --query id | tr 'A-Z' 'a-z')
   fabric_query "namespaces[?resource=='$id'].name | [0]"
 }
 underlay_ns() { fabric_query "namespaces[?role=='underlay'].name | [0]"; }

@@ -424,7 +424,12 @@ Status Engine::StartConnection(ConnectionRuntime& rt) {
   if (!c.initiates()) return Fail(Error::Invalid("ResponderOnly", fmt::format("connection {} only responds", c.name)));
   rt.wanted = true;
   rt.reconnect_at = TimePoint::max();
-  if (rt.ike_sa != 0 && Find(rt.ike_sa)) return {};
+  // An SA whose Delete is in flight (a terminate just before this initiate) does not count: the
+  // connection starts over at once rather than after the Delete's retransmissions.
+  if (rt.ike_sa != 0) {
+    const SaRecord* cur = Find(rt.ike_sa);
+    if (cur && cur->sa->state != sa::IkeSaState::kDeleting && cur->sa->state != sa::IkeSaState::kDead) return {};
+  }
   for (const auto& [id, rec] : sas_) {
     if (rec.sa->connection == c.name && rec.sa->state == sa::IkeSaState::kConnecting) return {};
   }

@@ -203,6 +203,8 @@ ConnectionStatus Engine::StatusFor(const ConnectionRuntime& rt) const {
   st.last_error = rt.last_error;
   st.local = rt.config->local;
   st.remote = rt.config->remote;
+  st.ike_lifetime = rt.config->ike_lifetime.hard;
+  st.child_lifetime = rt.config->child_lifetime.hard;
   auto it = sas_.find(rt.ike_sa);
   if (it == sas_.end()) return st;
   const sa::IkeSa& s = *it->second.sa;

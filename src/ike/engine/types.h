@@ -134,6 +134,9 @@ struct ConnectionStatus {
   Endpoint remote;
   bool udp_encapsulated = false;
   TimePoint established_at{};
+  // The configured hard lifetimes (what `list-ike-sas` reports as lifeTimeSeconds); zero = none.
+  Duration ike_lifetime{};
+  Duration child_lifetime{};
   std::uint32_t ike_rekeys = 0;
   std::uint32_t child_rekeys = 0;
   std::vector<ChildSaStatus> children;

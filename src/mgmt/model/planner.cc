@@ -203,6 +203,12 @@ Result<std::string> Planner::AllocatePublicIp(const std::string& subscription,
     auto a = net::IpAddress::Parse(r->doc["properties"].value("ipAddress", ""));
     if (a) used.insert(*a);
   }
+  // An outside peer attached to the underlay (docs/fabric.md) holds an address of the pool that its
+  // local network gateway names: never hand it to a public IP.
+  for (const Resource* r : state_.List(Kind::kLocalNetworkGateway, subscription)) {
+    auto a = net::IpAddress::Parse(r->doc["properties"].value("gatewayIpAddress", ""));
+    if (a) used.insert(*a);
+  }
   // The pool's first two and last addresses are reserved: network, underlay router, broadcast.
   const net::Prefix& pool = ctx_.underlay_pool;
   std::uint64_t size = pool.Size();

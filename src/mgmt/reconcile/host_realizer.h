@@ -12,6 +12,7 @@
 
 #include "base/result.h"
 #include "mgmt/render/host_plan.h"
+#include "mgmt/service/resource_service.h"  // GatewayObservation
 
 namespace isthmus::mgmt {
 
@@ -19,12 +20,6 @@ struct ConvergeReport {
   std::map<std::string, Error> errors;  // resource key -> why its realization failed in this pass
   std::set<std::string> pending;        // resource keys on their way (a gateway starting, say)
   bool removals_done = true;            // nothing is left on the host that the plan does not name
-};
-
-struct GatewayObservation {
-  bool running = false;
-  nlohmann::json status;  // the gateway's control-socket `status` reply (never keys)
-  std::string error;      // why there is no status
 };
 
 class HostRealizer {

@@ -37,14 +37,16 @@ ConnectionObservation ObserveConnection(const nlohmann::json& c, bool peer_missi
     o.status = "Connecting";
     o.reason = "The connection resource on the other gateway does not exist yet.";
   } else if (state == "Connecting" || err.empty()) {
+    // A connection retrying after a failure is Connecting again, but keeps why the last attempt failed
+    // (troubleshooting tells an unreachable peer from one still negotiating by it).
     o.status = "Connecting";
+    o.reason = err;
   } else {
     o.status = "NotConnected";
     o.reason = err;
   }
   o.gateway_status = c;
-  const std::string remote = c.value("remote", "");
-  nlohmann::json tunnel = {{"tunnel", remote.substr(0, remote.rfind(':'))},
+  nlohmann::json tunnel = {{"tunnel", EndpointAddress(c.value("remote", ""))},
                            {"connectionStatus", o.status},
                            {"ingressBytesTransferred", o.ingress_bytes},
                            {"egressBytesTransferred", o.egress_bytes}};
@@ -52,16 +54,47 @@ ConnectionObservation ObserveConnection(const nlohmann::json& c, bool peer_missi
     tunnel["lastConnectionEstablishedUtcTime"] = c["ike_sa"]["established"];
   }
   o.tunnels = nlohmann::json::array({tunnel});
+  o.ike_sas = AzureIkeSas(c);
   return o;
 }
 
+namespace {
+// Some resource still waits for the reconciler (Updating, Deleting, or Failed and being retried).
+bool Unsettled(const Snapshot& snap) {
+  for (const auto& sub : snap.subscriptions) {
+    for (Kind k : kProvisioned) {
+      for (const Resource* r : snap.state.List(k, sub)) {
+        const std::string st = StateOf(*r);
+        if (st == kUpdating || st == kDeleting || st == kFailed) return true;
+      }
+    }
+  }
+  return false;
+}
+}  // namespace
+
 PassResult Reconciler::RunOnce() {
+  const TimePoint started = options_.clock ? options_.clock->Now() : TimePoint{};
   PassResult out;
-  Snapshot snap = service_.TakeSnapshot();
-  out.plan = render::Render(snap.state, snap.subscriptions, options_.render);
-  out.report = realizer_.Converge(out.plan);
-  out.progressed = WriteProvisioning(snap, out.plan, out.report);
-  WriteObserved(out.plan, realizer_.ObserveGateways(out.plan));
+  if (settled_ && last_plan_ && service_.generation() == last_generation_) {
+    out.plan = last_plan_;
+    out.report = realizer_.Converge(*out.plan);
+    settled_ = out.report.errors.empty() && out.report.pending.empty() && out.report.removals_done;
+  } else {
+    Snapshot snap = service_.TakeSnapshot();
+    out.rendered = true;
+    out.plan = std::make_shared<const render::HostPlan>(
+        render::Render(snap.state, snap.subscriptions, options_.render));
+    out.report = realizer_.Converge(*out.plan);
+    out.progressed = WriteProvisioning(snap, *out.plan, out.report);
+    settled_ = out.progressed == 0 && failures_.empty() && out.report.errors.empty() && out.report.pending.empty() &&
+               out.report.removals_done && out.plan->blocked.empty() && !Unsettled(snap);
+    last_plan_ = out.plan;
+    last_generation_ = snap.generation;
+  }
+  WriteObserved(*out.plan, realizer_.ObserveGateways(*out.plan));
+  const Duration took = options_.clock ? options_.clock->Now() - started : Duration::zero();
+  service_.RecordReconcilePass(std::chrono::duration<double>(took).count());
   return out;
 }
 
@@ -129,9 +162,19 @@ int Reconciler::WriteProvisioning(const Snapshot& snap, const render::HostPlan& 
 void Reconciler::WriteObserved(const render::HostPlan& plan,
                                const std::map<std::string, GatewayObservation>& gateways) {
   std::map<std::string, ConnectionObservation> observed;
+  static const nlohmann::json kNone = nlohmann::json::array();
   for (const auto& g : plan.gateways) {
     auto it = gateways.find(g.key);
     if (it == gateways.end()) continue;  // nothing observes this gateway (no fabric): status Unknown
+    // The gateway's entries by name, found once (a hub has hundreds).
+    const nlohmann::json& status = it->second.status;
+    const nlohmann::json& entries =
+        status.is_object() && status.contains("connections") && status["connections"].is_array() ? status["connections"]
+                                                                                                  : kNone;
+    std::map<std::string, const nlohmann::json*> by_name;
+    for (const auto& c : entries) {
+      if (c.is_object() && c.contains("name") && c["name"].is_string()) by_name.emplace(c["name"].get<std::string>(), &c);
+    }
     for (const auto& [name, key] : g.connection_keys) {
       ConnectionObservation o;
       const bool unpaired = g.unpaired.contains(name);
@@ -141,20 +184,20 @@ void Reconciler::WriteObserved(const render::HostPlan& plan,
         observed[key] = std::move(o);
         continue;
       }
-      bool found = false;
-      for (const auto& c : it->second.status.value("connections", nlohmann::json::array())) {
-        if (c.value("name", "") != name) continue;
-        observed[key] = ObserveConnection(c, unpaired);
-        found = true;
-      }
-      if (!found) {
+      if (auto c = by_name.find(name); c != by_name.end()) {
+        observed[key] = ObserveConnection(*c->second, unpaired);
+      } else {
         o.status = "Connecting";
         o.reason = "The gateway has not loaded it yet.";
         observed[key] = std::move(o);
       }
     }
   }
-  service_.SetObserved(std::move(observed));
+  std::map<std::string, GatewayObservation> gateway_observed;
+  for (const auto& g : plan.gateways) {
+    if (auto it = gateways.find(g.key); it != gateways.end()) gateway_observed[g.key] = it->second;
+  }
+  service_.SetObserved(std::move(observed), std::move(gateway_observed));
 }
 
 void Reconciler::Start() {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <map>
+#include <memory>
 #include <thread>
 
 #include "mgmt/reconcile/host_realizer.h"
@@ -21,12 +22,15 @@ struct ReconcilerOptions {
   // error, such as a veth name still held by a namespace the kernel is freeing, heals in one or two).
   int failures_before_failed = 3;
   Duration period = std::chrono::seconds(1);  // a pass at least this often: repair and status
+  // Times each pass for the metrics (isthmusd's steady clock); none: passes are counted, not timed.
+  const Clock* clock = nullptr;
 };
 
 struct PassResult {
   int progressed = 0;  // provisioning states and deletions moved forward
-  render::HostPlan plan;
+  std::shared_ptr<const render::HostPlan> plan;
   ConvergeReport report;
+  bool rendered = false;  // false: the store had not changed and the last plan was reused
 };
 
 class Reconciler {
@@ -49,11 +53,24 @@ class Reconciler {
   HostRealizer& realizer_;
   ReconcilerOptions options_;
   std::map<std::string, int> failures_;  // resource key -> consecutive failed passes
+  // The last plan, reused while the store's generation is unchanged and the last pass left nothing to
+  // write back (every resource settled, no error, nothing pending): such a pass only converges (the
+  // fabric's fast path) and observes, so an idle host costs little however much is declared.
+  std::shared_ptr<const render::HostPlan> last_plan_;
+  std::uint64_t last_generation_ = 0;
+  bool settled_ = false;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
 
 // The observed status of one connection from its gateway's status entry (pure; unit-tested).
 ConnectionObservation ObserveConnection(const nlohmann::json& gateway_connection, bool peer_missing);
+
+// Azure's list-ike-sas array from a gateway's status entry: one object per established IKE SA with its
+// CHILD SAs as quickModeSa[], algorithms under Azure's names (pure; unit-tested).
+Json AzureIkeSas(const nlohmann::json& gateway_connection);
+
+// The address of a status endpoint: "198.18.0.2[4500]" (ike::Endpoint's form) → "198.18.0.2".
+std::string EndpointAddress(const std::string& endpoint);
 
 }  // namespace isthmus::mgmt

@@ -109,6 +109,15 @@ class Renderer {
       }
       facts_[g->id.Key()] = *facts;
     }
+    // Connections indexed once: by the gateway that owns them, and the (gateway1, gateway2) pairs that
+    // exist, so rendering N gateways with M connections stays linear.
+    for (const Resource* conn : All(Kind::kConnection)) {
+      if (Deleting(*conn)) continue;
+      const auto& p = conn->doc["properties"];
+      std::string g1 = RefId(p, "virtualNetworkGateway1");
+      pairs_.emplace(g1, RefId(p, "virtualNetworkGateway2"));
+      by_gateway_[std::move(g1)].push_back(conn);
+    }
     for (auto& [key, facts] : facts_) RenderGateway(facts);
     for (const Resource* vm : All(Kind::kVirtualMachine)) {
       if (Deleting(*vm)) continue;
@@ -229,8 +238,8 @@ class Renderer {
     c.mss_clamp = kMssClamp;
     c.control_socket = o_.runtime_dir + "/" + gp.file_stem + ".sock";
     std::set<std::string> names;
-    for (const Resource* conn : All(Kind::kConnection)) {
-      if (Deleting(*conn) || RefId(conn->doc["properties"], "virtualNetworkGateway1") != gp.key) continue;
+    const auto mine = by_gateway_.find(gp.key);
+    for (const Resource* conn : mine != by_gateway_.end() ? mine->second : std::vector<const Resource*>{}) {
       auto cc = RenderConnection(*conn, f);
       if (!cc) {
         plan_.blocked[conn->id.Key()] = cc.error();
@@ -252,14 +261,7 @@ class Renderer {
   bool HasReverse(const Resource& conn) const {
     const auto& p = conn.doc["properties"];
     if (StringOr(p, "connectionType", "Vnet2Vnet") != "Vnet2Vnet") return true;
-    const std::string g1 = RefId(p, "virtualNetworkGateway1"), g2 = RefId(p, "virtualNetworkGateway2");
-    for (const Resource* other : All(Kind::kConnection)) {
-      const auto& q = other->doc["properties"];
-      if (!Deleting(*other) && RefId(q, "virtualNetworkGateway1") == g2 && RefId(q, "virtualNetworkGateway2") == g1) {
-        return true;
-      }
-    }
-    return false;
+    return pairs_.contains({RefId(p, "virtualNetworkGateway2"), RefId(p, "virtualNetworkGateway1")});
   }
 
   void RouteVia(const std::string& vnet_key, const net::Prefix& p, const net::IpAddress& via) {
@@ -333,6 +335,8 @@ class Renderer {
   const RenderOptions& o_;
   HostPlan plan_;
   std::map<std::string, GatewayFacts> facts_;
+  std::map<std::string, std::vector<const Resource*>> by_gateway_;  // lowercased gateway1 key → connections
+  std::set<std::pair<std::string, std::string>> pairs_;             // (gateway1, gateway2) of each connection
 };
 
 }  // namespace

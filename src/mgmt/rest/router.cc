@@ -74,6 +74,12 @@ HttpResponse JsonResponse(const Json& j, int status) {
   return r;
 }
 
+HttpResponse FabricNotRunning() {
+  return ErrorResponse(
+      Error::Conflict("FabricNotRunning",
+                      "isthmusd runs without a fabric (--fabric none): nothing is realized on this host."));
+}
+
 HttpResponse MethodNotAllowed(const std::string& method) {
   HttpResponse r = ErrorResponse(Error::Invalid(
       "MethodNotAllowed", fmt::format("The method '{}' is not allowed on this path.", method)));
@@ -141,6 +147,8 @@ HttpResponse Router::Handle(const HttpRequest& req) const {
 HttpResponse Router::Route(const HttpRequest& req) const {
   const Segments seg = SplitPath(req.path);
   const std::string& m = req.method;
+  // Prometheus scrapes a fixed path with no query string: no api-version here.
+  if (seg.size() == 1 && seg[0] == "metrics") return Metrics(req);
   if (seg.empty() || !IEquals(seg[0], "subscriptions")) return NoRoute(req);
   // ARM requires an api-version on every request.
   auto v = req.query.find("api-version");
@@ -184,6 +192,10 @@ HttpResponse Router::Route(const HttpRequest& req) const {
     return Crud(req, id);
   }
   if (seg.size() < 6 || !IEquals(seg[4], "providers") || !IsKnownProvider(seg[5])) return NoRoute(req);
+  if (seg.size() >= 7 && IEquals(seg[5], "Microsoft.Network") && IEquals(seg[6], "networkWatchers")) {
+    if (seg.size() != 9) return NoRoute(req);
+    return NetworkWatcherAction(req, ToLower(seg[8]));
+  }
   auto kind = seg.size() >= 7 ? KindFromCollection(seg[5], seg[6]) : std::nullopt;
   if (!kind) {
     return ErrorResponse(Error::NotFound(
@@ -210,7 +222,8 @@ HttpResponse Router::Route(const HttpRequest& req) const {
     id.child_name = seg[9];
     return Crud(req, id);
   }
-  const bool known = (*kind == Kind::kConnection && (rest == "sharedkey" || rest == "sharedkey/reset")) ||
+  const bool known = (*kind == Kind::kConnection &&
+                      (rest == "sharedkey" || rest == "sharedkey/reset" || rest == "getikesas")) ||
                      (*kind == Kind::kVirtualNetworkGateway && rest == "reset") ||
                      (*kind == Kind::kVirtualMachine && (rest == "instanceview" || rest == "runcommand"));
   if (!known) return NoRoute(req);
@@ -224,11 +237,7 @@ HttpResponse Router::SubscriptionProviders(const HttpRequest& req, const Segment
     const bool get = IEquals(seg[4], "status");
     if (!get && !IEquals(seg[4], "cleanup") && !IEquals(seg[4], "resume")) return NoRoute(req);
     if (m != (get ? "GET" : "POST")) return MethodNotAllowed(m);
-    if (!fabric_) {
-      return ErrorResponse(Error::Conflict("FabricNotRunning",
-                                           "isthmusd runs without a fabric (--fabric none): nothing is realized on "
-                                           "this host."));
-    }
+    if (!fabric_) return FabricNotRunning();
     auto r = get ? fabric_->Status() : IEquals(seg[4], "cleanup") ? fabric_->Cleanup() : fabric_->Resume();
     return r ? JsonResponse(*r) : ErrorResponse(r.error());
   }
@@ -272,6 +281,7 @@ HttpResponse Router::Action(const HttpRequest& req, const ResourceId& id, const 
   const std::string& m = req.method;
   if (action == "instanceview") return VmInstanceView(req, id);
   if (action == "runcommand") return VmRunCommand(req, id);
+  if (action == "getikesas") return ConnectionIkeSas(req, id);
   if (action == "sharedkey") {
     if (m == "GET") {
       auto k = service_.GetSharedKey(id);

@@ -22,8 +22,8 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::map<std::string, std::string> headers;
-  std::string body;  // JSON text (or empty)
+  std::map<std::string, std::string> headers;  // "Content-Type" is the body's (JSON unless it says otherwise)
+  std::string body;  // JSON text (or empty); /metrics: Prometheus text
 };
 
 class Router {
@@ -54,6 +54,14 @@ class Router {
   HttpResponse Accepted(const HttpRequest& req, const ResourceId& id, const WriteOutcome& o,
                         int status) const;
 
+  // Live status (status_routes.cc): a connection's IKE SAs, Network Watcher's troubleshoot and
+  // connectivity check (any watcher name: Isthmus keeps no watcher resources), Prometheus metrics.
+  HttpResponse ConnectionIkeSas(const HttpRequest& req, const ResourceId& id) const;
+  HttpResponse NetworkWatcherAction(const HttpRequest& req, const std::string& action) const;
+  HttpResponse Troubleshoot(const HttpRequest& req) const;
+  HttpResponse ConnectivityCheck(const HttpRequest& req) const;
+  HttpResponse Metrics(const HttpRequest& req) const;
+
   // Virtual machines (vm_routes.cc).
   HttpResponse VmGet(const HttpRequest& req, const ResourceId& id) const;
   HttpResponse VmInstanceView(const HttpRequest& req, const ResourceId& id) const;
@@ -65,13 +73,15 @@ class Router {
   FabricAdmin* fabric_ = nullptr;
 };
 
-// Shared by router.cc and vm_routes.cc.
+// Shared by router.cc, vm_routes.cc and status_routes.cc.
 HttpResponse JsonResponse(const Json& j, int status = 200);
 HttpResponse MethodNotAllowed(const std::string& method);
 Result<Json> ParseBody(const HttpRequest& req);
 
 // Azure's instance view of a VM (the statuses az and the portal read), from its stored document.
 Json VmInstanceViewOf(const Json& vm);
+// Isthmus's answer when a route needs the fabric and isthmusd runs without one (409: retrying cannot help).
+HttpResponse FabricNotRunning();
 
 // ARM error body and the HTTP status for an Error.
 HttpResponse ErrorResponse(const Error& e);

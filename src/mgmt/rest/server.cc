@@ -26,7 +26,10 @@ RestServer::RestServer(const Router& router) : router_(router), server_(std::mak
     for (const auto& [k, v] : r.headers) {
       if (k != "Content-Type") out.set_header(k, v);
     }
-    if (!r.body.empty()) out.set_content(r.body, "application/json; charset=utf-8");
+    auto type = r.headers.find("Content-Type");
+    if (!r.body.empty()) {
+      out.set_content(r.body, type != r.headers.end() ? type->second : "application/json; charset=utf-8");
+    }
     // Never log bodies: they can carry shared keys.
     spdlog::debug("{} {} -> {}", in.method, in.path, r.status);
   };

@@ -453,9 +453,29 @@ Snapshot ResourceService::TakeSnapshot() const {
   return s;
 }
 
-void ResourceService::SetObserved(std::map<std::string, ConnectionObservation> observed) {
+void ResourceService::SetObserved(std::map<std::string, ConnectionObservation> observed,
+                                  std::map<std::string, GatewayObservation> gateways) {
   std::lock_guard lock(mu_);
   observed_ = std::move(observed);
+  observed_gateways_ = std::move(gateways);
+}
+
+std::optional<GatewayObservation> ResourceService::ObservedGateway(const std::string& gateway_key) const {
+  std::lock_guard lock(mu_);
+  auto it = observed_gateways_.find(gateway_key);
+  if (it == observed_gateways_.end()) return std::nullopt;
+  return it->second;
+}
+
+void ResourceService::RecordReconcilePass(double seconds) {
+  std::lock_guard lock(mu_);
+  ++reconcile_stats_.passes;
+  reconcile_stats_.last_pass_seconds = seconds;
+}
+
+ReconcileStats ResourceService::reconcile_stats() const {
+  std::lock_guard lock(mu_);
+  return reconcile_stats_;
 }
 
 std::optional<ConnectionObservation> ResourceService::Observed(const std::string& connection_key) const {

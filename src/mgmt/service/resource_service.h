@@ -54,6 +54,21 @@ struct ConnectionObservation {
   bool operator==(const ConnectionObservation&) const = default;
 };
 
+// What the realizer observed of a realized gateway (its process and control-socket status). Like a
+// connection's observation: memory only, for troubleshooting and metrics.
+struct GatewayObservation {
+  bool running = false;
+  nlohmann::json status;  // the gateway's control-socket `status` reply (never keys)
+  std::string error;      // why there is no status
+  int restarts = 0;       // times the supervisor restarted its process since isthmusd started
+};
+
+// How the reconciler's passes went (memory only, for metrics).
+struct ReconcileStats {
+  std::uint64_t passes = 0;
+  double last_pass_seconds = 0;  // 0 when the reconciler has no clock to time its passes with
+};
+
 // One consistent copy of the desired state, for the renderer.
 struct Snapshot {
   State state;
@@ -93,9 +108,14 @@ class ResourceService {
   Status MarkFailed(const std::string& key, const std::string& etag_seen, const Error& why);
   Status FinishDelete(const std::string& key);
   Snapshot TakeSnapshot() const;
-  // Replaces the whole observed status (by connection key). Never durable, never a generation bump.
-  void SetObserved(std::map<std::string, ConnectionObservation> observed);
+  // Replaces the whole observed status (connections and gateways, by resource key). Never durable,
+  // never a generation bump.
+  void SetObserved(std::map<std::string, ConnectionObservation> observed,
+                   std::map<std::string, GatewayObservation> gateways = {});
   std::optional<ConnectionObservation> Observed(const std::string& connection_key) const;
+  std::optional<GatewayObservation> ObservedGateway(const std::string& gateway_key) const;
+  void RecordReconcilePass(double seconds);
+  ReconcileStats reconcile_stats() const;
   // Blocks until a write happens after `seen`, or the timeout; returns the current generation.
   std::uint64_t WaitForChange(std::uint64_t seen, Duration timeout) const;
   // Wakes every WaitForChange caller now (used to stop the reconciler promptly).
@@ -106,6 +126,8 @@ class ResourceService {
   static Json Redact(const Json& doc);
   // What a GET shows: redacted, with the observed status of a connection merged in.
   Json Present(const Resource& r) const;
+  // The current time as ARM writes it (ISO 8601 UTC with milliseconds).
+  std::string Now() const;
 
  private:
   Result<WriteOutcome> CommitPlan(const Plan& plan, const std::string& op_kind);
@@ -117,7 +139,6 @@ class ResourceService {
                             std::vector<RowChange>& rows);
   Status CheckSubscription(const std::string& subscription) const;
   PlanContext Context();
-  std::string Now() const;
 
   std::unique_ptr<Store> store_;
   ServiceOptions options_;
@@ -130,6 +151,8 @@ class ResourceService {
   std::map<std::string, Json> subscriptions_;  // by lowercased subscription ID
   std::map<std::string, Json> operations_;     // by operation ID
   std::map<std::string, ConnectionObservation> observed_;  // by connection key; memory only
+  std::map<std::string, GatewayObservation> observed_gateways_;  // by gateway key; memory only
+  ReconcileStats reconcile_stats_;
 };
 
 }  // namespace isthmus::mgmt

@@ -18,6 +18,8 @@ ike::ConnectionStatus Connected(TimePoint at) {
   c.local = {*net::IpAddress::Parse("198.18.0.2"), 4500};
   c.remote = {*net::IpAddress::Parse("198.18.0.3"), 4500};
   c.established_at = at;
+  c.ike_lifetime = seconds(28800);
+  c.child_lifetime = seconds(27000);
   c.child_rekeys = 2;
   ike::ChildSaStatus ch;
   ch.id = 7;
@@ -46,6 +48,8 @@ TEST(Status, JoinsEngineSnapshotAndDataplaneCounters) {
   EXPECT_EQ(c["ike_sa"]["spi_r"], "0000000000000042");
   EXPECT_EQ(c["ike_sa"]["established_s"], 90);
   EXPECT_EQ(c["ike_sa"]["established_at"], "1970-01-01T00:00:00Z");
+  EXPECT_EQ(c["ike_sa"]["lifetime_s"], 28800);
+  EXPECT_EQ(c["children"][0]["lifetime_s"], 27000);
   EXPECT_EQ(c["child_rekeys"], 2);
   EXPECT_EQ(c["children"][0]["inbound_spi"], "c0ffee01");
   EXPECT_EQ(c["children"][0]["outbound_spi"], "00000abc");

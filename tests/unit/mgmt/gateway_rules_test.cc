@@ -37,6 +37,17 @@ TEST_F(GatewayRules, StaticPublicIpsGetDistinctAddressesAtCreation) {
   EXPECT_EQ(a, "198.18.0.2");  // .0 network and .1 underlay router are reserved
 }
 
+TEST_F(GatewayRules, PublicIpsSkipAnOutsidePeersAddressInThePool) {
+  // An outside peer attached to the underlay holds 198.18.0.2; its local network gateway names it.
+  PutExpectOk(Net(Kind::kLocalNetworkGateway, "rg", "onprem"),
+              {{"location", "eastus"},
+               {"properties",
+                {{"gatewayIpAddress", "198.18.0.2"},
+                 {"localNetworkAddressSpace", {{"addressPrefixes", {"10.200.0.0/24"}}}}}}});
+  PutExpectOk(Net(Kind::kPublicIpAddress, "rg", "s1"), PipBody("Static"));
+  EXPECT_EQ(Doc(Net(Kind::kPublicIpAddress, "rg", "s1"))["properties"]["ipAddress"], "198.18.0.3");
+}
+
 TEST_F(GatewayRules, StandardSkuMustBeStatic) {
   Json body = PipBody("Dynamic");
   body["sku"]["name"] = "Standard";

@@ -192,8 +192,9 @@ TEST_F(RouterTest, ApiVersionIsRequiredOnEveryArmRoute) {
   for (const char* v : {"2022-07-01", "2023-09-01", "2024-05-01", "2020-06-01", "2021-04-01", "2022-09-01"}) {
     EXPECT_EQ(Call("GET", "/subscriptions", "", {}, v).status, 200) << v;
   }
-  // A path that is not ARM's is 404 before the api-version is looked at.
-  EXPECT_EQ(Call("GET", "/metrics", "", {}, nullptr).status, 404);
+  // A path that is not ARM's is 404 before the api-version is looked at; /metrics takes none.
+  EXPECT_EQ(Call("GET", "/healthz", "", {}, nullptr).status, 404);
+  EXPECT_EQ(Call("GET", "/metrics", "", {}, nullptr).status, 200);
 }
 
 // ---- Error kinds → HTTP status and ARM's error body ----------------------------------------------------

@@ -260,6 +260,11 @@ TEST(NetConfigRulesTest, ErrorsNameNamespaceAndObject) {
   EXPECT_EQ(NetConfigError("n", "x", EINVAL, "why").message, "netns n: x: Invalid argument (why)");
   EXPECT_EQ(NetConfigError("n", "x", ENOBUFS).kind, ErrorKind::kUnavailable);
   EXPECT_EQ(NetConfigError("n", "x", EIO).kind, ErrorKind::kInternal);
+  // Without privileges the message says what to do, not only what the kernel said.
+  const std::string perm = NetConfigError("n", "make /run/netns a shared mount", EPERM).message;
+  EXPECT_NE(perm.find("Operation not permitted"), std::string::npos) << perm;
+  EXPECT_NE(perm.find("needs root"), std::string::npos) << perm;
+  EXPECT_EQ(NetConfigError("n", "x", ENODEV).message.find("needs root"), std::string::npos);
 }
 
 }  // namespace
