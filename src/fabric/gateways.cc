@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -180,16 +181,46 @@ void Gateways::ConvergeOne(const GatewayPlan& g, mgmt::ConvergeReport& report) {
     }
     spdlog::info("gateway {}: configuration applied ({} connection(s))", g.name, g.config.connections.size());
   }
-  auto reply = control_.Request(File(g.file_stem, ".sock").string(), "status", kControlTimeout);
-  auto j = reply ? nlohmann::json::parse(*reply, nullptr, false) : nlohmann::json();
-  if (!reply || j.is_discarded() || !j.value("ok", false)) {
-    report.pending.insert(g.key);  // starting: the socket is not there yet
-    return;
+  rt.query_status = true;  // asked in Converge, all gateways at once
+}
+
+void Gateways::QueryStatuses(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport& report) {
+  struct Query {
+    const GatewayPlan* plan;
+    GatewayRuntime* rt;
+    Result<std::string> reply = std::string();
+  };
+  std::vector<Query> queries;
+  for (const auto& g : plan.gateways) {
+    auto it = runtime_.find(g.key);
+    if (it == runtime_.end() || !it->second.query_status) continue;
+    it->second.query_status = false;
+    queries.push_back({&g, &it->second});
   }
-  rt.ready = true;
-  rt.failures = 0;
-  rt.last_error.clear();
-  rt.status = std::move(j);
+  // Each gateway answers from its own event loop: asking them one after another would add their wake-up
+  // latencies; a few threads ask them side by side.
+  const std::size_t threads = std::min<std::size_t>(kStatusThreads, queries.size());
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i = next++; i < queries.size(); i = next++) {
+      queries[i].reply = control_.Request(File(queries[i].plan->file_stem, ".sock").string(), "status", kControlTimeout);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  for (auto& q : queries) {
+    auto j = q.reply ? nlohmann::json::parse(*q.reply, nullptr, false) : nlohmann::json();
+    if (!q.reply || j.is_discarded() || !j.value("ok", false)) {
+      report.pending.insert(q.plan->key);  // starting: the socket is not there yet
+      continue;
+    }
+    q.rt->ready = true;
+    q.rt->failures = 0;
+    q.rt->last_error.clear();
+    q.rt->status = std::move(j);
+  }
 }
 
 void Gateways::StopUndeclared(const mgmt::render::HostPlan& plan) {
@@ -217,6 +248,7 @@ void Gateways::Converge(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport
     ConvergeOne(g, report);
   }
   std::erase_if(runtime_, [&](const auto& kv) { return !keys.contains(kv.first); });
+  QueryStatuses(plan, report);
   for (const auto& g : plan.gateways) {
     auto it = runtime_.find(g.key);
     if (it == runtime_.end() || !it->second.tell_peers || !it->second.ready) continue;

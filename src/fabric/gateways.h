@@ -38,6 +38,7 @@ struct GatewayRuntime {
   // Restarted (not adopted): once it answers, the gateways that initiate towards it are told to start
   // over — a restarted responder has no SAs, and its peers would otherwise wait for DPD to notice.
   bool tell_peers = false;
+  bool query_status = false;  // this pass: running with its configuration applied, to be asked `status`
 };
 
 class Gateways {
@@ -61,6 +62,9 @@ class Gateways {
  private:
   void ConvergeOne(const mgmt::render::GatewayPlan& g, mgmt::ConvergeReport& report);
   // Tells the gateways that initiate towards `restarted` to terminate and initiate those connections.
+  // Asks every gateway marked query_status for its status, several at a time.
+  void QueryStatuses(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport& report);
+  static constexpr std::size_t kStatusThreads = 8;
   void RestartPeersOf(const mgmt::render::HostPlan& plan, const mgmt::render::GatewayPlan& restarted);
   void Start(const mgmt::render::GatewayPlan& g, GatewayRuntime& rt, mgmt::ConvergeReport& report);
   void Stop(const std::string& stem, int pid);

@@ -534,7 +534,11 @@ TEST_F(RestApi, UnknownRoutesAre404AndWrongMethodsAre405) {
     EXPECT_EQ(r.error_code(), c.code) << c.method << " " << c.path << ": " << r;
   }
   // A route that does not exist is 404 even without api-version (routing comes first for non-ARM paths).
-  EXPECT_EQ(arm_->Send("GET", "/metrics", "", {}, nullptr).status, 404);
+  EXPECT_EQ(arm_->Send("GET", "/healthz", "", {}, nullptr).status, 404);
+  // /metrics is served without api-version (Prometheus sends none), in Prometheus' text format.
+  Reply metrics = arm_->Send("GET", "/metrics", "", {}, nullptr);
+  EXPECT_EQ(metrics.status, 200) << metrics;
+  EXPECT_NE(metrics.header("content-type").find("text/plain"), std::string::npos) << metrics.header("content-type");
   // The request ID is echoed.
   Reply echoed = arm_->Get(base, {{"x-ms-client-request-id", "abc-123"}});
   EXPECT_EQ(echoed.header("x-ms-request-id"), "abc-123");

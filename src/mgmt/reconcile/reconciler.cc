@@ -193,6 +193,8 @@ void Reconciler::WriteObserved(const render::HostPlan& plan,
       }
     }
   }
+  busy_ = !settled_;
+  for (const auto& [key, o] : observed) busy_ = busy_ || o.status == "Connecting";
   std::map<std::string, GatewayObservation> gateway_observed;
   for (const auto& g : plan.gateways) {
     if (auto it = gateways.find(g.key); it != gateways.end()) gateway_observed[g.key] = it->second;
@@ -212,7 +214,7 @@ void Reconciler::Start() {
         // A bug, not a policy: keep the daemon serving and try again next period.
         spdlog::error("reconciler: pass failed: {}", e.what());
       }
-      service_.WaitForChange(seen, options_.period);
+      service_.WaitForChange(seen, busy_ ? options_.busy_period : options_.period);
     }
   });
 }

@@ -22,6 +22,9 @@ struct ReconcilerOptions {
   // error, such as a veth name still held by a namespace the kernel is freeing, heals in one or two).
   int failures_before_failed = 3;
   Duration period = std::chrono::seconds(1);  // a pass at least this often: repair and status
+  // While something is on its way (a connection Connecting, a resource not yet settled), passes come
+  // this often instead, so that Connected shows within a fraction of a second of the IKE exchange.
+  Duration busy_period = std::chrono::milliseconds(200);
   // Times each pass for the metrics (isthmusd's steady clock); none: passes are counted, not timed.
   const Clock* clock = nullptr;
 };
@@ -59,6 +62,7 @@ class Reconciler {
   std::shared_ptr<const render::HostPlan> last_plan_;
   std::uint64_t last_generation_ = 0;
   bool settled_ = false;
+  bool busy_ = false;  // the last pass saw a connection Connecting or an unsettled resource
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
