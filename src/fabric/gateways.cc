@@ -241,11 +241,20 @@ void Gateways::StopUndeclared(const mgmt::render::HostPlan& plan) {
 
 void Gateways::Converge(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport& report) {
   StopUndeclared(plan);
+  // Gateways that only respond are configured first: when one pass adds both ends of a pair, the
+  // responder knows the connection before the initiator's IKE_SA_INIT reaches it.
+  std::vector<const GatewayPlan*> order;
+  for (const auto& g : plan.gateways) order.push_back(&g);
+  auto initiates = [](const GatewayPlan* g) {
+    return std::any_of(g->config.connections.begin(), g->config.connections.end(),
+                       [](const auto& c) { return c.mode != gateway::ConnectionMode::kResponder; });
+  };
+  std::stable_partition(order.begin(), order.end(), [&](const GatewayPlan* g) { return !initiates(g); });
   std::set<std::string> keys;
-  for (const auto& g : plan.gateways) {
-    keys.insert(g.key);
-    if (report.errors.contains(g.key)) continue;
-    ConvergeOne(g, report);
+  for (const GatewayPlan* g : order) {
+    keys.insert(g->key);
+    if (report.errors.contains(g->key)) continue;
+    ConvergeOne(*g, report);
   }
   std::erase_if(runtime_, [&](const auto& kv) { return !keys.contains(kv.first); });
   QueryStatuses(plan, report);

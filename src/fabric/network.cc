@@ -44,10 +44,16 @@ Result<std::vector<std::string>> Network::Existing(const std::string& prefix) {
 }
 
 Status Network::EnsureNamespace(const std::string& name) {
-  auto all = netns_.List();
-  if (!all) return Fail(all.error());
-  if (std::find(all->begin(), all->end(), name) != all->end()) return {};
-  return Count(netns_.Create(name));
+  if (!pass_names_) {
+    auto all = netns_.List();
+    if (!all) return Fail(all.error());
+    if (std::find(all->begin(), all->end(), name) != all->end()) return {};
+    return Count(netns_.Create(name));
+  }
+  if (pass_names_->contains(name)) return {};
+  auto s = Count(netns_.Create(name));
+  if (s) pass_names_->insert(name);
+  return s;
 }
 
 Status Network::RemoveNamespace(const std::string& name) {
@@ -264,13 +270,22 @@ void Network::Converge(const HostPlan& plan, mgmt::ConvergeReport& report) {
   for (const auto& g : plan.gateways) wanted.insert(g.ns);
   for (const auto& m : plan.vms) wanted.insert(m.ns);
   if (auto existing = Existing(plan.prefix)) {
+    pass_names_.emplace(existing->begin(), existing->end());
     for (const auto& n : *existing) {
       if (wanted.contains(n)) continue;
-      if (auto s = RemoveNamespace(n); !s) report.removals_done = false;
+      if (auto s = RemoveNamespace(n); !s) {
+        report.removals_done = false;
+      } else {
+        pass_names_->erase(n);
+      }
     }
   } else {
     report.removals_done = false;
   }
+  struct EndOfPass {
+    std::optional<std::set<std::string>>& names;
+    ~EndOfPass() { names.reset(); }
+  } end_of_pass{pass_names_};
   auto record = [&](const std::string& key, const std::string& ns, Status s) {
     if (!s) report.errors.emplace(key, InNs(ns, s.error()));
   };

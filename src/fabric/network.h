@@ -57,6 +57,9 @@ class Network {
   platform::NetNs& netns_;
   platform::Processes& processes_;
   NetworkCounters counters_;
+  // The namespaces that exist, listed once per Converge (listing them opens each one) and kept up to
+  // date by EnsureNamespace; empty outside a Converge.
+  std::optional<std::set<std::string>> pass_names_;
 };
 
 }  // namespace isthmus::fabric

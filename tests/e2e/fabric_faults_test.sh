@@ -6,7 +6,8 @@
 #                                            ╚═══ underlay ═══ strongSwan "OnPrem" (10.200.0.0/24), site-to-site
 #
 #   1. different shared keys → NotConnected, `network watcher troubleshooting start` says Authentication;
-#      the key fixed with `shared-key update` → Connected, ping; `list-ike-sas` shows the SPIs.
+#      the key fixed with `shared-key update` → Connected, ping; `list-ike-sas` shows the SPIs;
+#      `network watcher test-connectivity` from VM1: Reachable by ICMP, Unreachable on a closed port.
 #   2. a real Prometheus scrapes /metrics: the connection's byte counter is there and grows with traffic.
 #   3. kill -9 of a gateway process → restarted, Connected, traffic again.
 #   4. a gateway namespace deleted by hand → recreated, Connected, traffic again.
@@ -85,11 +86,18 @@ wait_status Connected TestRG4 VNet4ToVNet1 10
 ping_ok "$ns1" "$vm4" || fail "VM1 cannot ping VM4 once the keys match"
 fault=$(troubleshoot TestRG1 VNet1ToVNet4)
 [[ $fault == NoFault ]] || fail "troubleshooting says '$fault' for a connected connection"
+# Network Watcher's connectivity check from inside VM1, as az shapes it.
+reach=$(q network watcher test-connectivity -g TestRG1 --source-resource VM1 --dest-address "$vm4" --protocol Icmp \
+  --query "[connectionStatus, probesSent, probesFailed, length(hops), hops[-1].type]" | xargs)
+[[ $reach == "Reachable 10 0 5 VirtualMachine" ]] || fail "test-connectivity ICMP VM1 -> VM4 says: $reach"
+closed=$(q network watcher test-connectivity -g TestRG1 --source-resource VM1 --dest-address "$vm4" --dest-port 5999 \
+  --query connectionStatus)
+[[ $closed == Unreachable ]] || fail "test-connectivity to a closed TCP port says $closed"
 in_spi=$(q network vpn-connection list-ike-sas -g TestRG1 -n VNet1ToVNet4 --query "[0].quickModeSa[0].inboundSpi")
 spis=$(gateway_spis TestRG1 VNet1GW)
 [[ -n $in_spi && " ${spis//\// } " == *" $(printf '%08x' "$in_spi") "* ]] ||
   fail "list-ike-sas inboundSpi $in_spi is not one of the gateway's SPIs ($spis)"
-echo "ok: Authentication while the keys differ; Connected and NoFault once fixed; list-ike-sas SPI $in_spi"
+echo "ok: Authentication while the keys differ; Connected and NoFault once fixed; list-ike-sas SPI $in_spi; test-connectivity Reachable/Unreachable"
 
 echo "== 2. a real Prometheus scrapes /metrics"
 source "$here/prometheus_scrape.sh"

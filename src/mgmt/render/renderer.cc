@@ -248,7 +248,12 @@ class Renderer {
       if (!names.insert(cc->name).second) cc->name += "-" + NameHash(conn->id.Key(), 4);
       names.insert(cc->name);
       gp.connection_keys[cc->name] = conn->id.Key();
-      if (!HasReverse(*conn)) gp.unpaired.insert(cc->name);
+      if (!HasReverse(*conn)) {
+        // Until the other side's connection exists its gateway would refuse us: respond only, and
+        // initiate once the pair is complete (the configuration change restarts the connection).
+        gp.unpaired.insert(cc->name);
+        if (cc->mode == gateway::ConnectionMode::kBoth) cc->mode = gateway::ConnectionMode::kResponder;
+      }
       // The VNet's router sends the connection's remote prefixes to the gateway (route-based).
       for (const auto& p : cc->remote_prefixes) RouteVia(f.vnet->id.Key(), p, lan_address);
       c.connections.push_back(std::move(*cc));

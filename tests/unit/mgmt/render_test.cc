@@ -106,6 +106,15 @@ TEST_F(RenderTest, AConnectionWithoutItsReverseIsUnpaired) {
   HostPlan p = Plan();
   EXPECT_TRUE(Gw(p, gw1_)->unpaired.contains("VNet1ToVNet4"));
   EXPECT_TRUE(Gw(p, gw4_)->config.connections.empty());
+  // It only responds until the other side exists (its gateway would refuse an IKE_SA_INIT now, and the
+  // initiator would then wait out its reconnect delay); complete, the lower public IP initiates.
+  ASSERT_EQ(Gw(p, gw1_)->config.connections.size(), 1u);
+  EXPECT_EQ(Gw(p, gw1_)->config.connections[0].mode, gateway::ConnectionMode::kResponder);
+  PutExpectOk(Net(Kind::kConnection, "TestRG4", "VNet4ToVNet1"), ConnectionBody(gw4_, gw1_));
+  HostPlan paired = Plan();
+  EXPECT_TRUE(Gw(paired, gw1_)->unpaired.empty());
+  EXPECT_NE(Gw(paired, gw1_)->config.connections[0].mode == gateway::ConnectionMode::kResponder,
+            Gw(paired, gw4_)->config.connections[0].mode == gateway::ConnectionMode::kResponder);
 }
 
 TEST_F(RenderTest, DeletingConnectionsAndTheirRoutesAreLeftOut) {
