@@ -68,7 +68,7 @@ mgmt::ConvergeReport SingleHostFabric::Converge(const HostPlan& plan) {
     last_clean_ = report.errors.empty() && report.removals_done;
     if (auto after = network_.Existing(plan.prefix)) last_namespaces_ = *after;
   }
-  gateways_.Converge(plan, report);
+  gateways_.Converge(plan, report, /*network_checked=*/!unchanged);
   return report;
 }
 

@@ -130,11 +130,14 @@ void Gateways::Start(const GatewayPlan& g, GatewayRuntime& rt, mgmt::ConvergeRep
   report.pending.insert(g.key);
 }
 
-void Gateways::ConvergeOne(const GatewayPlan& g, mgmt::ConvergeReport& report) {
+void Gateways::ConvergeOne(const GatewayPlan& g, mgmt::ConvergeReport& report, bool network_checked) {
   GatewayRuntime& rt = runtime_[g.key];
+  const bool answered = rt.ready;
   rt.ready = false;
-  rt.status = nullptr;
-  int pid = RunningPid(g.file_stem, g.ns);
+  // Answered last pass and nothing about its namespace changed: it is the process it was (its status
+  // reply below shows it is still there); otherwise pid file, command line and namespace are checked.
+  rt.trusted = answered && !network_checked && rt.pid > 0;
+  int pid = rt.trusted ? rt.pid : RunningPid(g.file_stem, g.ns);
   if (pid == 0 && rt.pid > 0 && clock_.Now() - rt.started_at < kExecGrace && processes_.Alive(rt.pid, "")) {
     report.pending.insert(g.key);  // forked, not exec'd yet
     return;
@@ -203,7 +206,9 @@ void Gateways::QueryStatuses(const mgmt::render::HostPlan& plan, mgmt::ConvergeR
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i = next++; i < queries.size(); i = next++) {
-      queries[i].reply = control_.Request(File(queries[i].plan->file_stem, ".sock").string(), "status", kControlTimeout);
+      const std::string& digest = queries[i].rt->status_digest;
+      queries[i].reply = control_.Request(File(queries[i].plan->file_stem, ".sock").string(),
+                                          digest.empty() ? "status" : "status " + digest, kControlTimeout);
     }
   };
   std::vector<std::thread> pool;
@@ -212,14 +217,21 @@ void Gateways::QueryStatuses(const mgmt::render::HostPlan& plan, mgmt::ConvergeR
   for (auto& t : pool) t.join();
   for (auto& q : queries) {
     auto j = q.reply ? nlohmann::json::parse(*q.reply, nullptr, false) : nlohmann::json();
-    if (!q.reply || j.is_discarded() || !j.value("ok", false)) {
+    if (!q.reply || j.is_discarded() || !j.value("ok", false) || (j.value("unchanged", false) && !q.rt->status)) {
       report.pending.insert(q.plan->key);  // starting: the socket is not there yet
+      q.rt->status = nullptr;
+      q.rt->status_digest.clear();
       continue;
     }
     q.rt->ready = true;
     q.rt->failures = 0;
     q.rt->last_error.clear();
-    q.rt->status = std::move(j);
+    if (j.value("unchanged", false)) continue;  // what it said last time still holds
+    // A gateway older than digests sends none: it is asked for its whole status every pass.
+    q.rt->status_digest = j.contains("digest") && j["digest"].is_string() ? j["digest"].get<std::string>() : "";
+    q.rt->status = std::make_shared<const nlohmann::json>(std::move(j));
+    q.rt->status_at = clock_.Now();
+    q.rt->status_version = ++status_versions_;
   }
 }
 
@@ -239,8 +251,7 @@ void Gateways::StopUndeclared(const mgmt::render::HostPlan& plan) {
   }
 }
 
-void Gateways::Converge(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport& report) {
-  StopUndeclared(plan);
+void Gateways::Converge(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport& report, bool network_checked) {
   // Gateways that only respond are configured first: when one pass adds both ends of a pair, the
   // responder knows the connection before the initiator's IKE_SA_INIT reaches it.
   std::vector<const GatewayPlan*> order;
@@ -254,10 +265,19 @@ void Gateways::Converge(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport
   for (const GatewayPlan* g : order) {
     keys.insert(g->key);
     if (report.errors.contains(g->key)) continue;
-    ConvergeOne(*g, report);
+    ConvergeOne(*g, report, network_checked);
   }
   std::erase_if(runtime_, [&](const auto& kv) { return !keys.contains(kv.first); });
   QueryStatuses(plan, report);
+  // A trusted gateway that did not answer is looked at in full at once (killed: restarted this pass).
+  bool again = false;
+  for (const auto& g : plan.gateways) {
+    auto it = runtime_.find(g.key);
+    if (it == runtime_.end() || !it->second.trusted || it->second.ready) continue;
+    ConvergeOne(g, report, /*network_checked=*/true);
+    again = true;
+  }
+  if (again) QueryStatuses(plan, report);
   for (const auto& g : plan.gateways) {
     auto it = runtime_.find(g.key);
     if (it == runtime_.end() || !it->second.tell_peers || !it->second.ready) continue;
@@ -291,6 +311,8 @@ std::map<std::string, mgmt::GatewayObservation> Gateways::Observations(const mgm
     if (it != runtime_.end() && it->second.ready) {
       o.running = true;
       o.status = it->second.status;
+      o.status_version = it->second.status_version;
+      o.status_at = it->second.status_at;
     } else {
       o.error = it == runtime_.end() || it->second.last_error.empty() ? "The gateway is starting."
                                                                       : it->second.last_error;

@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "base/clock.h"
@@ -28,7 +29,12 @@ struct GatewayRuntime {
   TimePoint next_start{};
   TimePoint started_at{};  // of the last spawn: until it has exec'd, its command line is isthmusd's
   std::string last_error;
-  nlohmann::json status;
+  // The last full `status` reply, its digest (sent back with `status DIGEST`: an unchanged gateway
+  // answers in a few bytes), a version that changes with it, and when it came.
+  std::shared_ptr<const nlohmann::json> status;
+  std::string status_digest;
+  std::uint64_t status_version = 0;
+  TimePoint status_at{};
   bool had_process = false;  // a process ran (or was adopted) for it: the next start is a restart
   int restarts = 0;          // since isthmusd started (a reset's restart included)
   // What this process last wrote to (or read from) the gateway's .json and .gen files: an idle pass
@@ -39,6 +45,7 @@ struct GatewayRuntime {
   // over — a restarted responder has no SAs, and its peers would otherwise wait for DPD to notice.
   bool tell_peers = false;
   bool query_status = false;  // this pass: running with its configuration applied, to be asked `status`
+  bool trusted = false;       // this pass: taken to be running without a look at pid, command line, netns
 };
 
 class Gateways {
@@ -50,8 +57,11 @@ class Gateways {
 
   // Stops gateways that have files here but are not in the plan (before their namespace goes).
   void StopUndeclared(const mgmt::render::HostPlan& plan);
-  // Gateways whose network failed this pass (report.errors) are left as they are.
-  void Converge(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport& report);
+  // After StopUndeclared. Gateways whose network failed this pass (report.errors) are left as they are.
+  // `network_checked`: this pass compared the network with the plan in full. When it did not (nothing
+  // changed), a gateway that answered last pass is trusted to be the process it was: its `status`
+  // answer this pass shows it still is.
+  void Converge(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport& report, bool network_checked);
   // What the last Converge saw, by gateway key.
   std::map<std::string, mgmt::GatewayObservation> Observations(const mgmt::render::HostPlan& plan) const;
   // Stops every gateway with files in the directory (those of the plan included) and removes the files.
@@ -60,7 +70,7 @@ class Gateways {
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
-  void ConvergeOne(const mgmt::render::GatewayPlan& g, mgmt::ConvergeReport& report);
+  void ConvergeOne(const mgmt::render::GatewayPlan& g, mgmt::ConvergeReport& report, bool network_checked);
   // Tells the gateways that initiate towards `restarted` to terminate and initiate those connections.
   // Asks every gateway marked query_status for its status, several at a time.
   void QueryStatuses(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport& report);
@@ -77,6 +87,7 @@ class Gateways {
   std::filesystem::path dir_;
   std::string binary_;
   std::map<std::string, GatewayRuntime> runtime_;  // by gateway key
+  std::uint64_t status_versions_ = 0;              // the last status_version handed out
 };
 
 // Writes `text` to `path` atomically (a temporary file renamed over it) with mode 0600.

@@ -218,8 +218,19 @@ std::string Runtime::Control(std::string_view line) {
     reply = {{"ok", false}, {"error", msg}};
   };
   if (cmd == "status") {
-    reply = StatusJson();
-    reply["ok"] = true;
+    // `status DIGEST`: the digest of what the caller last got; unchanged since, it gets only that.
+    const auto connections = engine_->Snapshot();
+    const DataplaneView dp = ReadDataplane();
+    const TimePoint now = deps_.clock.Now();
+    const auto wall = std::chrono::system_clock::now();
+    const std::string digest = StatusDigest(gateway::StatusJson(connections, dp, now, wall, /*ages=*/false));
+    if (!arg.empty() && arg == digest) {
+      reply = {{"ok", true}, {"unchanged", true}, {"digest", digest}};
+    } else {
+      reply = gateway::StatusJson(connections, dp, now, wall);
+      reply["ok"] = true;
+      reply["digest"] = digest;
+    }
   } else if (cmd == "reload") {
     if (auto r = Reload(); r) {
       reply = {{"ok", true}};

@@ -35,9 +35,15 @@ struct DataplaneView {
 };
 
 // `now` is the engine's clock (to turn established_at into an age), `wall_now` the wall clock (to
-// print when, as ISO 8601 UTC).
+// print when, as ISO 8601 UTC). Without `ages` the SAs' ages (established_s, established_at) are left
+// out: what is left changes only when something happens (a state, an SA, a counter).
 nlohmann::json StatusJson(const std::vector<ike::ConnectionStatus>& connections, const DataplaneView& dp,
-                          TimePoint now, std::chrono::system_clock::time_point wall_now);
+                          TimePoint now, std::chrono::system_clock::time_point wall_now, bool ages = true);
+
+// A short digest of a status without ages: `status DIGEST` on the control socket answers
+// {"ok":true,"unchanged":true} while it still holds, so a supervisor polling many idle gateways is
+// sent (and parses) a few bytes instead of every SA again.
+std::string StatusDigest(const nlohmann::json& status_without_ages);
 
 std::string RenderStatusTable(const nlohmann::json& status);
 

@@ -191,4 +191,23 @@ Json AzureIkeSas(const nlohmann::json& c) {
   return out;
 }
 
+Json AgeIkeSas(Json ike_sas, std::int64_t seconds) {
+  if (seconds <= 0 || !ike_sas.is_array()) return ike_sas;
+  auto age = [&](Json& j) {
+    if (auto it = j.find("elapsedTimeInseconds"); it != j.end() && it->is_number_integer()) {
+      *it = it->get<std::int64_t>() + seconds;
+    }
+  };
+  for (auto& sa : ike_sas) {
+    if (!sa.is_object()) continue;
+    age(sa);
+    if (auto q = sa.find("quickModeSa"); q != sa.end() && q->is_array()) {
+      for (auto& k : *q) {
+        if (k.is_object()) age(k);
+      }
+    }
+  }
+  return ike_sas;
+}
+
 }  // namespace isthmus::mgmt

@@ -1,5 +1,7 @@
 #include "mgmt/reconcile/reconciler.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 namespace isthmus::mgmt {
@@ -50,8 +52,8 @@ ConnectionObservation ObserveConnection(const nlohmann::json& c, bool peer_missi
                            {"connectionStatus", o.status},
                            {"ingressBytesTransferred", o.ingress_bytes},
                            {"egressBytesTransferred", o.egress_bytes}};
-  if (c.contains("ike_sa") && c["ike_sa"].contains("established")) {
-    tunnel["lastConnectionEstablishedUtcTime"] = c["ike_sa"]["established"];
+  if (auto ike = c.find("ike_sa"); ike != c.end() && ike->is_object() && ike->contains("established_at")) {
+    tunnel["lastConnectionEstablishedUtcTime"] = (*ike)["established_at"];
   }
   o.tunnels = nlohmann::json::array({tunnel});
   o.ike_sas = AzureIkeSas(c);
@@ -92,7 +94,7 @@ PassResult Reconciler::RunOnce() {
     last_plan_ = out.plan;
     last_generation_ = snap.generation;
   }
-  WriteObserved(*out.plan, realizer_.ObserveGateways(*out.plan));
+  WriteObserved(out.plan, realizer_.ObserveGateways(*out.plan));
   const Duration took = options_.clock ? options_.clock->Now() - started : Duration::zero();
   service_.RecordReconcilePass(std::chrono::duration<double>(took).count());
   return out;
@@ -159,15 +161,28 @@ int Reconciler::WriteProvisioning(const Snapshot& snap, const render::HostPlan& 
   return progressed;
 }
 
-void Reconciler::WriteObserved(const render::HostPlan& plan,
-                               const std::map<std::string, GatewayObservation>& gateways) {
+void Reconciler::WriteObserved(const std::shared_ptr<const render::HostPlan>& plan,
+                               std::map<std::string, GatewayObservation> gateways) {
+  // Nothing new since the last pass (same plan, every gateway's status the same object, same errors):
+  // what was written then still holds.
+  std::vector<ObservedGateway> seen;
+  seen.reserve(gateways.size());
+  bool versioned = true;
+  for (const auto& [key, o] : gateways) {
+    seen.push_back({key, o.running, o.status_version, o.error, o.restarts});
+    versioned = versioned && (!o.status || o.status_version != 0);
+  }
+  if (versioned && plan == observed_plan_ && seen == observed_gateways_) {
+    busy_ = !settled_ || observed_connecting_;
+    return;
+  }
   std::map<std::string, ConnectionObservation> observed;
   static const nlohmann::json kNone = nlohmann::json::array();
-  for (const auto& g : plan.gateways) {
+  for (const auto& g : plan->gateways) {
     auto it = gateways.find(g.key);
     if (it == gateways.end()) continue;  // nothing observes this gateway (no fabric): status Unknown
     // The gateway's entries by name, found once (a hub has hundreds).
-    const nlohmann::json& status = it->second.status;
+    const nlohmann::json& status = it->second.status ? *it->second.status : kNone;
     const nlohmann::json& entries =
         status.is_object() && status.contains("connections") && status["connections"].is_array() ? status["connections"]
                                                                                                   : kNone;
@@ -185,7 +200,9 @@ void Reconciler::WriteObserved(const render::HostPlan& plan,
         continue;
       }
       if (auto c = by_name.find(name); c != by_name.end()) {
-        observed[key] = ObserveConnection(*c->second, unpaired);
+        o = ObserveConnection(*c->second, unpaired);
+        o.status_at = it->second.status_at;
+        observed[key] = std::move(o);
       } else {
         o.status = "Connecting";
         o.reason = "The gateway has not loaded it yet.";
@@ -193,13 +210,15 @@ void Reconciler::WriteObserved(const render::HostPlan& plan,
       }
     }
   }
-  busy_ = !settled_;
-  for (const auto& [key, o] : observed) busy_ = busy_ || o.status == "Connecting";
-  std::map<std::string, GatewayObservation> gateway_observed;
-  for (const auto& g : plan.gateways) {
-    if (auto it = gateways.find(g.key); it != gateways.end()) gateway_observed[g.key] = it->second;
-  }
-  service_.SetObserved(std::move(observed), std::move(gateway_observed));
+  observed_connecting_ = false;
+  for (const auto& [key, o] : observed) observed_connecting_ = observed_connecting_ || o.status == "Connecting";
+  busy_ = !settled_ || observed_connecting_;
+  std::erase_if(gateways, [&](const auto& kv) {
+    return std::none_of(plan->gateways.begin(), plan->gateways.end(), [&](const auto& g) { return g.key == kv.first; });
+  });
+  service_.SetObserved(std::move(observed), std::move(gateways));
+  observed_plan_ = plan;
+  observed_gateways_ = std::move(seen);
 }
 
 void Reconciler::Start() {

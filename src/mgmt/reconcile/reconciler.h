@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "mgmt/reconcile/host_realizer.h"
 #include "mgmt/render/host_plan.h"
@@ -50,7 +51,8 @@ class Reconciler {
 
  private:
   int WriteProvisioning(const Snapshot& snap, const render::HostPlan& plan, const ConvergeReport& report);
-  void WriteObserved(const render::HostPlan& plan, const std::map<std::string, GatewayObservation>& gateways);
+  void WriteObserved(const std::shared_ptr<const render::HostPlan>& plan,
+                     std::map<std::string, GatewayObservation> gateways);
 
   ResourceService& service_;
   HostRealizer& realizer_;
@@ -63,6 +65,18 @@ class Reconciler {
   std::uint64_t last_generation_ = 0;
   bool settled_ = false;
   bool busy_ = false;  // the last pass saw a connection Connecting or an unsettled resource
+  // What the last written observation was made from: a pass that sees the same writes nothing.
+  struct ObservedGateway {
+    std::string key;
+    bool running;
+    std::uint64_t status_version;
+    std::string error;
+    int restarts;
+    bool operator==(const ObservedGateway&) const = default;
+  };
+  std::shared_ptr<const render::HostPlan> observed_plan_;
+  std::vector<ObservedGateway> observed_gateways_;
+  bool observed_connecting_ = false;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -73,6 +87,9 @@ ConnectionObservation ObserveConnection(const nlohmann::json& gateway_connection
 // Azure's list-ike-sas array from a gateway's status entry: one object per established IKE SA with its
 // CHILD SAs as quickModeSa[], algorithms under Azure's names (pure; unit-tested).
 Json AzureIkeSas(const nlohmann::json& gateway_connection);
+// The same `seconds` later: every elapsedTimeInseconds advanced (an idle gateway's status is not asked
+// for again, so its SAs' ages are brought up to the time of the request).
+Json AgeIkeSas(Json ike_sas, std::int64_t seconds);
 
 // The address of a status endpoint: "198.18.0.2[4500]" (ike::Endpoint's form) → "198.18.0.2".
 std::string EndpointAddress(const std::string& endpoint);

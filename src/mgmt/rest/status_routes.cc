@@ -10,6 +10,7 @@
 
 #include "mgmt/metrics/metrics.h"
 #include "mgmt/model/planner.h"
+#include "mgmt/reconcile/reconciler.h"
 #include "mgmt/rest/router.h"
 #include "mgmt/service/troubleshoot.h"
 #include "net/prefix.h"
@@ -203,7 +204,11 @@ HttpResponse Router::ConnectionIkeSas(const HttpRequest& req, const ResourceId& 
   auto g = service_.Get(id);
   if (!g) return ErrorResponse(g.error());
   auto o = service_.Observed(id.Key());
-  const Json sas = o && o->ike_sas.is_array() ? o->ike_sas : Json::array();
+  Json sas = o && o->ike_sas.is_array() ? o->ike_sas : Json::array();
+  if (o && o->status_at != TimePoint{}) {
+    const auto since = std::chrono::steady_clock::now() - o->status_at;
+    sas = AgeIkeSas(std::move(sas), std::chrono::duration_cast<std::chrono::seconds>(since).count());
+  }
   // Azure's REST spec types the result as a string: the array, serialized.
   return JsonResponse(Json(sas.dump()));
 }

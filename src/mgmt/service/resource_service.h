@@ -49,7 +49,8 @@ struct ConnectionObservation {
   std::uint64_t ingress_packets = 0;
   std::uint64_t egress_packets = 0;
   Json tunnels = Json::array();  // properties.tunnelConnectionStatus, Azure's shape
-  Json ike_sas = Json::array();  // what `vpn-connection list-ike-sas` returns, Azure's shape
+  Json ike_sas = Json::array();  // what `vpn-connection list-ike-sas` returns, Azure's shape, as of status_at
+  TimePoint status_at{};         // when the gateway reported it (isthmusd's steady clock; {}: unknown)
   Json gateway_status;           // the gateway's own status of this connection (for troubleshooting)
   bool operator==(const ConnectionObservation&) const = default;
 };
@@ -58,9 +59,15 @@ struct ConnectionObservation {
 // connection's observation: memory only, for troubleshooting and metrics.
 struct GatewayObservation {
   bool running = false;
-  nlohmann::json status;  // the gateway's control-socket `status` reply (never keys)
-  std::string error;      // why there is no status
-  int restarts = 0;       // times the supervisor restarted its process since isthmusd started
+  // The gateway's control-socket `status` reply (never keys). Shared: an idle gateway's status stays
+  // the same object from pass to pass.
+  std::shared_ptr<const nlohmann::json> status;
+  std::string error;  // why there is no status
+  int restarts = 0;   // times the supervisor restarted its process since isthmusd started
+  // Changes whenever `status` does (0: unversioned, always looked at again); the SAs' ages in `status` are as of `status_at`
+  // (isthmusd's steady clock).
+  std::uint64_t status_version = 0;
+  TimePoint status_at{};
 };
 
 // How the reconciler's passes went (memory only, for metrics).

@@ -1,6 +1,7 @@
 // The reconciler driving the single-host fabric over the platform fakes: what a pass creates on the
 // "host", that a pass with nothing to do changes nothing, adoption after a restart, repair of what
 // broke, removal, and failures reported only after retries.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -119,8 +120,10 @@ class FabricTest : public ::testing::Test {
       if (p.extension() != ".json" || !p.filename().string().starts_with("gw-")) continue;
       const std::string sock = (dir_ / "fabric" / (p.stem().string() + ".sock")).string();
       const std::string cfg_path = p.string();
-      control_.Serve(sock, [cfg_path, state](const std::string& line) -> Result<std::string> {
+      control_.Serve(sock, [cfg_path, state, this](const std::string& line) -> Result<std::string> {
         if (line == "reload") return std::string(R"({"ok":true})");
+        // As isthmus-gateway does when digests_ is set: `status D` with D its current digest (here
+        // the state and the configured connections').
         std::ifstream f(cfg_path);
         std::stringstream ss;
         ss << f.rdbuf();
@@ -135,7 +138,11 @@ class FabricTest : public ::testing::Test {
                            {"out", {{"bytes", 4321}, {"packets", 11}}},
                            {"children", json::array()}});
         }
-        return json{{"ok", true}, {"connections", conns}}.dump();
+        const std::string digest = fmt::format("d-{}-{}", state, std::hash<std::string>{}(conns.dump()));
+        if (digests_ && line == "status " + digest) return json{{"ok", true}, {"unchanged", true}}.dump();
+        json reply{{"ok", true}, {"connections", conns}};
+        if (digests_) reply["digest"] = digest;
+        return reply.dump();
       });
     }
   }
@@ -162,6 +169,7 @@ class FabricTest : public ::testing::Test {
   std::unique_ptr<mgmt::Reconciler> rec_;
   std::string sub_;
   std::string serve_state_ = "Connected";
+  bool digests_ = false;
 };
 
 TEST_F(FabricTest, TwoConnectedSitesAreRealizedAndReportConnected) {
@@ -244,6 +252,29 @@ TEST_F(FabricTest, ARestartAdoptsRunningGatewaysWithoutReload) {
   auto reqs = control_.requests();
   for (std::size_t i = before; i < reqs.size(); ++i) EXPECT_EQ(reqs[i].second, "status");
   EXPECT_EQ(Status(Id(Kind::kConnection, "rg1", "c12")), "Connected");
+}
+
+// An idle gateway is asked for its status with the digest it gave last: it answers "unchanged", and
+// what it said before still shows; when its state changes, the new status shows.
+TEST_F(FabricTest, AnIdleGatewayIsAskedWithItsDigestAndItsLastStatusStands) {
+  digests_ = true;
+  TwoSites();
+  Connect("rg1", "c12", Gw1(), Gw2());
+  Connect("rg2", "c21", Gw2(), Gw1());
+  Passes(3);
+  const auto before = control_.requests().size();
+  rec_->RunOnce();
+  auto reqs = control_.requests();
+  ASSERT_GT(reqs.size(), before);
+  for (std::size_t i = before; i < reqs.size(); ++i) EXPECT_TRUE(reqs[i].second.starts_with("status d-Connected-"));
+  EXPECT_EQ(Status(Id(Kind::kConnection, "rg1", "c12")), "Connected");
+  auto c12 = svc_->Get(Id(Kind::kConnection, "rg1", "c12"));
+  ASSERT_TRUE(c12);
+  EXPECT_EQ((*c12)["properties"]["ingressBytesTransferred"], 1234);
+
+  serve_state_ = "NotConnected";
+  Passes(2);  // the gateways answer as NotConnected from the end of the first
+  EXPECT_EQ(Status(Id(Kind::kConnection, "rg1", "c12")), "NotConnected") << "a changed status is read in full";
 }
 
 TEST_F(FabricTest, AKilledGatewayIsRestartedWithBackoff) {

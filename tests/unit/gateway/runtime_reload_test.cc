@@ -260,5 +260,25 @@ TEST_F(RuntimeReload, BadFileIsRefusedWhole) {
   EXPECT_NE(a->Status("two").ike_spi_i, two.ike_spi_i);
 }
 
+// `status DIGEST`: while nothing but time passes the gateway answers in a few bytes; once something
+// happens (a connection terminated) it sends everything again, with a new digest.
+TEST_F(RuntimeReload, StatusWithTheLastDigestAnswersUnchangedUntilSomethingHappens) {
+  auto first = nlohmann::json::parse(a->runtime->Control("status"));
+  ASSERT_TRUE(first.value("ok", false));
+  ASSERT_TRUE(first.contains("digest") && first["digest"].is_string());
+  const std::string digest = first["digest"];
+  EXPECT_TRUE(first.contains("connections"));
+  clock.Advance(5s);
+  auto same = nlohmann::json::parse(a->runtime->Control("status " + digest));
+  EXPECT_EQ(same, (nlohmann::json{{"ok", true}, {"unchanged", true}, {"digest", digest}}));
+  auto stale = nlohmann::json::parse(a->runtime->Control("status 0000000000000000"));
+  EXPECT_TRUE(stale.contains("connections")) << "a digest that does not match gets everything";
+  EXPECT_EQ(stale["digest"], digest);
+  EXPECT_EQ(a->runtime->Control("terminate one"), "{\"ok\":true}\n");
+  auto changed = nlohmann::json::parse(a->runtime->Control("status " + digest));
+  ASSERT_TRUE(changed.contains("connections"));
+  EXPECT_NE(changed["digest"], digest);
+}
+
 }  // namespace
 }  // namespace isthmus::gateway

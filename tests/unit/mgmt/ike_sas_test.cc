@@ -106,6 +106,20 @@ TEST(ObserveIkeSas, AeadIkeSaTakesItsIntegrityFromThePrf) {
   EXPECT_EQ(sas[0]["isSaInitiator"], false);
 }
 
+TEST(ObserveIkeSas, AgingAdvancesEveryElapsedTime) {
+  const TimePoint t0 = TimePoint{} + seconds(10);
+  const Json sas = AzureIkeSas(EntryOf(Established(t0), t0 + seconds(30)));
+  ASSERT_EQ(sas.size(), 1u);
+  ASSERT_GE(sas[0]["quickModeSa"].size(), 1u);
+  const Json later = AgeIkeSas(sas, 45);
+  EXPECT_EQ(later[0]["elapsedTimeInseconds"], sas[0]["elapsedTimeInseconds"].get<std::int64_t>() + 45);
+  EXPECT_EQ(later[0]["quickModeSa"][0]["elapsedTimeInseconds"],
+            sas[0]["quickModeSa"][0]["elapsedTimeInseconds"].get<std::int64_t>() + 45);
+  EXPECT_EQ(later[0]["initiatorCookie"], sas[0]["initiatorCookie"]);
+  EXPECT_EQ(AgeIkeSas(sas, 0), sas);
+  EXPECT_EQ(AgeIkeSas(Json("garbage"), 5), Json("garbage"));
+}
+
 TEST(ObserveIkeSas, NoEstablishedSaIsAnEmptyArray) {
   ike::ConnectionStatus down;
   down.name = "VNet1ToVNet4";

@@ -25,7 +25,7 @@ class FailingRealizer final : public HostRealizer {
       for (const auto& [name, key] : g.connection_keys) {
         conns.push_back({{"name", name}, {"state", "Connected"}, {"in", {{"bytes", 10}}}, {"out", {{"bytes", 20}}}});
       }
-      out[g.key] = {true, {{"connections", conns}}, ""};
+      out[g.key] = {true, std::make_shared<const nlohmann::json>(nlohmann::json{{"connections", conns}}), ""};
     }
     return out;
   }

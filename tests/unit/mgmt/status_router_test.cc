@@ -172,7 +172,7 @@ class StatusRouterTest : public ::testing::Test {
 
   // What the reconciler would write: conn observed from `entry`, gw1 running (or not), gw2 running.
   void Observe(const nlohmann::json& entry, bool gw1_running = true) {
-    GatewayObservation up{true, nlohmann::json::object(), "", 0};
+    GatewayObservation up{true, std::make_shared<const nlohmann::json>(nlohmann::json::object()), "", 0};
     GatewayObservation down{false, nullptr, "isthmus-gateway exited", 3};
     svc_->SetObserved({{Key(Net("connections", "conn")), ObserveConnection(entry, false)}},
                       {{Key(Net("virtualNetworkGateways", "gw1")), gw1_running ? up : down},
