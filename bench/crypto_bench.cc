@@ -1,12 +1,12 @@
 // Per-packet cost of the data-plane transforms and per-SA cost of key exchange and prf+.
 // Run: build/<dir>/bench/crypto_bench [--benchmark_filter=Seal]
-#include <benchmark/benchmark.h>
-
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "crypto/aead.h"
 #include "crypto/cipher.h"
@@ -29,7 +29,9 @@ std::string Label(const benchmark::State& state) {
          (state.range(2) == 0 ? " direct" : " EVP");
 }
 
-AeadPath PathArg(const benchmark::State& state) { return state.range(2) == 0 ? AeadPath::kDirect : AeadPath::kEvp; }
+AeadPath PathArg(const benchmark::State& state) {
+  return state.range(2) == 0 ? AeadPath::kDirect : AeadPath::kEvp;
+}
 
 // args: {0 = AES-256-GCM | 1 = ChaCha20-Poly1305, plaintext size, 0 = direct | 1 = EVP (aead.h)}
 void BM_AeadSealInPlace(benchmark::State& state) {

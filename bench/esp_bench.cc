@@ -12,14 +12,14 @@
 // Figures only, no assertions (STYLE.md "Tests").
 //
 // Run: build/<dir>/bench/esp_bench [--benchmark_filter=Open] [--benchmark_min_time=0.2]
-#include <benchmark/benchmark.h>
-
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "base/clock.h"
 #include "crypto/random.h"

@@ -68,7 +68,8 @@ Result Run(int n, const std::string& ike_prop) {
   crypto::CryptoRng rng;
   ipsec::RecordingSaInstaller ia, ib;
   ike::EngineConfig ec;
-  ec.cookie_threshold = 1u << 20;  // in-process burst: no cookie round trip (charon ran with DoS limits lifted too)
+  ec.cookie_threshold =
+      1u << 20;  // in-process burst: no cookie round trip (charon ran with DoS limits lifted too)
   ec.max_half_open = 1u << 20;
   ike::Engine a(ec, Connections(n, true, ike_prop), clock, rng, ia);
   ike::Engine b(ec, Connections(n, false, ike_prop), clock, rng, ib);
@@ -77,7 +78,8 @@ Result Run(int n, const std::string& ike_prop) {
   a.Start();
   auto connected = [&] {
     int k = 0;
-    for (const auto& s : a.Snapshot()) k += s.state == ike::ConnectionState::kConnected && !s.children.empty();
+    for (const auto& s : a.Snapshot())
+      k += s.state == ike::ConnectionState::kConnected && !s.children.empty();
     return k;
   };
   for (int guard = 0; guard < 100000; ++guard) {
@@ -88,7 +90,8 @@ Result Run(int n, const std::string& ike_prop) {
     for (auto& d : ob) a.Receive(clock.Now(), d.to, d.from, d.bytes);
     for (auto* e : {&a, &b}) {
       for (const auto& l : e->TakeLog()) {
-        if (std::getenv("IKE_RATE_LOG")) std::fprintf(stderr, "%s %s\n", e == &a ? "A" : "B", l.ToString().c_str());
+        if (std::getenv("IKE_RATE_LOG"))
+          std::fprintf(stderr, "%s %s\n", e == &a ? "A" : "B", l.ToString().c_str());
       }
     }
   }
@@ -120,11 +123,14 @@ double KeOpsPerSecond(crypto::KeGroup g) {
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 500;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
-  std::printf("ike_rate: %d connections initiated at once, engine-to-engine in one process (one core), %d rounds\n",
-              n, rounds);
-  std::printf("%-40s %10s %12s %14s %22s\n", "proposal", "SA/s", "CPU ms/SA", "KE-pairs/s", "share of KE limit");
-  for (const auto& [prop, group] : {std::pair{std::string("aes256gcm16-prfsha256-ecp256"), crypto::KeGroup::kEcp256},
-                                    std::pair{std::string("aes256gcm16-prfsha256-curve25519"), crypto::KeGroup::kCurve25519}}) {
+  std::printf(
+      "ike_rate: %d connections initiated at once, engine-to-engine in one process (one core), %d rounds\n",
+      n, rounds);
+  std::printf("%-40s %10s %12s %14s %22s\n", "proposal", "SA/s", "CPU ms/SA", "KE-pairs/s",
+              "share of KE limit");
+  for (const auto& [prop, group] :
+       {std::pair{std::string("aes256gcm16-prfsha256-ecp256"), crypto::KeGroup::kEcp256},
+        std::pair{std::string("aes256gcm16-prfsha256-curve25519"), crypto::KeGroup::kCurve25519}}) {
     const double ke = KeOpsPerSecond(group);
     // Both ends run on this one thread: each SA costs two keypair+shared-secret operations here.
     const double limit = ke / 2;
@@ -132,8 +138,8 @@ int main(int argc, char** argv) {
       auto r = Run(n, prop);
       if (r.established != n) std::printf("  (only %d of %d established)\n", r.established, n);
       const double rate = r.established / r.wall;
-      std::printf("%-40s %10.0f %12.3f %14.0f %21.1f%%\n", prop.c_str(), rate, 1000 * r.cpu / std::max(1, r.established),
-                  ke, 100 * rate / limit);
+      std::printf("%-40s %10.0f %12.3f %14.0f %21.1f%%\n", prop.c_str(), rate,
+                  1000 * r.cpu / std::max(1, r.established), ke, 100 * rate / limit);
     }
   }
   std::printf("gateway-to-gateway and strongSwan-to-strongSwan in the same run: bench/ike_rate_compare.sh\n");

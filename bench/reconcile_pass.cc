@@ -7,8 +7,6 @@
 // what bench/fabric_scale.sh prints from isthmusd's own isthmus_reconcile_last_pass_seconds.
 //
 // Usage: reconcile_pass [resources≈1000] [passes=200]
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +15,9 @@
 #include <fstream>
 #include <sstream>
 #include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "fabric/fabric.h"
 #include "mgmt/reconcile/reconciler.h"
@@ -43,6 +44,11 @@ struct Bench {
   std::unique_ptr<isthmus::fabric::SingleHostFabric> fabric;
   std::unique_ptr<isthmus::mgmt::Reconciler> rec;
   std::string sub;
+  // Whatever way main returns, the temporary state goes.
+  ~Bench() {
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+  }
 
   ResourceId Id(Kind k, const std::string& rg, const std::string& n) {
     return ResourceId::Network(k, sub, rg, n);
@@ -50,6 +56,8 @@ struct Bench {
   void Must(const isthmus::Result<isthmus::mgmt::WriteOutcome>& r, const std::string& what) {
     if (!r) {
       fmt::print(stderr, "reconcile_pass: {}: {}\n", what, r.error().message);
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);  // exit runs no destructors
       std::exit(1);
     }
   }

@@ -10,14 +10,14 @@
 // In a body, "{sub}" stands for the subscription ID (so seeds can hold resource references).
 //
 //   rest_body_fuzz fuzz/corpus/rest_body -max_total_time=120 -timeout=10
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "base/clock.h"
 #include "mgmt/reconcile/reconciler.h"

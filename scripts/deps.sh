@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  g++ cmake ninja-build pkg-config git clang libclang-rt-14-dev
+  g++ cmake ninja-build pkg-config git clang libclang-rt-14-dev clang-format
   # libraries
   libssl-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libnl-route-3-dev libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev

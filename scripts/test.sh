@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 jobs=$(nproc)
 
+echo "== format (clang-format, .clang-format)"
+scripts/check_format.sh
+
 echo "== build (dev preset: optimized, debug info, warnings as errors)"
 cmake --preset dev >/dev/null
 cmake --build --preset dev -j "$jobs"

@@ -115,7 +115,8 @@ void Check(const Status& s) {
   if (!s) Die(s.error().message);
 }
 
-void WriteStats(const std::string& path, const dataplane::Worker& w, const dataplane::DataplaneSaInstaller& sad) {
+void WriteStats(const std::string& path, const dataplane::Worker& w,
+                const dataplane::DataplaneSaInstaller& sad) {
   if (path.empty()) return;
   std::string out;
   auto line = [&](const std::string& k, std::uint64_t v) { out += fmt::format("{} {}\n", k, v); };
@@ -131,7 +132,8 @@ void WriteStats(const std::string& path, const dataplane::Worker& w, const datap
   line("worker.ike_datagrams", s.ike_datagrams.Get());
   line("worker.too_big_sent", s.too_big_sent.Get());
   for (std::size_t i = 1; i < w.drops().size(); ++i) {
-    line(fmt::format("drop.worker.{}", dataplane::DropName(static_cast<dataplane::Drop>(i))), w.drops()[i].Get());
+    line(fmt::format("drop.worker.{}", dataplane::DropName(static_cast<dataplane::Drop>(i))),
+         w.drops()[i].Get());
   }
   auto snap = sad.publisher().Load();
   for (auto list : {snap->inbound(), snap->outbound()}) {
@@ -141,7 +143,8 @@ void WriteStats(const std::string& path, const dataplane::Worker& w, const datap
       line(p + ".packets", sa.traffic.packets.Get());
       line(p + ".bytes", sa.traffic.bytes.Get());
       for (std::size_t i = 1; i < sa.drops.size(); ++i) {
-        line(fmt::format("{}.drop.{}", p, dataplane::DropName(static_cast<dataplane::Drop>(i))), sa.drops[i].Get());
+        line(fmt::format("{}.drop.{}", p, dataplane::DropName(static_cast<dataplane::Drop>(i))),
+             sa.drops[i].Get());
       }
     }
   }
@@ -152,7 +155,8 @@ void WriteStats(const std::string& path, const dataplane::Worker& w, const datap
     line(p + ".out.packets", c->out.packets.Get());
     line(p + ".out.bytes", c->out.bytes.Get());
     for (std::size_t i = 1; i < c->drops.size(); ++i) {
-      line(fmt::format("{}.drop.{}", p, dataplane::DropName(static_cast<dataplane::Drop>(i))), c->drops[i].Get());
+      line(fmt::format("{}.drop.{}", p, dataplane::DropName(static_cast<dataplane::Drop>(i))),
+           c->drops[i].Get());
     }
   }
   const std::string tmp = path + ".tmp";
@@ -169,7 +173,8 @@ int main(int argc, char** argv) {
   Flags f;
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
-    if (k.rfind("--", 0) != 0 || i + 1 >= argc) Die("usage: isthmus-dp --flag value ... (see the source header)");
+    if (k.rfind("--", 0) != 0 || i + 1 >= argc)
+      Die("usage: isthmus-dp --flag value ... (see the source header)");
     f.values[k.substr(2)].push_back(argv[++i]);
   }
   const std::string tun_name = f.Get("tun", "ist0");
@@ -200,10 +205,12 @@ int main(int argc, char** argv) {
   if (local_ts.empty() || remote_ts.empty()) Die("--local-prefix and --remote-prefix are required");
 
   auto enc_info = crypto::FindEncr(suite.encr, suite.bits);
-  const std::size_t integ_size = suite.integ == crypto::IntegId::kNone ? 0 : crypto::FindInteg(suite.integ)->key_size;
+  const std::size_t integ_size =
+      suite.integ == crypto::IntegId::kNone ? 0 : crypto::FindInteg(suite.integ)->key_size;
   auto keys_for = [&](std::uint32_t spi, const char* dir) {
     ipsec::SaKeys k;
-    const std::string enc_flag = f.Get(std::string("key-") + dir), integ_flag = f.Get(std::string("integ-") + dir);
+    const std::string enc_flag = f.Get(std::string("key-") + dir),
+                      integ_flag = f.Get(std::string("integ-") + dir);
     if (!enc_flag.empty()) {
       k.encr = FromHex(enc_flag);
       if (integ_size) k.integ = FromHex(integ_flag);

@@ -47,8 +47,8 @@ bool WriteAll(int fd, const std::string& s) {
 
 }  // namespace
 
-Result<std::unique_ptr<ControlServer>> ControlServer::Listen(const std::string& path, platform::Poller& poller,
-                                                             Handler handler) {
+Result<std::unique_ptr<ControlServer>> ControlServer::Listen(const std::string& path,
+                                                             platform::Poller& poller, Handler handler) {
   auto addr = Address(path);
   if (!addr) return Fail(addr.error());
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -69,7 +69,6 @@ Result<gateway::GatewayConfig> LoadConfig(const std::string& path) {
   return cfg;
 }
 
-
 int RunCommand(const std::string& socket, const std::string& line, const std::string& output) {
   if (socket.empty()) {
     std::fputs("--socket PATH is required\n", stderr);
@@ -210,8 +209,8 @@ int RunGateway(const std::string& config_path, std::string control_socket, bool 
   }
   std::unique_ptr<gateway_app::ControlServer> control;
   if (!control_socket.empty()) {
-    auto c = gateway_app::ControlServer::Listen(control_socket, **poller,
-                                                [rt = runtime->get()](const std::string& l) { return rt->Control(l); });
+    auto c = gateway_app::ControlServer::Listen(
+        control_socket, **poller, [rt = runtime->get()](const std::string& l) { return rt->Control(l); });
     if (!c) {
       spdlog::error("{}", c.error().message);
       return 1;
@@ -236,15 +235,17 @@ int RunGateway(const std::string& config_path, std::string control_socket, bool 
     spdlog::error("start: {}", r.error().message);
     return 1;
   }
-  spdlog::info("isthmus-gateway {} up: {} connection(s), tunnel {}, control socket {}", ISTHMUS_VERSION, n_conns,
-               (*tun)->name(), control_socket.empty() ? "none" : control_socket);
+  spdlog::info("isthmus-gateway {} up: {} connection(s), tunnel {}, control socket {}", ISTHMUS_VERSION,
+               n_conns, (*tun)->name(), control_socket.empty() ? "none" : control_socket);
   while (!g_stop) {
     // Signals interrupt epoll_wait (no SA_RESTART); the bound only caps a missed wakeup.
     (*runtime)->RunOnce(std::chrono::milliseconds(500));
     if (g_hup) {
       g_hup = 0;
       spdlog::info("SIGHUP: reloading {}", config_path);
-      if (auto r = (*runtime)->Reload(); !r) spdlog::error("reload failed, keeping the running configuration: {}", gateway::DescribeError(r.error()));
+      if (auto r = (*runtime)->Reload(); !r)
+        spdlog::error("reload failed, keeping the running configuration: {}",
+                      gateway::DescribeError(r.error()));
     }
   }
   spdlog::info("stopping: deleting IKE SAs");

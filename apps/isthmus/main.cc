@@ -16,7 +16,12 @@ int main(int argc, char** argv) {
   cli::HttpTransport transport;
   SteadyClock clock;
   cli::ThreadSleeper sleeper;
-  cli::AppIo io{std::cout, std::cerr, std::cin, transport, clock, sleeper,
+  cli::AppIo io{std::cout,
+                std::cerr,
+                std::cin,
+                transport,
+                clock,
+                sleeper,
                 cli::Settings::FromEnvironment([](const char* name) { return std::getenv(name); })};
   return cli::RunCli(args, io);
 }

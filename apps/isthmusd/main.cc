@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -12,7 +13,6 @@
 #include <iostream>
 #include <thread>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -45,7 +45,8 @@ isthmus::Result<std::string> LoadOrCreateToken(const std::filesystem::path& path
   std::string line = token + "\n";
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok) return isthmus::Fail(isthmus::Error::Internal(fmt::format("cannot write token file {}", path.string())));
+  if (!ok)
+    return isthmus::Fail(isthmus::Error::Internal(fmt::format("cannot write token file {}", path.string())));
   return token;
 }
 
@@ -87,8 +88,8 @@ std::string DefaultGatewayBinary() {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return "isthmus-gateway";
-  for (const auto& candidate :
-       {self.parent_path() / "isthmus-gateway", self.parent_path().parent_path() / "isthmus-gateway" / "isthmus-gateway"}) {
+  for (const auto& candidate : {self.parent_path() / "isthmus-gateway",
+                                self.parent_path().parent_path() / "isthmus-gateway" / "isthmus-gateway"}) {
     if (std::filesystem::exists(candidate, ec)) return candidate.string();
   }
   return "isthmus-gateway";
@@ -102,10 +103,13 @@ int main(int argc, char** argv) {
   std::string state_dir = env_dir ? env_dir : "/var/lib/isthmus";
   std::string listen = "127.0.0.1:7480";
   std::string pool = "198.18.0.0/15";
-  app.add_option("--state-dir", state_dir, "Directory for the database and the API token (env ISTHMUS_STATE_DIR)")
+  app.add_option("--state-dir", state_dir,
+                 "Directory for the database and the API token (env ISTHMUS_STATE_DIR)")
       ->capture_default_str();
-  app.add_option("--listen", listen, "Address and port of the REST API (loopback by default)")->capture_default_str();
-  app.add_option("--underlay-pool", pool, "Prefix that public IP addresses are allocated from")->capture_default_str();
+  app.add_option("--listen", listen, "Address and port of the REST API (loopback by default)")
+      ->capture_default_str();
+  app.add_option("--underlay-pool", pool, "Prefix that public IP addresses are allocated from")
+      ->capture_default_str();
   const char* env_prefix = std::getenv("ISTHMUS_FABRIC_PREFIX");
   std::string fabric = "single-host";
   std::string prefix = env_prefix ? env_prefix : "isth-";
@@ -121,8 +125,9 @@ int main(int argc, char** argv) {
                  "at most 8 characters")
       ->capture_default_str();
   app.add_option("--gateway-binary", gateway_binary, "Path of isthmus-gateway")->capture_default_str();
-  app.add_flag("--cleanup", cleanup,
-               "Stop every gateway and delete every namespace the fabric made (with --fabric-prefix), then exit");
+  app.add_flag(
+      "--cleanup", cleanup,
+      "Stop every gateway and delete every namespace the fabric made (with --fabric-prefix), then exit");
   app.set_version_flag("--version", "isthmusd 0.1.0");
   CLI11_PARSE(app, argc, argv);
 
@@ -174,8 +179,8 @@ int main(int argc, char** argv) {
     isthmus::platform::LinuxNetNs ns;
     isthmus::platform::LinuxProcesses procs;
     isthmus::platform::UnixControlChannel ctl;
-    isthmus::fabric::SingleHostFabric f(ns, procs, ctl, c,
-                                        {prefix, std::filesystem::path(state_dir) / "fabric", gateway_binary});
+    isthmus::fabric::SingleHostFabric f(
+        ns, procs, ctl, c, {prefix, std::filesystem::path(state_dir) / "fabric", gateway_binary});
     auto s = f.Cleanup();
     if (!s) {
       std::cerr << "isthmusd: cleanup: " << s.error().message << "\n";
@@ -232,8 +237,9 @@ int main(int argc, char** argv) {
   });
   signal_waiter.detach();
   reconciler.Start();
-  spdlog::info("listening on http://{}:{} (state in {}, subscription {}, fabric {}{})", host, *bound, state_dir,
-               service.DefaultSubscription(), fabric, fabric == "none" ? "" : " with prefix " + prefix);
+  spdlog::info("listening on http://{}:{} (state in {}, subscription {}, fabric {}{})", host, *bound,
+               state_dir, service.DefaultSubscription(), fabric,
+               fabric == "none" ? "" : " with prefix " + prefix);
   server.Serve();
   reconciler.Stop();
   spdlog::info("stopped");

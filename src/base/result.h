@@ -47,6 +47,8 @@ using Result = std::expected<T, Error>;
 
 using Status = std::expected<void, Error>;
 
-inline std::unexpected<Error> Fail(Error e) { return std::unexpected<Error>(std::move(e)); }
+inline std::unexpected<Error> Fail(Error e) {
+  return std::unexpected<Error>(std::move(e));
+}
 
 }  // namespace isthmus

@@ -36,8 +36,7 @@ std::vector<OptionSpec> OptionsFor(const CommandSpec& spec) {
   std::vector<OptionSpec> all = spec.options;
   for (auto& g : GlobalOptions()) {
     bool clash = std::any_of(spec.options.begin(), spec.options.end(), [&](const OptionSpec& o) {
-      return o.dest == g.dest ||
-             std::any_of(o.names.begin(), o.names.end(), [&](const std::string& n) {
+      return o.dest == g.dest || std::any_of(o.names.begin(), o.names.end(), [&](const std::string& n) {
                return std::find(g.names.begin(), g.names.end(), n) != g.names.end();
              });
     });
@@ -88,7 +87,8 @@ int RunCli(const std::vector<std::string>& args, AppIo& io) {
   auto parsed = ParseArgs(options, rest);
   if (!parsed) return Report(parsed.error(), command->path, io.err);
   if (parsed->help_requested) {
-    std::vector<OptionSpec> globals(options.begin() + static_cast<long>(command->options.size()), options.end());
+    std::vector<OptionSpec> globals(options.begin() + static_cast<long>(command->options.size()),
+                                    options.end());
     io.out << table.CommandHelp(*command, globals);
     return kExitOk;
   }

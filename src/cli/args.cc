@@ -11,7 +11,9 @@
 
 namespace isthmus::cli {
 
-std::string OptionSpec::DisplayName() const { return fmt::format("{}", fmt::join(names, "/")); }
+std::string OptionSpec::DisplayName() const {
+  return fmt::format("{}", fmt::join(names, "/"));
+}
 
 std::optional<std::string> ParsedArgs::Get(const std::string& dest) const {
   auto it = values_.find(dest);
@@ -42,7 +44,9 @@ bool IsNegativeNumber(const std::string& t) {
          });
 }
 
-bool LooksLikeOption(const std::string& t) { return t.size() > 1 && t[0] == '-' && !IsNegativeNumber(t); }
+bool LooksLikeOption(const std::string& t) {
+  return t.size() > 1 && t[0] == '-' && !IsNegativeNumber(t);
+}
 
 std::optional<bool> ParseBoolWord(const std::string& t) {
   if (EqualsIgnoreCase(t, "true") || EqualsIgnoreCase(t, "yes")) return true;
@@ -144,8 +148,8 @@ Result<ParseOutcome> ParseArgs(std::span<const OptionSpec> options, std::span<co
     switch (spec->kind) {
       case ArgKind::kFlag:
         if (inline_value) {
-          return Fail(UsageError(fmt::format("argument {}: ignored explicit argument '{}'", spec->DisplayName(),
-                                             *inline_value)));
+          return Fail(UsageError(fmt::format("argument {}: ignored explicit argument '{}'",
+                                             spec->DisplayName(), *inline_value)));
         }
         values.push_back("true");
         break;
@@ -157,8 +161,9 @@ Result<ParseOutcome> ParseArgs(std::span<const OptionSpec> options, std::span<co
         } else {
           auto b = ParseBoolWord(*word);
           if (!b) {
-            return Fail(UsageError(fmt::format("argument {}: invalid choice: '{}' (choose from 'false', 'true')",
-                                               spec->DisplayName(), *word)));
+            return Fail(
+                UsageError(fmt::format("argument {}: invalid choice: '{}' (choose from 'false', 'true')",
+                                       spec->DisplayName(), *word)));
           }
           values.push_back(*b ? "true" : "false");
         }
@@ -177,7 +182,8 @@ Result<ParseOutcome> ParseArgs(std::span<const OptionSpec> options, std::span<co
         if (inline_value) values.push_back(*inline_value);
         while (i < tokens.size() && !LooksLikeOption(tokens[i])) values.push_back(tokens[i++]);
         if (values.empty()) {
-          return Fail(UsageError(fmt::format("argument {}: expected at least one argument", spec->DisplayName())));
+          return Fail(
+              UsageError(fmt::format("argument {}: expected at least one argument", spec->DisplayName())));
         }
         break;
     }
@@ -204,7 +210,8 @@ Result<ParseOutcome> ParseArgs(std::span<const OptionSpec> options, std::span<co
     }
   }
   if (!missing.empty()) {
-    return Fail(UsageError(fmt::format("the following arguments are required: {}", fmt::join(missing, ", "))));
+    return Fail(
+        UsageError(fmt::format("the following arguments are required: {}", fmt::join(missing, ", "))));
   }
   return out;
 }

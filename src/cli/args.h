@@ -25,8 +25,9 @@ enum class ArgKind {
 };
 
 struct OptionSpec {
-  OptionSpec(std::string dest_, std::vector<std::string> names_, std::string help_, ArgKind kind_ = ArgKind::kValue,
-             bool required_ = false, std::vector<std::string> choices_ = {}, std::string default_value_ = {})
+  OptionSpec(std::string dest_, std::vector<std::string> names_, std::string help_,
+             ArgKind kind_ = ArgKind::kValue, bool required_ = false, std::vector<std::string> choices_ = {},
+             std::string default_value_ = {})
       : dest(std::move(dest_)),
         names(std::move(names_)),
         help(std::move(help_)),

@@ -20,14 +20,23 @@ constexpr Duration kMaxPollInterval = std::chrono::seconds(60);
 
 ErrorKind KindForStatus(int status) {
   switch (status) {
-    case 400: return ErrorKind::kInvalidArgument;
-    case 401: case 403: return ErrorKind::kUnauthorized;
-    case 404: return ErrorKind::kNotFound;
-    case 409: return ErrorKind::kConflict;
-    case 412: return ErrorKind::kPreconditionFailed;
-    case 413: return ErrorKind::kTooLarge;
-    case 503: return ErrorKind::kUnavailable;
-    default: return ErrorKind::kInternal;
+    case 400:
+      return ErrorKind::kInvalidArgument;
+    case 401:
+    case 403:
+      return ErrorKind::kUnauthorized;
+    case 404:
+      return ErrorKind::kNotFound;
+    case 409:
+      return ErrorKind::kConflict;
+    case 412:
+      return ErrorKind::kPreconditionFailed;
+    case 413:
+      return ErrorKind::kTooLarge;
+    case 503:
+      return ErrorKind::kUnavailable;
+    default:
+      return ErrorKind::kInternal;
   }
 }
 
@@ -46,18 +55,22 @@ std::optional<Duration> ParseRetryAfter(const std::string& v) {
 
 }  // namespace
 
-void ThreadSleeper::Sleep(Duration d) { std::this_thread::sleep_for(d); }
+void ThreadSleeper::Sleep(Duration d) {
+  std::this_thread::sleep_for(d);
+}
 
 Error ErrorFromResponse(int status, const std::string& body) {
   auto j = Json::parse(body, nullptr, false);
   if (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_object()) {
     const Json& e = j["error"];
-    Error err{KindForStatus(status), e.value("code", std::string("HttpError")), e.value("message", std::string()),
-              e.value("target", std::string())};
+    Error err{KindForStatus(status), e.value("code", std::string("HttpError")),
+              e.value("message", std::string()), e.value("target", std::string())};
     if (err.message.empty()) err.message = fmt::format("the server answered HTTP {}", status);
     return err;
   }
-  return Error{KindForStatus(status), "HttpError", fmt::format("Operation returned an invalid status code {}", status),
+  return Error{KindForStatus(status),
+               "HttpError",
+               fmt::format("Operation returned an invalid status code {}", status),
                {}};
 }
 
@@ -72,8 +85,8 @@ std::string ArmClient::AbsoluteUrl(std::string_view path_or_url, std::string_vie
   return url;
 }
 
-Result<ArmResponse> ArmClient::Send(std::string_view method, std::string_view path, std::string_view api_version,
-                                    const Json* body) {
+Result<ArmResponse> ArmClient::Send(std::string_view method, std::string_view path,
+                                    std::string_view api_version, const Json* body) {
   HttpRequest req;
   req.method = std::string(method);
   req.url = AbsoluteUrl(path, api_version);
@@ -91,12 +104,14 @@ Result<ArmResponse> ArmClient::Send(std::string_view method, std::string_view pa
   if (options_.warnings) {
     // isthmusd sends accepted-but-noteworthy findings as `Warning: 299 - "text"` (RFC 7234 §5.5).
     for (const auto& [name, value] : res->headers) {
-      if (name.size() < 7 || !std::equal(name.begin(), name.begin() + 7, "warning",
-                                         [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })) {
+      if (name.size() < 7 || !std::equal(name.begin(), name.begin() + 7, "warning", [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) == b;
+          })) {
         continue;
       }
       auto open = value.find('"'), close = value.rfind('"');
-      std::string text = open != std::string::npos && close > open ? value.substr(open + 1, close - open - 1) : value;
+      std::string text =
+          open != std::string::npos && close > open ? value.substr(open + 1, close - open - 1) : value;
       *options_.warnings << "WARNING: " << text << "\n";
     }
   }
@@ -106,7 +121,8 @@ Result<ArmResponse> ArmClient::Send(std::string_view method, std::string_view pa
   if (!res->body.empty()) {
     out.body = Json::parse(res->body, nullptr, false);
     if (out.body.is_discarded()) {
-      return Fail(Error::Internal(fmt::format("isthmusd answered {} {} with a body that is not JSON", method, path)));
+      return Fail(
+          Error::Internal(fmt::format("isthmusd answered {} {} with a body that is not JSON", method, path)));
     }
   }
   if (auto a = res->Header("Azure-AsyncOperation"); !a.empty()) out.async_url = AbsoluteUrl(a, "");
@@ -128,14 +144,16 @@ Status ArmClient::Wait(const ArmResponse& accepted) {
   const TimePoint deadline = clock_.Now() + options_.wait_timeout;
   std::optional<Duration> retry_after = accepted.retry_after;
   while (true) {
-    Duration delay = std::clamp(retry_after.value_or(kDefaultPollInterval), kMinPollInterval, kMaxPollInterval);
+    Duration delay =
+        std::clamp(retry_after.value_or(kDefaultPollInterval), kMinPollInterval, kMaxPollInterval);
     if (clock_.Now() + delay > deadline) {
-      return Fail(Error{ErrorKind::kUnavailable, "OperationTimedOut",
-                        fmt::format("the operation did not finish within {} s; it continues in the background "
-                                    "(poll {} or use `show`)",
-                                    std::chrono::duration_cast<std::chrono::seconds>(options_.wait_timeout).count(),
-                                    url),
-                        {}});
+      return Fail(Error{
+          ErrorKind::kUnavailable,
+          "OperationTimedOut",
+          fmt::format("the operation did not finish within {} s; it continues in the background "
+                      "(poll {} or use `show`)",
+                      std::chrono::duration_cast<std::chrono::seconds>(options_.wait_timeout).count(), url),
+          {}});
     }
     sleeper_.Sleep(delay);
     auto r = Send("GET", url, "");
@@ -148,9 +166,12 @@ Status ArmClient::Wait(const ArmResponse& accepted) {
     std::string status = r->body.is_object() ? r->body.value("status", std::string()) : std::string();
     if (status == "Succeeded") return {};
     if (status == "Failed" || status == "Canceled") {
-      const Json& e = r->body.contains("error") && r->body["error"].is_object() ? r->body["error"] : Json::object();
-      return Fail(Error{ErrorKind::kInternal, e.value("code", status == "Failed" ? "OperationFailed" : "Canceled"),
-                        e.value("message", fmt::format("the operation ended with status {}", status)), {}});
+      const Json& e =
+          r->body.contains("error") && r->body["error"].is_object() ? r->body["error"] : Json::object();
+      return Fail(Error{ErrorKind::kInternal,
+                        e.value("code", status == "Failed" ? "OperationFailed" : "Canceled"),
+                        e.value("message", fmt::format("the operation ended with status {}", status)),
+                        {}});
     }
     // InProgress (or anything not terminal): keep polling.
   }

@@ -34,19 +34,21 @@ class ThreadSleeper final : public Sleeper {
 
 struct ArmResponse {
   int status = 0;
-  Json body;               // null when the body was empty
-  std::string async_url;   // Azure-AsyncOperation, absolute
-  std::string location;    // Location, absolute
+  Json body;              // null when the body was empty
+  std::string async_url;  // Azure-AsyncOperation, absolute
+  std::string location;   // Location, absolute
   std::optional<Duration> retry_after;
 
-  bool IsLongRunning() const { return (status == 201 || status == 202) && (!async_url.empty() || !location.empty()); }
+  bool IsLongRunning() const {
+    return (status == 201 || status == 202) && (!async_url.empty() || !location.empty());
+  }
 };
 
 struct ArmClientOptions {
   std::string endpoint;  // "http://127.0.0.1:7480"
   std::string token;
   Duration wait_timeout = std::chrono::minutes(30);
-  std::ostream* debug = nullptr;  // --debug: request lines and statuses, never bodies (they may hold keys)
+  std::ostream* debug = nullptr;     // --debug: request lines and statuses, never bodies (they may hold keys)
   std::ostream* warnings = nullptr;  // the server's Warning headers, printed as az prints warnings
 };
 

@@ -27,7 +27,9 @@ OptionSpec LocationOption() {
 }
 
 OptionSpec TagsOption() {
-  return {"tags", {"--tags"}, "Space-separated tags: key[=value] [key[=value] ...]. Use \"\" to clear existing tags.",
+  return {"tags",
+          {"--tags"},
+          "Space-separated tags: key[=value] [key[=value] ...]. Use \"\" to clear existing tags.",
           ArgKind::kList};
 }
 
@@ -36,7 +38,8 @@ OptionSpec NoWaitOption() {
 }
 
 OptionSpec IdsOption() {
-  return {"ids", {"--ids"},
+  return {"ids",
+          {"--ids"},
           "One or more resource IDs (space-delimited). It should be a complete resource ID containing all "
           "information of 'Resource Id' arguments. You should provide either --ids or other 'Resource Id' "
           "arguments.",
@@ -47,7 +50,8 @@ OptionSpec YesOption() {
   return {"yes", {"--yes", "-y"}, "Do not prompt for confirmation.", ArgKind::kFlag};
 }
 
-Result<std::optional<long long>> IntArg(const ParsedArgs& args, const std::string& dest, const std::string& flag) {
+Result<std::optional<long long>> IntArg(const ParsedArgs& args, const std::string& dest,
+                                        const std::string& flag) {
   auto v = args.Get(dest);
   if (!v) return std::optional<long long>{};
   try {
@@ -100,8 +104,8 @@ Json DisplayList(const Json& list_response) {
   return out;
 }
 
-Result<std::optional<Json>> ShowTargets(CommandContext& ctx, const std::string& type, const std::string& parent_dest,
-                                        const std::string& child_type) {
+Result<std::optional<Json>> ShowTargets(CommandContext& ctx, const std::string& type,
+                                        const std::string& parent_dest, const std::string& child_type) {
   auto targets = ctx.Targets(type, parent_dest, child_type);
   if (!targets) return Fail(targets.error());
   auto client = ctx.Client();
@@ -129,8 +133,8 @@ Result<std::optional<Json>> ListResources(CommandContext& ctx, const std::string
   return std::optional<Json>(DisplayList(*r));
 }
 
-Result<std::optional<Json>> DeleteTargets(CommandContext& ctx, const std::string& type, const std::string& parent_dest,
-                                          const std::string& child_type) {
+Result<std::optional<Json>> DeleteTargets(CommandContext& ctx, const std::string& type,
+                                          const std::string& parent_dest, const std::string& child_type) {
   auto targets = ctx.Targets(type, parent_dest, child_type);
   if (!targets) return Fail(targets.error());
   for (const auto& t : *targets) {
@@ -142,8 +146,8 @@ Result<std::optional<Json>> DeleteTargets(CommandContext& ctx, const std::string
 
 Json WithoutReadOnly(const Json& resource) {
   Json v = resource;
-  for (const char* key : {"provisioningState", "resourceGuid", "etag", "connectionStatus", "ingressBytesTransferred",
-                          "egressBytesTransferred", "tunnelConnectionStatus"}) {
+  for (const char* key : {"provisioningState", "resourceGuid", "etag", "connectionStatus",
+                          "ingressBytesTransferred", "egressBytesTransferred", "tunnelConnectionStatus"}) {
     EraseKeyEverywhere(v, key);
   }
   return v;

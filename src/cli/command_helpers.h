@@ -23,7 +23,8 @@ OptionSpec IdsOption();
 OptionSpec YesOption();
 
 // An integer argument, with argparse's error for anything else.
-Result<std::optional<long long>> IntArg(const ParsedArgs& args, const std::string& dest, const std::string& flag);
+Result<std::optional<long long>> IntArg(const ParsedArgs& args, const std::string& dest,
+                                        const std::string& flag);
 
 // az's view of one resource (see AzView), with any sharedKey removed whatever the server sent.
 Json Display(const Json& arm);
@@ -31,11 +32,13 @@ Json DisplayList(const Json& list_response);
 
 // show: one target → its view; several (--ids) → a list.
 Result<std::optional<Json>> ShowTargets(CommandContext& ctx, const std::string& type,
-                                        const std::string& parent_dest = "", const std::string& child_type = "");
+                                        const std::string& parent_dest = "",
+                                        const std::string& child_type = "");
 // list: group scope with -g, else subscription scope.
 Result<std::optional<Json>> ListResources(CommandContext& ctx, const std::string& type);
 Result<std::optional<Json>> DeleteTargets(CommandContext& ctx, const std::string& type,
-                                          const std::string& parent_dest = "", const std::string& child_type = "");
+                                          const std::string& parent_dest = "",
+                                          const std::string& child_type = "");
 
 // POST of an ARM action with a result (getikesas, troubleshoot, connectivityCheck): isthmusd answers at
 // once (200 and the result); Azure may accept it (202) and give the result at its Location once the
@@ -51,6 +54,7 @@ Json WithoutReadOnly(const Json& resource);
 // and return the view of the result.
 Result<std::optional<Json>> UpdateTargets(CommandContext& ctx, const std::string& type,
                                           const std::function<Status(CommandContext&, Json&)>& modify,
-                                          const std::string& parent_dest = "", const std::string& child_type = "");
+                                          const std::string& parent_dest = "",
+                                          const std::string& child_type = "");
 
 }  // namespace isthmus::cli

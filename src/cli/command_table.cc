@@ -11,7 +11,9 @@ void CommandTable::AddGroup(std::string path, std::string summary) {
   groups_.push_back(GroupSpec{std::move(path), std::move(summary)});
 }
 
-void CommandTable::AddCommand(CommandSpec spec) { commands_.push_back(std::move(spec)); }
+void CommandTable::AddCommand(CommandSpec spec) {
+  commands_.push_back(std::move(spec));
+}
 
 const GroupSpec* CommandTable::FindGroup(std::string_view path) const {
   for (const auto& g : groups_) {
@@ -115,13 +117,24 @@ std::string CommandTable::CommandHelp(const CommandSpec& spec, std::span<const O
 
 std::vector<OptionSpec> GlobalOptions() {
   return {
-      {"debug", {"--debug"}, "Increase logging verbosity to show all requests (never their bodies).", ArgKind::kFlag},
+      {"debug",
+       {"--debug"},
+       "Increase logging verbosity to show all requests (never their bodies).",
+       ArgKind::kFlag},
       {"help", {"--help", "-h"}, "Show this help message and exit.", ArgKind::kFlag},
       {"only_show_errors", {"--only-show-errors"}, "Only show errors, suppressing warnings.", ArgKind::kFlag},
-      {"output", {"--output", "-o"}, "Output format.", ArgKind::kValue, false,
-       {"json", "jsonc", "none", "table", "tsv"}, "json"},
-      {"query", {"--query"}, "JMESPath query string. See http://jmespath.org/ for more information and examples."},
-      {"subscription", {"--subscription"},
+      {"output",
+       {"--output", "-o"},
+       "Output format.",
+       ArgKind::kValue,
+       false,
+       {"json", "jsonc", "none", "table", "tsv"},
+       "json"},
+      {"query",
+       {"--query"},
+       "JMESPath query string. See http://jmespath.org/ for more information and examples."},
+      {"subscription",
+       {"--subscription"},
        "Name or ID of subscription. You can configure the default subscription using `isthmus account set -s "
        "NAME_OR_ID`."},
       {"verbose", {"--verbose"}, "Increase logging verbosity.", ArgKind::kFlag},

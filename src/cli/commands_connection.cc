@@ -36,7 +36,8 @@ Result<std::optional<Json>> ConnectionCreate(CommandContext& ctx) {
     props["connectionType"] = "Vnet2Vnet";
     props["virtualNetworkGateway2"] = {{"id", *gw2}};
   } else {
-    auto lgw = ResolveNameOrId(*a.Get("local_gateway2"), *sub, rg, "localNetworkGateways", "--local-gateway2");
+    auto lgw =
+        ResolveNameOrId(*a.Get("local_gateway2"), *sub, rg, "localNetworkGateways", "--local-gateway2");
     if (!lgw) return Fail(lgw.error());
     props["connectionType"] = "IPsec";
     props["localNetworkGateway2"] = {{"id", *lgw}};
@@ -111,7 +112,8 @@ Result<std::optional<Json>> ConnectionListIkeSas(CommandContext& ctx) {
 // ---------------------------------------------------------------- shared-key
 
 std::string ConnectionPath(CommandContext& ctx, const std::string& sub) {
-  return NetworkPath(sub, *ctx.args().Get("resource_group"), kConnections, *ctx.args().Get("connection_name"));
+  return NetworkPath(sub, *ctx.args().Get("resource_group"), kConnections,
+                     *ctx.args().Get("connection_name"));
 }
 
 Result<std::optional<Json>> SharedKeyShow(CommandContext& ctx) {
@@ -140,7 +142,8 @@ Result<std::optional<Json>> SharedKeyReset(CommandContext& ctx) {
   auto length = IntArg(ctx.args(), "key_length", "--key-length");
   if (!length) return Fail(length.error());
   Json body = {{"keyLength", **length}};
-  auto r = ctx.LongRunning("POST", ConnectionPath(ctx, *sub) + "/sharedkey/reset", kNetworkApiVersion, &body, "");
+  auto r =
+      ctx.LongRunning("POST", ConnectionPath(ctx, *sub) + "/sharedkey/reset", kNetworkApiVersion, &body, "");
   if (!r) return Fail(r.error());
   if (!*r) return r;
   Json out = **r;
@@ -162,7 +165,8 @@ Result<std::optional<Json>> EditPolicies(CommandContext& ctx, const std::functio
   if (!current) return Fail(current.error());
   Json body = WithoutReadOnly(*current);
   Json& props = body["properties"];
-  if (!props.contains("ipsecPolicies") || !props["ipsecPolicies"].is_array()) props["ipsecPolicies"] = Json::array();
+  if (!props.contains("ipsecPolicies") || !props["ipsecPolicies"].is_array())
+    props["ipsecPolicies"] = Json::array();
   if (auto s = change(props["ipsecPolicies"]); !s) return Fail(s.error());
   auto r = ctx.LongRunning("PUT", path, kNetworkApiVersion, &body, path);
   if (!r) return Fail(r.error());
@@ -220,10 +224,16 @@ OptionSpec ConnectionNameOption() {
 std::vector<OptionSpec> ConnectionSettingOptions() {
   return {{"shared_key", {"--shared-key"}, "Shared IPSec key."},
           {"enable_bgp", {"--enable-bgp"}, "Enable BGP (Border Gateway Protocol).", ArgKind::kBool},
-          {"connection_protocol", {"--connection-protocol"}, "Connection protocol.", ArgKind::kValue, false,
+          {"connection_protocol",
+           {"--connection-protocol"},
+           "Connection protocol.",
+           ArgKind::kValue,
+           false,
            {"IKEv1", "IKEv2"}},
-          {"use_policy_based_traffic_selectors", {"--use-policy-based-traffic-selectors"},
-           "Enable policy-based traffic selectors.", ArgKind::kBool},
+          {"use_policy_based_traffic_selectors",
+           {"--use-policy-based-traffic-selectors"},
+           "Enable policy-based traffic selectors.",
+           ArgKind::kBool},
           {"routing_weight", {"--routing-weight"}, "Connection routing weight."},
           TagsOption(),
           NoWaitOption()};
@@ -242,30 +252,37 @@ void RegisterConnectionCommands(CommandTable& t) {
   t.AddCommand(
       {"network vpn-connection create",
        "Create a VPN connection.",
-       Concat({ResourceGroupOption(), NameOption(conn_help),
-               Required({"vnet_gateway1", {"--vnet-gateway1"}, "Name or ID of the source virtual network gateway."}),
-               {"vnet_gateway2", {"--vnet-gateway2"}, "Name or ID of the destination virtual network gateway."},
-               {"local_gateway2", {"--local-gateway2"}, "Name or ID of the destination local network gateway."},
-               LocationOption()},
-              ConnectionSettingOptions()),
+       Concat(
+           {ResourceGroupOption(),
+            NameOption(conn_help),
+            Required(
+                {"vnet_gateway1", {"--vnet-gateway1"}, "Name or ID of the source virtual network gateway."}),
+            {"vnet_gateway2", {"--vnet-gateway2"}, "Name or ID of the destination virtual network gateway."},
+            {"local_gateway2", {"--local-gateway2"}, "Name or ID of the destination local network gateway."},
+            LocationOption()},
+           ConnectionSettingOptions()),
        ConnectionCreate,
        {"isthmus network vpn-connection create -g TestRG1 -n VNet1ToVNet4 --vnet-gateway1 VNet1GW -l westus2 "
         "--shared-key \"<key>\" --vnet-gateway2 /subscriptions/<sub>/resourceGroups/TestRG4/providers/"
         "Microsoft.Network/virtualNetworkGateways/VNet4GW"}});
-  t.AddCommand({"network vpn-connection update", "Update a VPN connection.",
-                Concat({ResourceGroupOption(), NameOption(conn_help), IdsOption()}, ConnectionSettingOptions()),
-                [](CommandContext& ctx) { return UpdateTargets(ctx, kConnections, ConnectionModify); },
-                {"isthmus network vpn-connection update -g TestRG1 -n VNet1ToVNet4 --routing-weight 10"}});
-  t.AddCommand({"network vpn-connection show", "Get the details of a VPN connection.",
+  t.AddCommand(
+      {"network vpn-connection update",
+       "Update a VPN connection.",
+       Concat({ResourceGroupOption(), NameOption(conn_help), IdsOption()}, ConnectionSettingOptions()),
+       [](CommandContext& ctx) { return UpdateTargets(ctx, kConnections, ConnectionModify); },
+       {"isthmus network vpn-connection update -g TestRG1 -n VNet1ToVNet4 --routing-weight 10"}});
+  t.AddCommand({"network vpn-connection show",
+                "Get the details of a VPN connection.",
                 {ResourceGroupOption(), NameOption(conn_help), IdsOption()},
                 [](CommandContext& ctx) { return ShowTargets(ctx, kConnections); },
                 {"isthmus network vpn-connection show -g TestRG1 -n VNet1ToVNet4 --query connectionStatus"}});
-  t.AddCommand({"network vpn-connection list",
-                "List all VPN connections in a resource group.",
-                {ResourceGroupOption(true, false),
-                 {"vnet_gateway", {"--vnet-gateway"}, "Only list connections of this virtual network gateway."}},
-                ConnectionList,
-                {"isthmus network vpn-connection list -g TestRG1 -o table"}});
+  t.AddCommand(
+      {"network vpn-connection list",
+       "List all VPN connections in a resource group.",
+       {ResourceGroupOption(true, false),
+        {"vnet_gateway", {"--vnet-gateway"}, "Only list connections of this virtual network gateway."}},
+       ConnectionList,
+       {"isthmus network vpn-connection list -g TestRG1 -o table"}});
   t.AddCommand({"network vpn-connection list-ike-sas",
                 "List the IKE security associations of a VPN connection (and their IPsec quick-mode SAs).",
                 {ResourceGroupOption(), NameOption(conn_help)},
@@ -273,32 +290,41 @@ void RegisterConnectionCommands(CommandTable& t) {
                 {"isthmus network vpn-connection list-ike-sas -g TestRG1 -n VNet1ToVNet4",
                  "isthmus network vpn-connection list-ike-sas -g TestRG1 -n VNet1ToVNet4 --query "
                  "\"[0].quickModeSa[0].inboundSpi\" -o tsv"}});
-  t.AddCommand({"network vpn-connection delete", "Delete a VPN connection.",
+  t.AddCommand({"network vpn-connection delete",
+                "Delete a VPN connection.",
                 {ResourceGroupOption(), NameOption(conn_help), IdsOption(), NoWaitOption()},
                 [](CommandContext& ctx) { return DeleteTargets(ctx, kConnections); },
                 {"isthmus network vpn-connection delete -g TestRG1 -n VNet1ToVNet4"}});
 
   t.AddGroup("network vpn-connection shared-key", "Manage VPN shared keys.");
-  t.AddCommand({"network vpn-connection shared-key show", "Retrieve a VPN connection shared key.",
-                {ResourceGroupOption(), ConnectionNameOption()}, SharedKeyShow,
-                {"isthmus network vpn-connection shared-key show -g TestRG1 --connection-name VNet1ToVNet4"}});
-  t.AddCommand({"network vpn-connection shared-key update", "Update a VPN connection shared key.",
-                {ResourceGroupOption(), ConnectionNameOption(),
-                 Required({"value", {"--value"}, "The virtual network connection shared key value."}), NoWaitOption()},
-                SharedKeyUpdate,
-                {"isthmus network vpn-connection shared-key update -g TestRG1 --connection-name VNet1ToVNet4 "
-                 "--value Abc123"}});
-  t.AddCommand({"network vpn-connection shared-key reset", "Reset a VPN connection shared key.",
-                {ResourceGroupOption(), ConnectionNameOption(),
-                 Required({"key_length", {"--key-length"}, "The virtual network connection reset shared key length."}),
-                 NoWaitOption()},
-                SharedKeyReset,
-                {"isthmus network vpn-connection shared-key reset -g TestRG1 --connection-name VNet1ToVNet4 "
-                 "--key-length 128"}});
+  t.AddCommand(
+      {"network vpn-connection shared-key show",
+       "Retrieve a VPN connection shared key.",
+       {ResourceGroupOption(), ConnectionNameOption()},
+       SharedKeyShow,
+       {"isthmus network vpn-connection shared-key show -g TestRG1 --connection-name VNet1ToVNet4"}});
+  t.AddCommand(
+      {"network vpn-connection shared-key update",
+       "Update a VPN connection shared key.",
+       {ResourceGroupOption(), ConnectionNameOption(),
+        Required({"value", {"--value"}, "The virtual network connection shared key value."}), NoWaitOption()},
+       SharedKeyUpdate,
+       {"isthmus network vpn-connection shared-key update -g TestRG1 --connection-name VNet1ToVNet4 "
+        "--value Abc123"}});
+  t.AddCommand(
+      {"network vpn-connection shared-key reset",
+       "Reset a VPN connection shared key.",
+       {ResourceGroupOption(), ConnectionNameOption(),
+        Required({"key_length", {"--key-length"}, "The virtual network connection reset shared key length."}),
+        NoWaitOption()},
+       SharedKeyReset,
+       {"isthmus network vpn-connection shared-key reset -g TestRG1 --connection-name VNet1ToVNet4 "
+        "--key-length 128"}});
 
   t.AddGroup("network vpn-connection ipsec-policy", "Manage VPN connection IPSec policies.");
   auto choice = [](std::string dest, std::string flag, std::string help, std::vector<std::string> choices) {
-    return Required({std::move(dest), {std::move(flag)}, std::move(help), ArgKind::kValue, false, std::move(choices)});
+    return Required(
+        {std::move(dest), {std::move(flag)}, std::move(help), ArgKind::kValue, false, std::move(choices)});
   };
   t.AddCommand(
       {"network vpn-connection ipsec-policy add",
@@ -316,21 +342,31 @@ void RegisterConnectionCommands(CommandTable& t) {
                {"GCMAES128", "GCMAES192", "GCMAES256", "MD5", "SHA1", "SHA256"}),
         choice("pfs_group", "--pfs-group", "The Pfs Groups used in IKE Phase 2 for new child SA.",
                {"ECP256", "ECP384", "None", "PFS1", "PFS14", "PFS2", "PFS2048", "PFS24", "PFSMM"}),
-        Required({"sa_lifetime", {"--sa-lifetime"},
-                  "The IPSec Security Association (also called Quick Mode or Phase 2 SA) lifetime in seconds."}),
-        Required({"sa_max_size", {"--sa-max-size"},
-                  "The IPSec Security Association (also called Quick Mode or Phase 2 SA) payload size in KB."}),
+        Required(
+            {"sa_lifetime",
+             {"--sa-lifetime"},
+             "The IPSec Security Association (also called Quick Mode or Phase 2 SA) lifetime in seconds."}),
+        Required(
+            {"sa_max_size",
+             {"--sa-max-size"},
+             "The IPSec Security Association (also called Quick Mode or Phase 2 SA) payload size in KB."}),
         NoWaitOption()},
        PolicyAdd,
        {"isthmus network vpn-connection ipsec-policy add -g TestRG1 --connection-name VNet1ToVNet4 "
         "--dh-group DHGroup14 --ike-encryption AES256 --ike-integrity SHA384 --ipsec-encryption DES3 "
         "--ipsec-integrity GCMAES256 --pfs-group PFS2048 --sa-lifetime 27000 --sa-max-size 102400000"}});
-  t.AddCommand({"network vpn-connection ipsec-policy list", "List IPSec policies associated with a VPN connection.",
-                {ResourceGroupOption(), ConnectionNameOption()}, PolicyList,
-                {"isthmus network vpn-connection ipsec-policy list -g TestRG1 --connection-name VNet1ToVNet4"}});
-  t.AddCommand({"network vpn-connection ipsec-policy clear", "Delete all IPsec policies on a VPN connection.",
-                {ResourceGroupOption(), ConnectionNameOption(), NoWaitOption()}, PolicyClear,
-                {"isthmus network vpn-connection ipsec-policy clear -g TestRG1 --connection-name VNet1ToVNet4"}});
+  t.AddCommand(
+      {"network vpn-connection ipsec-policy list",
+       "List IPSec policies associated with a VPN connection.",
+       {ResourceGroupOption(), ConnectionNameOption()},
+       PolicyList,
+       {"isthmus network vpn-connection ipsec-policy list -g TestRG1 --connection-name VNet1ToVNet4"}});
+  t.AddCommand(
+      {"network vpn-connection ipsec-policy clear",
+       "Delete all IPsec policies on a VPN connection.",
+       {ResourceGroupOption(), ConnectionNameOption(), NoWaitOption()},
+       PolicyClear,
+       {"isthmus network vpn-connection ipsec-policy clear -g TestRG1 --connection-name VNet1ToVNet4"}});
 }
 
 }  // namespace isthmus::cli

@@ -27,9 +27,15 @@ Result<std::optional<Json>> FabricCall(CommandContext& ctx, const char* method, 
   return std::optional<Json>(r->body);
 }
 
-Result<std::optional<Json>> FabricStatus(CommandContext& ctx) { return FabricCall(ctx, "GET", "status"); }
-Result<std::optional<Json>> FabricCleanup(CommandContext& ctx) { return FabricCall(ctx, "POST", "cleanup"); }
-Result<std::optional<Json>> FabricResume(CommandContext& ctx) { return FabricCall(ctx, "POST", "resume"); }
+Result<std::optional<Json>> FabricStatus(CommandContext& ctx) {
+  return FabricCall(ctx, "GET", "status");
+}
+Result<std::optional<Json>> FabricCleanup(CommandContext& ctx) {
+  return FabricCall(ctx, "POST", "cleanup");
+}
+Result<std::optional<Json>> FabricResume(CommandContext& ctx) {
+  return FabricCall(ctx, "POST", "resume");
+}
 
 }  // namespace
 
@@ -39,14 +45,19 @@ void RegisterFabricCommands(CommandTable& t) {
                 "Show the namespaces (by role and resource) and gateway processes of the fabric.",
                 {},
                 FabricStatus,
-                {"isthmus fabric status -o json", "isthmus fabric status --query \"gateways[].{pid:pid, running:running}\" -o table"}});
-  t.AddCommand({"fabric cleanup",
-                "Stop every gateway and delete every namespace the fabric made, and nothing else; realization "
-                "stays suspended until `fabric resume` or a restart of isthmusd.",
+                {"isthmus fabric status -o json",
+                 "isthmus fabric status --query \"gateways[].{pid:pid, running:running}\" -o table"}});
+  t.AddCommand(
+      {"fabric cleanup",
+       "Stop every gateway and delete every namespace the fabric made, and nothing else; realization "
+       "stays suspended until `fabric resume` or a restart of isthmusd.",
+       {},
+       FabricCleanup,
+       {"isthmus fabric cleanup"}});
+  t.AddCommand({"fabric resume",
+                "Realize the declared resources again after a cleanup.",
                 {},
-                FabricCleanup,
-                {"isthmus fabric cleanup"}});
-  t.AddCommand({"fabric resume", "Realize the declared resources again after a cleanup.", {}, FabricResume,
+                FabricResume,
                 {"isthmus fabric resume"}});
 }
 

@@ -18,10 +18,9 @@ constexpr char kGateways[] = "virtualNetworkGateways";
 constexpr char kLocalGateways[] = "localNetworkGateways";
 constexpr char kGatewaySubnet[] = "GatewaySubnet";  // the only subnet a gateway may live in (DESIGN.md §1)
 
-const std::vector<std::string> kGatewaySkus = {"Basic",  "HighPerformance", "Standard", "UltraPerformance",
-                                               "VpnGw1", "VpnGw1AZ",        "VpnGw2",   "VpnGw2AZ",
-                                               "VpnGw3", "VpnGw3AZ",        "VpnGw4",   "VpnGw4AZ",
-                                               "VpnGw5", "VpnGw5AZ"};
+const std::vector<std::string> kGatewaySkus = {
+    "Basic",    "HighPerformance", "Standard", "UltraPerformance", "VpnGw1",   "VpnGw1AZ", "VpnGw2",
+    "VpnGw2AZ", "VpnGw3",          "VpnGw3AZ", "VpnGw4",           "VpnGw4AZ", "VpnGw5",   "VpnGw5AZ"};
 
 // One ipConfiguration per public IP (two = active-active), each in the VNet's GatewaySubnet.
 Result<Json> IpConfigurations(const std::string& sub, const std::string& rg,
@@ -29,8 +28,9 @@ Result<Json> IpConfigurations(const std::string& sub, const std::string& rg,
   auto vnet_id = ResolveNameOrId(vnet, sub, rg, "virtualNetworks", "--vnet");
   if (!vnet_id) return Fail(vnet_id.error());
   if (public_ips.empty() || public_ips.size() > 2) {
-    return Fail(UsageError("argument --public-ip-addresses: specify one public IP (active-standby) or two "
-                           "(active-active)"));
+    return Fail(
+        UsageError("argument --public-ip-addresses: specify one public IP (active-standby) or two "
+                   "(active-active)"));
   }
   Json configs = Json::array();
   for (std::size_t i = 0; i < public_ips.size(); ++i) {
@@ -184,16 +184,20 @@ std::vector<OptionSpec> With(std::vector<OptionSpec> base, const std::vector<Opt
 }
 
 OptionSpec PublicIpsOption(bool required) {
-  OptionSpec o{"public_ip_addresses", {"--public-ip-addresses", "--public-ip-address"},
-               "Specify a single public IP (name or ID) for an active-standby gateway. Specify two space-separated "
-               "public IPs for an active-active gateway.",
-               ArgKind::kList};
+  OptionSpec o{
+      "public_ip_addresses",
+      {"--public-ip-addresses", "--public-ip-address"},
+      "Specify a single public IP (name or ID) for an active-standby gateway. Specify two space-separated "
+      "public IPs for an active-active gateway.",
+      ArgKind::kList};
   o.required = required;
   return o;
 }
 
 OptionSpec VnetOption(bool required) {
-  OptionSpec o{"vnet", {"--vnet"}, "Name or ID of an existing virtual network which has a subnet named 'GatewaySubnet'."};
+  OptionSpec o{"vnet",
+               {"--vnet"},
+               "Name or ID of an existing virtual network which has a subnet named 'GatewaySubnet'."};
   o.required = required;
   return o;
 }
@@ -204,12 +208,19 @@ void RegisterGatewayCommands(CommandTable& t) {
   t.AddGroup("network vnet-gateway", "Use a virtual network gateway to connect VNets and on-premises sites.");
   const std::string gw_help = "Name of the VNet gateway.";
   const OptionSpec sku{"sku", {"--sku"}, "VNet gateway SKU.", ArgKind::kValue, false, kGatewaySkus};
-  const OptionSpec gateway_type{"gateway_type", {"--gateway-type"}, "The gateway type.", ArgKind::kValue, false,
+  const OptionSpec gateway_type{"gateway_type",
+                                {"--gateway-type"},
+                                "The gateway type.",
+                                ArgKind::kValue,
+                                false,
                                 {"ExpressRoute", "LocalGateway", "Vpn"}};
-  const OptionSpec vpn_type{"vpn_type", {"--vpn-type"}, "VPN routing type.", ArgKind::kValue, false,
-                            {"PolicyBased", "RouteBased"}};
-  const OptionSpec generation{"vpn_gateway_generation", {"--vpn-gateway-generation"},
-                              "The generation for the virtual network gateway.", ArgKind::kValue, false,
+  const OptionSpec vpn_type{"vpn_type",      {"--vpn-type"}, "VPN routing type.",
+                            ArgKind::kValue, false,          {"PolicyBased", "RouteBased"}};
+  const OptionSpec generation{"vpn_gateway_generation",
+                              {"--vpn-gateway-generation"},
+                              "The generation for the virtual network gateway.",
+                              ArgKind::kValue,
+                              false,
                               {"Generation1", "Generation2", "None"}};
   OptionSpec sku_create = sku, type_create = gateway_type, vpn_type_create = vpn_type;
   sku_create.default_value = "Basic";
@@ -225,36 +236,54 @@ void RegisterGatewayCommands(CommandTable& t) {
                 GatewayCreate,
                 {"isthmus network vnet-gateway create -g TestRG1 -n VNet1GW --public-ip-address VNet1GWIP "
                  "--vnet TestVNet1 --gateway-type Vpn --sku VpnGw1 --vpn-type RouteBased --no-wait"}});
-  t.AddCommand({"network vnet-gateway update",
-                "Update a virtual network gateway.",
-                With({ResourceGroupOption(), NameOption(gw_help), IdsOption(), PublicIpsOption(false),
-                      VnetOption(false), TagsOption(), sku, gateway_type, vpn_type, generation,
-                      {"enable_bgp", {"--enable-bgp"}, "Enable BGP (Border Gateway Protocol).", ArgKind::kBool},
-                      NoWaitOption()},
-                     BgpOptions()),
-                [](CommandContext& ctx) { return UpdateTargets(ctx, kGateways, GatewayModify); },
-                {"isthmus network vnet-gateway update -g TestRG1 -n VNet1GW --sku VpnGw2"}});
-  t.AddCommand({"network vnet-gateway show", "Get the details of a virtual network gateway.",
+  t.AddCommand(
+      {"network vnet-gateway update",
+       "Update a virtual network gateway.",
+       With({ResourceGroupOption(),
+             NameOption(gw_help),
+             IdsOption(),
+             PublicIpsOption(false),
+             VnetOption(false),
+             TagsOption(),
+             sku,
+             gateway_type,
+             vpn_type,
+             generation,
+             {"enable_bgp", {"--enable-bgp"}, "Enable BGP (Border Gateway Protocol).", ArgKind::kBool},
+             NoWaitOption()},
+            BgpOptions()),
+       [](CommandContext& ctx) { return UpdateTargets(ctx, kGateways, GatewayModify); },
+       {"isthmus network vnet-gateway update -g TestRG1 -n VNet1GW --sku VpnGw2"}});
+  t.AddCommand({"network vnet-gateway show",
+                "Get the details of a virtual network gateway.",
                 {ResourceGroupOption(), NameOption(gw_help), IdsOption()},
                 [](CommandContext& ctx) { return ShowTargets(ctx, kGateways); },
                 {"isthmus network vnet-gateway show -g TestRG1 -n VNet1GW --query id -o tsv"}});
-  t.AddCommand({"network vnet-gateway list", "List virtual network gateways.", {ResourceGroupOption(true, false)},
+  t.AddCommand({"network vnet-gateway list",
+                "List virtual network gateways.",
+                {ResourceGroupOption(true, false)},
                 [](CommandContext& ctx) { return ListResources(ctx, kGateways); },
                 {"isthmus network vnet-gateway list -g TestRG1 -o table"}});
-  t.AddCommand({"network vnet-gateway delete", "Delete a virtual network gateway.",
+  t.AddCommand({"network vnet-gateway delete",
+                "Delete a virtual network gateway.",
                 {ResourceGroupOption(), NameOption(gw_help), IdsOption(), NoWaitOption()},
                 [](CommandContext& ctx) { return DeleteTargets(ctx, kGateways); },
                 {"isthmus network vnet-gateway delete -g TestRG1 -n VNet1GW"}});
-  t.AddCommand({"network vnet-gateway reset", "Reset a virtual network gateway.",
-                {ResourceGroupOption(), NameOption(gw_help), IdsOption(), NoWaitOption()}, GatewayReset,
+  t.AddCommand({"network vnet-gateway reset",
+                "Reset a virtual network gateway.",
+                {ResourceGroupOption(), NameOption(gw_help), IdsOption(), NoWaitOption()},
+                GatewayReset,
                 {"isthmus network vnet-gateway reset -g TestRG1 -n VNet1GW"}});
 
   t.AddGroup("network local-gateway", "Manage local network gateways (on-premises peers).");
   const std::string lgw_help = "Name of the local network gateway.";
-  OptionSpec ip{"gateway_ip_address", {"--gateway-ip-address"}, "Gateway's public IP address (e.g. 10.1.1.1)."};
-  OptionSpec prefixes{"local_address_prefixes", {"--local-address-prefixes"},
-                      "List of CIDR block prefixes representing the address space of the on-premises network.",
-                      ArgKind::kList};
+  OptionSpec ip{
+      "gateway_ip_address", {"--gateway-ip-address"}, "Gateway's public IP address (e.g. 10.1.1.1)."};
+  OptionSpec prefixes{
+      "local_address_prefixes",
+      {"--local-address-prefixes"},
+      "List of CIDR block prefixes representing the address space of the on-premises network.",
+      ArgKind::kList};
   OptionSpec ip_required = ip;
   ip_required.required = true;
   t.AddCommand({"network local-gateway create",
@@ -265,22 +294,26 @@ void RegisterGatewayCommands(CommandTable& t) {
                 LocalGatewayCreate,
                 {"isthmus network local-gateway create -g TestRG1 -n Site2 --gateway-ip-address 198.18.5.1 "
                  "--local-address-prefixes 10.101.0.0/24 10.101.1.0/24"}});
-  t.AddCommand({"network local-gateway update",
-                "Update a local VPN gateway.",
-                With({ResourceGroupOption(), NameOption(lgw_help), IdsOption(), ip, prefixes, TagsOption(),
-                      NoWaitOption()},
-                     BgpOptions()),
-                [](CommandContext& ctx) { return UpdateTargets(ctx, kLocalGateways, LocalGatewayModify); },
-                {"isthmus network local-gateway update -g TestRG1 -n Site2 --local-address-prefixes 10.101.0.0/24"}});
-  t.AddCommand({"network local-gateway show", "Get the details of a local VPN gateway.",
+  t.AddCommand(
+      {"network local-gateway update",
+       "Update a local VPN gateway.",
+       With({ResourceGroupOption(), NameOption(lgw_help), IdsOption(), ip, prefixes, TagsOption(),
+             NoWaitOption()},
+            BgpOptions()),
+       [](CommandContext& ctx) { return UpdateTargets(ctx, kLocalGateways, LocalGatewayModify); },
+       {"isthmus network local-gateway update -g TestRG1 -n Site2 --local-address-prefixes 10.101.0.0/24"}});
+  t.AddCommand({"network local-gateway show",
+                "Get the details of a local VPN gateway.",
                 {ResourceGroupOption(), NameOption(lgw_help), IdsOption()},
                 [](CommandContext& ctx) { return ShowTargets(ctx, kLocalGateways); },
                 {"isthmus network local-gateway show -g TestRG1 -n Site2"}});
-  t.AddCommand({"network local-gateway list", "List all local VPN gateways in a resource group.",
+  t.AddCommand({"network local-gateway list",
+                "List all local VPN gateways in a resource group.",
                 {ResourceGroupOption(true, false)},
                 [](CommandContext& ctx) { return ListResources(ctx, kLocalGateways); },
                 {"isthmus network local-gateway list -g TestRG1 -o table"}});
-  t.AddCommand({"network local-gateway delete", "Delete a local VPN gateway.",
+  t.AddCommand({"network local-gateway delete",
+                "Delete a local VPN gateway.",
                 {ResourceGroupOption(), NameOption(lgw_help), IdsOption(), NoWaitOption()},
                 [](CommandContext& ctx) { return DeleteTargets(ctx, kLocalGateways); },
                 {"isthmus network local-gateway delete -g TestRG1 -n Site2"}});

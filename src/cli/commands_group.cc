@@ -56,7 +56,8 @@ Result<std::optional<Json>> AccountShow(CommandContext& ctx) {
       return std::optional<Json>(AccountView(s, *current));
     }
   }
-  return Fail(Error::NotFound("SubscriptionNotFound", fmt::format("The subscription '{}' could not be found.", *current)));
+  return Fail(Error::NotFound("SubscriptionNotFound",
+                              fmt::format("The subscription '{}' could not be found.", *current)));
 }
 
 Result<std::optional<Json>> AccountSet(CommandContext& ctx) {
@@ -73,7 +74,9 @@ Result<std::optional<Json>> AccountSet(CommandContext& ctx) {
   return Fail(UsageError(fmt::format("The subscription of '{}' doesn't exist in cloud 'Isthmus'.", wanted)));
 }
 
-std::string GroupName(CommandContext& ctx) { return *ctx.args().Get("name"); }
+std::string GroupName(CommandContext& ctx) {
+  return *ctx.args().Get("name");
+}
 
 Result<std::optional<Json>> GroupCreate(CommandContext& ctx) {
   auto sub = ctx.Subscription();
@@ -146,13 +149,20 @@ OptionSpec GroupNameOption() {
 
 void RegisterAccountAndGroupCommands(CommandTable& t) {
   t.AddGroup("account", "Manage the subscription in use.");
-  t.AddCommand({"account list", "Get a list of subscriptions.", {}, AccountList, {"isthmus account list -o table"}});
-  t.AddCommand({"account show", "Get the details of the subscription in use (or of --subscription).", {}, AccountShow,
+  t.AddCommand(
+      {"account list", "Get a list of subscriptions.", {}, AccountList, {"isthmus account list -o table"}});
+  t.AddCommand({"account show",
+                "Get the details of the subscription in use (or of --subscription).",
+                {},
+                AccountShow,
                 {"isthmus account show --query id -o tsv"}});
   t.AddCommand({"account set",
                 "Set a subscription to be the current active subscription.",
-                {{"subscription", {"--subscription", "-s", "--name", "-n"}, "Name or ID of subscription.",
-                  ArgKind::kValue, true}},
+                {{"subscription",
+                  {"--subscription", "-s", "--name", "-n"},
+                  "Name or ID of subscription.",
+                  ArgKind::kValue,
+                  true}},
                 AccountSet,
                 {"isthmus account set -s 00000000-0000-0000-0000-000000000000"}});
 
@@ -164,10 +174,16 @@ void RegisterAccountAndGroupCommands(CommandTable& t) {
                  TagsOption()},
                 GroupCreate,
                 {"isthmus group create -l westus -n MyResourceGroup"}});
-  t.AddCommand({"group show", "Gets a resource group.", {GroupNameOption()}, GroupShow,
+  t.AddCommand({"group show",
+                "Gets a resource group.",
+                {GroupNameOption()},
+                GroupShow,
                 {"isthmus group show -n MyResourceGroup"}});
   t.AddCommand({"group list", "List resource groups.", {}, GroupList, {"isthmus group list -o table"}});
-  t.AddCommand({"group exists", "Check if a resource group exists.", {GroupNameOption()}, GroupExists,
+  t.AddCommand({"group exists",
+                "Check if a resource group exists.",
+                {GroupNameOption()},
+                GroupExists,
                 {"isthmus group exists -n MyResourceGroup"}});
   t.AddCommand({"group delete",
                 "Delete a resource group and everything in it.",

@@ -1,12 +1,12 @@
 // `vm ...` (Microsoft.Compute/virtualMachines) and `network nic ...`. An Isthmus VM is an endpoint to test
 // from: one NIC in an existing subnet, no public IP, no NSG. `vm create` makes the NIC `{name}VMNic` first
 // and then the VM, as az's template does, and prints az's create summary.
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
 #include <algorithm>
 #include <string>
 #include <tuple>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/arm_client.h"
 #include "cli/command_helpers.h"

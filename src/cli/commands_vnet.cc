@@ -50,13 +50,15 @@ Result<std::optional<Json>> VnetCreate(CommandContext& ctx) {
   if (!location) return Fail(location.error());
 
   Json props = Json::object();
-  props["addressSpace"] = {{"addressPrefixes", a.Has("address_prefixes") ? a.GetList("address_prefixes")
-                                                                          : std::vector<std::string>{kDefaultVnetPrefix}}};
+  props["addressSpace"] = {{"addressPrefixes", a.Has("address_prefixes")
+                                                   ? a.GetList("address_prefixes")
+                                                   : std::vector<std::string>{kDefaultVnetPrefix}}};
   if (a.Has("subnet_prefixes") && !a.Has("subnet_name")) {
     return Fail(UsageError("usage error: --subnet-prefixes requires --subnet-name"));
   }
   if (auto subnet = a.Get("subnet_name")) {
-    auto prefixes = a.Has("subnet_prefixes") ? a.GetList("subnet_prefixes") : std::vector<std::string>{kDefaultSubnetPrefix};
+    auto prefixes = a.Has("subnet_prefixes") ? a.GetList("subnet_prefixes")
+                                             : std::vector<std::string>{kDefaultSubnetPrefix};
     props["subnets"] = Json::array({{{"name", *subnet}, {"properties", SubnetProperties(prefixes)}}});
   }
   if (a.Has("dns_servers")) props["dhcpOptions"] = {{"dnsServers", a.GetList("dns_servers")}};
@@ -73,7 +75,8 @@ Result<std::optional<Json>> VnetCreate(CommandContext& ctx) {
 
 Status VnetModify(CommandContext& ctx, Json& body) {
   const auto& a = ctx.args();
-  if (a.Has("address_prefixes")) body["properties"]["addressSpace"]["addressPrefixes"] = a.GetList("address_prefixes");
+  if (a.Has("address_prefixes"))
+    body["properties"]["addressSpace"]["addressPrefixes"] = a.GetList("address_prefixes");
   if (a.Has("dns_servers")) body["properties"]["dhcpOptions"]["dnsServers"] = a.GetList("dns_servers");
   if (a.Has("tags")) body["tags"] = ParseTags(a.GetList("tags"));
   return {};
@@ -86,8 +89,8 @@ Result<std::optional<Json>> SubnetCreate(CommandContext& ctx) {
   auto sub = ctx.Subscription();
   if (!sub) return Fail(sub.error());
   Json body = {{"name", *a.Get("name")}, {"properties", SubnetProperties(a.GetList("address_prefixes"))}};
-  const std::string path = NetworkPath(*sub, *a.Get("resource_group"), kVnets, *a.Get("vnet_name")) + "/subnets/" +
-                           EncodeSegment(*a.Get("name"));
+  const std::string path = NetworkPath(*sub, *a.Get("resource_group"), kVnets, *a.Get("vnet_name")) +
+                           "/subnets/" + EncodeSegment(*a.Get("name"));
   auto r = ctx.LongRunning("PUT", path, kNetworkApiVersion, &body, path);
   if (!r) return Fail(r.error());
   if (!*r) return r;
@@ -112,8 +115,9 @@ Result<std::optional<Json>> SubnetList(CommandContext& ctx) {
   if (!sub) return Fail(sub.error());
   auto client = ctx.Client();
   if (!client) return Fail(client.error());
-  auto r = (*client)->Get(NetworkPath(*sub, *a.Get("resource_group"), kVnets, *a.Get("vnet_name")) + "/subnets",
-                          kNetworkApiVersion);
+  auto r =
+      (*client)->Get(NetworkPath(*sub, *a.Get("resource_group"), kVnets, *a.Get("vnet_name")) + "/subnets",
+                     kNetworkApiVersion);
   if (!r) return Fail(r.error());
   return std::optional<Json>(DisplayList(*r));
 }
@@ -138,10 +142,11 @@ Result<std::optional<Json>> PublicIpCreate(CommandContext& ctx) {
   }
   // az: Standard addresses are Static unless told otherwise; Basic ones Dynamic.
   const std::string method = a.GetOr("allocation_method", sku == "Standard" ? "Static" : "Dynamic");
-  Json body = {{"location", *location},
-               {"sku", {{"name", sku}, {"tier", a.GetOr("tier", "Regional")}}},
-               {"properties",
-                {{"publicIPAllocationMethod", method}, {"publicIPAddressVersion", a.GetOr("version", "IPv4")}}}};
+  Json body = {
+      {"location", *location},
+      {"sku", {{"name", sku}, {"tier", a.GetOr("tier", "Regional")}}},
+      {"properties",
+       {{"publicIPAllocationMethod", method}, {"publicIPAddressVersion", a.GetOr("version", "IPv4")}}}};
   if (a.Has("tags")) body["tags"] = ParseTags(a.GetList("tags"));
   const std::string path = NetworkPath(*sub, rg, kPublicIps, *a.Get("name"));
   auto r = ctx.LongRunning("PUT", path, kNetworkApiVersion, &body, path);
@@ -172,7 +177,8 @@ OptionSpec AddressPrefixesOption(std::string help, bool required) {
 }
 
 OptionSpec DnsServersOption() {
-  return {"dns_servers", {"--dns-servers"}, "Space-separated list of DNS server IP addresses.", ArgKind::kList};
+  return {
+      "dns_servers", {"--dns-servers"}, "Space-separated list of DNS server IP addresses.", ArgKind::kList};
 }
 
 }  // namespace
@@ -181,33 +187,43 @@ void RegisterVnetCommands(CommandTable& t) {
   t.AddGroup("network", "Manage Isthmus networking resources.");
   t.AddGroup("network vnet", "Manage virtual networks.");
   const std::string vnet_name_help = "The virtual network (VNet) name.";
-  t.AddCommand({"network vnet create",
-                "Create a virtual network.",
-                {ResourceGroupOption(), NameOption(vnet_name_help), LocationOption(), TagsOption(),
-                 AddressPrefixesOption("Space-separated list of IP address prefixes for the VNet.", false),
-                 {"subnet_name", {"--subnet-name"}, "Name of a new subnet to create within the VNet."},
-                 {"subnet_prefixes", {"--subnet-prefixes"},
-                  "Space-separated list of address prefixes in CIDR format for the new subnet. Default: 10.0.0.0/24.",
-                  ArgKind::kList},
-                 DnsServersOption()},
-                VnetCreate,
-                {"isthmus network vnet create -g TestRG1 -n TestVNet1 --address-prefixes 10.11.0.0/16 10.12.0.0/16 "
-                 "--subnet-name FrontEnd --subnet-prefixes 10.11.0.0/24"}});
-  t.AddCommand({"network vnet update",
-                "Update a virtual network.",
-                {ResourceGroupOption(), NameOption(vnet_name_help), IdsOption(), TagsOption(),
-                 AddressPrefixesOption("Space-separated list of IP address prefixes for the VNet.", false),
-                 DnsServersOption(), NoWaitOption()},
-                [](CommandContext& ctx) { return UpdateTargets(ctx, kVnets, VnetModify); },
-                {"isthmus network vnet update -g TestRG1 -n TestVNet1 --address-prefixes 10.11.0.0/16 10.12.0.0/16"}});
-  t.AddCommand({"network vnet show", "Get the details of a virtual network.",
+  t.AddCommand(
+      {"network vnet create",
+       "Create a virtual network.",
+       {ResourceGroupOption(),
+        NameOption(vnet_name_help),
+        LocationOption(),
+        TagsOption(),
+        AddressPrefixesOption("Space-separated list of IP address prefixes for the VNet.", false),
+        {"subnet_name", {"--subnet-name"}, "Name of a new subnet to create within the VNet."},
+        {"subnet_prefixes",
+         {"--subnet-prefixes"},
+         "Space-separated list of address prefixes in CIDR format for the new subnet. Default: 10.0.0.0/24.",
+         ArgKind::kList},
+        DnsServersOption()},
+       VnetCreate,
+       {"isthmus network vnet create -g TestRG1 -n TestVNet1 --address-prefixes 10.11.0.0/16 10.12.0.0/16 "
+        "--subnet-name FrontEnd --subnet-prefixes 10.11.0.0/24"}});
+  t.AddCommand(
+      {"network vnet update",
+       "Update a virtual network.",
+       {ResourceGroupOption(), NameOption(vnet_name_help), IdsOption(), TagsOption(),
+        AddressPrefixesOption("Space-separated list of IP address prefixes for the VNet.", false),
+        DnsServersOption(), NoWaitOption()},
+       [](CommandContext& ctx) { return UpdateTargets(ctx, kVnets, VnetModify); },
+       {"isthmus network vnet update -g TestRG1 -n TestVNet1 --address-prefixes 10.11.0.0/16 10.12.0.0/16"}});
+  t.AddCommand({"network vnet show",
+                "Get the details of a virtual network.",
                 {ResourceGroupOption(), NameOption(vnet_name_help), IdsOption()},
                 [](CommandContext& ctx) { return ShowTargets(ctx, kVnets); },
                 {"isthmus network vnet show -g TestRG1 -n TestVNet1 --query addressSpace.addressPrefixes"}});
-  t.AddCommand({"network vnet list", "List virtual networks.", {ResourceGroupOption(false, false)},
+  t.AddCommand({"network vnet list",
+                "List virtual networks.",
+                {ResourceGroupOption(false, false)},
                 [](CommandContext& ctx) { return ListResources(ctx, kVnets); },
                 {"isthmus network vnet list -g TestRG1 -o table"}});
-  t.AddCommand({"network vnet delete", "Delete a virtual network.",
+  t.AddCommand({"network vnet delete",
+                "Delete a virtual network.",
                 {ResourceGroupOption(), NameOption(vnet_name_help), IdsOption(), NoWaitOption()},
                 [](CommandContext& ctx) { return DeleteTargets(ctx, kVnets); },
                 {"isthmus network vnet delete -g TestRG1 -n TestVNet1"}});
@@ -217,33 +233,40 @@ void RegisterVnetCommands(CommandTable& t) {
   t.AddCommand({"network vnet subnet create",
                 "Create a subnet and associate an existing NSG and route table.",
                 {ResourceGroupOption(), NameOption(subnet_help), VnetNameOption(),
-                 AddressPrefixesOption("Space-separated list of address prefixes in CIDR format.", true), NoWaitOption()},
+                 AddressPrefixesOption("Space-separated list of address prefixes in CIDR format.", true),
+                 NoWaitOption()},
                 SubnetCreate,
                 {"isthmus network vnet subnet create -g TestRG1 --vnet-name TestVNet1 -n GatewaySubnet "
                  "--address-prefixes 10.12.255.0/27"}});
-  t.AddCommand({"network vnet subnet update",
-                "Update a subnet.",
-                {ResourceGroupOption(), NameOption(subnet_help), VnetNameOption(), IdsOption(),
-                 AddressPrefixesOption("Space-separated list of address prefixes in CIDR format.", false),
-                 NoWaitOption()},
-                [](CommandContext& ctx) { return UpdateTargets(ctx, kVnets, SubnetModify, "vnet_name", kSubnets); },
-                {"isthmus network vnet subnet update -g TestRG1 --vnet-name TestVNet1 -n BackEnd "
-                 "--address-prefixes 10.12.0.0/24"}});
-  t.AddCommand({"network vnet subnet show", "Show details of a subnet.",
+  t.AddCommand(
+      {"network vnet subnet update",
+       "Update a subnet.",
+       {ResourceGroupOption(), NameOption(subnet_help), VnetNameOption(), IdsOption(),
+        AddressPrefixesOption("Space-separated list of address prefixes in CIDR format.", false),
+        NoWaitOption()},
+       [](CommandContext& ctx) { return UpdateTargets(ctx, kVnets, SubnetModify, "vnet_name", kSubnets); },
+       {"isthmus network vnet subnet update -g TestRG1 --vnet-name TestVNet1 -n BackEnd "
+        "--address-prefixes 10.12.0.0/24"}});
+  t.AddCommand({"network vnet subnet show",
+                "Show details of a subnet.",
                 {ResourceGroupOption(), NameOption(subnet_help), VnetNameOption(), IdsOption()},
                 [](CommandContext& ctx) { return ShowTargets(ctx, kVnets, "vnet_name", kSubnets); },
                 {"isthmus network vnet subnet show -g TestRG1 --vnet-name TestVNet1 -n FrontEnd"}});
   {
     OptionSpec vnet = VnetNameOption();
     vnet.id_part = false;
-    t.AddCommand({"network vnet subnet list", "List the subnets in a virtual network.",
-                  {ResourceGroupOption(true, false), vnet}, SubnetList,
+    t.AddCommand({"network vnet subnet list",
+                  "List the subnets in a virtual network.",
+                  {ResourceGroupOption(true, false), vnet},
+                  SubnetList,
                   {"isthmus network vnet subnet list -g TestRG1 --vnet-name TestVNet1 -o table"}});
   }
-  t.AddCommand({"network vnet subnet delete", "Delete a subnet.",
-                {ResourceGroupOption(), NameOption(subnet_help), VnetNameOption(), IdsOption(), NoWaitOption()},
-                [](CommandContext& ctx) { return DeleteTargets(ctx, kVnets, "vnet_name", kSubnets); },
-                {"isthmus network vnet subnet delete -g TestRG1 --vnet-name TestVNet1 -n BackEnd"}});
+  t.AddCommand(
+      {"network vnet subnet delete",
+       "Delete a subnet.",
+       {ResourceGroupOption(), NameOption(subnet_help), VnetNameOption(), IdsOption(), NoWaitOption()},
+       [](CommandContext& ctx) { return DeleteTargets(ctx, kVnets, "vnet_name", kSubnets); },
+       {"isthmus network vnet subnet delete -g TestRG1 --vnet-name TestVNet1 -n BackEnd"}});
 
   t.AddGroup("network public-ip", "Manage public IP addresses.");
   const std::string pip_help = "The name of the public IP address.";
@@ -278,20 +301,31 @@ void RegisterVnetCommands(CommandTable& t) {
         "Standard"}});
   t.AddCommand({"network public-ip update",
                 "Update a public IP address.",
-                {ResourceGroupOption(), NameOption(pip_help), IdsOption(), TagsOption(),
-                 {"allocation_method", {"--allocation-method"}, "IP address allocation method.", ArgKind::kValue, false,
+                {ResourceGroupOption(),
+                 NameOption(pip_help),
+                 IdsOption(),
+                 TagsOption(),
+                 {"allocation_method",
+                  {"--allocation-method"},
+                  "IP address allocation method.",
+                  ArgKind::kValue,
+                  false,
                   {"Dynamic", "Static"}},
                  {"version", {"--version"}, "IP address type.", ArgKind::kValue, false, {"IPv4", "IPv6"}}},
                 [](CommandContext& ctx) { return UpdateTargets(ctx, kPublicIps, PublicIpModify); },
                 {"isthmus network public-ip update -g TestRG1 -n VNet1GWIP --tags env=test"}});
-  t.AddCommand({"network public-ip show", "Get the details of a public IP address.",
+  t.AddCommand({"network public-ip show",
+                "Get the details of a public IP address.",
                 {ResourceGroupOption(), NameOption(pip_help), IdsOption()},
                 [](CommandContext& ctx) { return ShowTargets(ctx, kPublicIps); },
                 {"isthmus network public-ip show -g TestRG1 -n VNet1GWIP --query ipAddress -o tsv"}});
-  t.AddCommand({"network public-ip list", "List public IP addresses.", {ResourceGroupOption(false, false)},
+  t.AddCommand({"network public-ip list",
+                "List public IP addresses.",
+                {ResourceGroupOption(false, false)},
                 [](CommandContext& ctx) { return ListResources(ctx, kPublicIps); },
                 {"isthmus network public-ip list -g TestRG1 -o table"}});
-  t.AddCommand({"network public-ip delete", "Delete a public IP address.",
+  t.AddCommand({"network public-ip delete",
+                "Delete a public IP address.",
                 {ResourceGroupOption(), NameOption(pip_help), IdsOption(), NoWaitOption()},
                 [](CommandContext& ctx) { return DeleteTargets(ctx, kPublicIps); },
                 {"isthmus network public-ip delete -g TestRG1 -n VNet1GWIP"}});

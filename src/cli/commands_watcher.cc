@@ -2,9 +2,9 @@
 // VPN troubleshoot and connectivity check. As az does, they find the watcher from the target's region:
 // NetworkWatcher_{location} in NetworkWatcherRG. isthmusd keeps no watcher resources and answers under
 // any watcher name, so nothing has to be created first (docs/rest-api.md).
-#include <fmt/format.h>
-
 #include <string>
+
+#include <fmt/format.h>
 
 #include "cli/arm_client.h"
 #include "cli/command_helpers.h"

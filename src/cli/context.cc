@@ -54,16 +54,17 @@ Result<std::string> CommandContext::Subscription() {
   const Json& subs = list->is_object() && list->contains("value") ? (*list)["value"] : Json::array();
   for (const auto& s : subs) {
     std::string id = s.value("subscriptionId", std::string());
-    bool match = wanted ? (EqualsIgnoreCase(id, *wanted) || EqualsIgnoreCase(s.value("displayName", ""), *wanted))
-                        : s.value("isDefault", false);
+    bool match =
+        wanted ? (EqualsIgnoreCase(id, *wanted) || EqualsIgnoreCase(s.value("displayName", ""), *wanted))
+               : s.value("isDefault", false);
     if (match && !id.empty()) {
       subscription_ = id;
       return id;
     }
   }
   if (wanted) {
-    return Fail(UsageError(fmt::format("Subscription '{}' not found. Check the spelling and casing and try again.",
-                                       *wanted)));
+    return Fail(UsageError(
+        fmt::format("Subscription '{}' not found. Check the spelling and casing and try again.", *wanted)));
   }
   if (!subs.empty() && subs[0].contains("subscriptionId")) {
     subscription_ = subs[0]["subscriptionId"].get<std::string>();

@@ -11,8 +11,8 @@
 
 #include "base/clock.h"
 #include "base/result.h"
-#include "cli/arm_client.h"
 #include "cli/args.h"
+#include "cli/arm_client.h"
 #include "cli/json.h"
 #include "cli/resource_id.h"
 #include "cli/settings.h"

@@ -24,6 +24,8 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
 
-inline bool IsUsageError(const Error& e) { return e.code == kUsageErrorCode; }
+inline bool IsUsageError(const Error& e) {
+  return e.code == kUsageErrorCode;
+}
 
 }  // namespace isthmus::cli

@@ -14,7 +14,8 @@ std::string HttpResponse::Header(std::string_view name) const {
     if (k.size() != name.size()) continue;
     bool same = true;
     for (std::size_t i = 0; i < k.size() && same; ++i) {
-      same = std::tolower(static_cast<unsigned char>(k[i])) == std::tolower(static_cast<unsigned char>(name[i]));
+      same =
+          std::tolower(static_cast<unsigned char>(k[i])) == std::tolower(static_cast<unsigned char>(name[i]));
     }
     if (same) return v;
   }
@@ -40,11 +41,16 @@ namespace {
 
 std::string Describe(httplib::Error e) {
   switch (e) {
-    case httplib::Error::Connection: return "connection refused";
-    case httplib::Error::ConnectionTimeout: return "connection timed out";
-    case httplib::Error::Read: return "no answer (the read failed or timed out)";
-    case httplib::Error::Write: return "the request could not be sent";
-    default: return httplib::to_string(e);
+    case httplib::Error::Connection:
+      return "connection refused";
+    case httplib::Error::ConnectionTimeout:
+      return "connection timed out";
+    case httplib::Error::Read:
+      return "no answer (the read failed or timed out)";
+    case httplib::Error::Write:
+      return "the request could not be sent";
+    default:
+      return httplib::to_string(e);
   }
 }
 
@@ -66,9 +72,11 @@ Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
   req.body = request.body;
   auto res = client.send(req);
   if (!res) {
-    return Fail(Error{ErrorKind::kUnavailable, kConnectionErrorCode,
-                      fmt::format("cannot reach isthmusd at {}: {}; is it running?", origin, Describe(res.error())),
-                      {}});
+    return Fail(
+        Error{ErrorKind::kUnavailable,
+              kConnectionErrorCode,
+              fmt::format("cannot reach isthmusd at {}: {}; is it running?", origin, Describe(res.error())),
+              {}});
   }
   HttpResponse out;
   out.status = res->status;

@@ -17,8 +17,24 @@
 namespace isthmus::cli::jmespath {
 
 enum class Kind {
-  kIdentity, kField, kIndex, kSlice, kSubexpr, kProjection, kValueProjection, kFlatten,
-  kFilterProjection, kLiteral, kMultiList, kMultiHash, kCompare, kAnd, kOr, kNot, kPipe, kFunction,
+  kIdentity,
+  kField,
+  kIndex,
+  kSlice,
+  kSubexpr,
+  kProjection,
+  kValueProjection,
+  kFlatten,
+  kFilterProjection,
+  kLiteral,
+  kMultiList,
+  kMultiHash,
+  kCompare,
+  kAnd,
+  kOr,
+  kNot,
+  kPipe,
+  kFunction,
 };
 enum class Cmp { kEq, kNe, kLt, kLe, kGt, kGe };
 
@@ -39,9 +55,34 @@ namespace {
 // ---------------------------------------------------------------- lexer
 
 enum class Tok {
-  kEof, kIdent, kQuotedIdent, kNumber, kLiteral, kDot, kStar, kLBracket, kRBracket, kFilter, kFlatten,
-  kLBrace, kRBrace, kLParen, kRParen, kComma, kColon, kPipe, kOr, kAnd, kNot, kEq, kNe, kLt, kLe,
-  kGt, kGe, kCurrent,
+  kEof,
+  kIdent,
+  kQuotedIdent,
+  kNumber,
+  kLiteral,
+  kDot,
+  kStar,
+  kLBracket,
+  kRBracket,
+  kFilter,
+  kFlatten,
+  kLBrace,
+  kRBrace,
+  kLParen,
+  kRParen,
+  kComma,
+  kColon,
+  kPipe,
+  kOr,
+  kAnd,
+  kNot,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kCurrent,
 };
 
 struct Token {
@@ -160,17 +201,38 @@ Result<std::vector<Token>> Lex(std::string_view s) {
     } else {
       Tok t;
       switch (c) {
-        case '.': t = Tok::kDot; break;
-        case '*': t = Tok::kStar; break;
-        case ']': t = Tok::kRBracket; break;
-        case '{': t = Tok::kLBrace; break;
-        case '}': t = Tok::kRBrace; break;
-        case '(': t = Tok::kLParen; break;
-        case ')': t = Tok::kRParen; break;
-        case ',': t = Tok::kComma; break;
-        case ':': t = Tok::kColon; break;
-        case '@': t = Tok::kCurrent; break;
-        default: return Fail(SyntaxError(i, fmt::format("unexpected character '{}'", c)));
+        case '.':
+          t = Tok::kDot;
+          break;
+        case '*':
+          t = Tok::kStar;
+          break;
+        case ']':
+          t = Tok::kRBracket;
+          break;
+        case '{':
+          t = Tok::kLBrace;
+          break;
+        case '}':
+          t = Tok::kRBrace;
+          break;
+        case '(':
+          t = Tok::kLParen;
+          break;
+        case ')':
+          t = Tok::kRParen;
+          break;
+        case ',':
+          t = Tok::kComma;
+          break;
+        case ':':
+          t = Tok::kColon;
+          break;
+        case '@':
+          t = Tok::kCurrent;
+          break;
+        default:
+          return Fail(SyntaxError(i, fmt::format("unexpected character '{}'", c)));
       }
       push(t, i, 1);
     }
@@ -181,19 +243,37 @@ Result<std::vector<Token>> Lex(std::string_view s) {
 
 int BindingPower(Tok t) {
   switch (t) {
-    case Tok::kPipe: return 1;
-    case Tok::kOr: return 2;
-    case Tok::kAnd: return 3;
-    case Tok::kEq: case Tok::kNe: case Tok::kLt: case Tok::kLe: case Tok::kGt: case Tok::kGe: return 5;
-    case Tok::kFlatten: return 9;
-    case Tok::kStar: return 20;
-    case Tok::kFilter: return 21;
-    case Tok::kDot: return 40;
-    case Tok::kNot: return 45;
-    case Tok::kLBrace: return 50;
-    case Tok::kLBracket: return 55;
-    case Tok::kLParen: return 60;
-    default: return 0;
+    case Tok::kPipe:
+      return 1;
+    case Tok::kOr:
+      return 2;
+    case Tok::kAnd:
+      return 3;
+    case Tok::kEq:
+    case Tok::kNe:
+    case Tok::kLt:
+    case Tok::kLe:
+    case Tok::kGt:
+    case Tok::kGe:
+      return 5;
+    case Tok::kFlatten:
+      return 9;
+    case Tok::kStar:
+      return 20;
+    case Tok::kFilter:
+      return 21;
+    case Tok::kDot:
+      return 40;
+    case Tok::kNot:
+      return 45;
+    case Tok::kLBrace:
+      return 50;
+    case Tok::kLBracket:
+      return 55;
+    case Tok::kLParen:
+      return 60;
+    default:
+      return 0;
   }
 }
 // A projection's right-hand side stops at tokens binding weaker than this (pipes, ||, &&, comparisons).
@@ -201,7 +281,7 @@ constexpr int kProjectionStop = 10;
 
 const std::set<std::string>& KnownFunctions() {
   static const std::set<std::string> f = {"length", "contains", "starts_with", "ends_with", "keys", "values",
-                                          "sort", "join", "to_string", "max", "min"};
+                                          "sort",   "join",     "to_string",   "max",       "min"};
   return f;
 }
 
@@ -258,17 +338,21 @@ class Parser {
         n->literal = tok.value;
         return NodePtr(n);
       }
-      case Tok::kIdent: return Field(tok.text);
+      case Tok::kIdent:
+        return Field(tok.text);
       case Tok::kQuotedIdent:
-        if (Cur().type == Tok::kLParen) return Fail(SyntaxError(tok.pos, "a quoted identifier cannot name a function"));
+        if (Cur().type == Tok::kLParen)
+          return Fail(SyntaxError(tok.pos, "a quoted identifier cannot name a function"));
         return Field(tok.text);
       case Tok::kStar: {
         auto rhs = ProjectionRhs(BindingPower(Tok::kStar));
         if (!rhs) return rhs;
         return Make(Kind::kValueProjection, {Make(Kind::kIdentity), *rhs});
       }
-      case Tok::kFilter: return FilterLed(Make(Kind::kIdentity));
-      case Tok::kLBrace: return MultiHash();
+      case Tok::kFilter:
+        return FilterLed(Make(Kind::kIdentity));
+      case Tok::kLBrace:
+        return MultiHash();
       case Tok::kFlatten: {
         auto rhs = ProjectionRhs(BindingPower(Tok::kFlatten));
         if (!rhs) return rhs;
@@ -288,7 +372,8 @@ class Parser {
           return Make(Kind::kProjection, {Make(Kind::kIdentity), *rhs});
         }
         return MultiList();
-      case Tok::kCurrent: return Make(Kind::kIdentity);
+      case Tok::kCurrent:
+        return Make(Kind::kIdentity);
       case Tok::kNot: {
         auto e = Expr(BindingPower(Tok::kNot));
         if (!e) return e;
@@ -300,8 +385,10 @@ class Parser {
         if (auto s = Expect(Tok::kRParen); !s) return Fail(s.error());
         return e;
       }
-      case Tok::kEof: return Fail(SyntaxError(tok.pos, "unexpected end of expression"));
-      default: return Fail(SyntaxError(tok.pos, fmt::format("unexpected token '{}'", tok.text)));
+      case Tok::kEof:
+        return Fail(SyntaxError(tok.pos, "unexpected end of expression"));
+      default:
+        return Fail(SyntaxError(tok.pos, fmt::format("unexpected token '{}'", tok.text)));
     }
   }
 
@@ -319,13 +406,20 @@ class Parser {
         if (!rhs) return rhs;
         return Make(Kind::kSubexpr, {left, *rhs});
       }
-      case Tok::kPipe: case Tok::kOr: case Tok::kAnd: {
+      case Tok::kPipe:
+      case Tok::kOr:
+      case Tok::kAnd: {
         auto rhs = Expr(BindingPower(tok.type));
         if (!rhs) return rhs;
         Kind k = tok.type == Tok::kPipe ? Kind::kPipe : tok.type == Tok::kOr ? Kind::kOr : Kind::kAnd;
         return Make(k, {left, *rhs});
       }
-      case Tok::kEq: case Tok::kNe: case Tok::kLt: case Tok::kLe: case Tok::kGt: case Tok::kGe: {
+      case Tok::kEq:
+      case Tok::kNe:
+      case Tok::kLt:
+      case Tok::kLe:
+      case Tok::kGt:
+      case Tok::kGe: {
         auto rhs = Expr(BindingPower(tok.type));
         if (!rhs) return rhs;
         auto n = std::make_shared<Node>();
@@ -344,7 +438,8 @@ class Parser {
         if (!rhs) return rhs;
         return Make(Kind::kProjection, {Make(Kind::kFlatten, {left}), *rhs});
       }
-      case Tok::kFilter: return FilterLed(left);
+      case Tok::kFilter:
+        return FilterLed(left);
       case Tok::kLBracket: {
         if (Cur().type == Tok::kNumber || Cur().type == Tok::kColon) {
           auto idx = IndexOrSlice();
@@ -357,8 +452,10 @@ class Parser {
         if (!rhs) return rhs;
         return Make(Kind::kProjection, {left, *rhs});
       }
-      case Tok::kLParen: return Function(left, tok.pos);
-      default: return Fail(SyntaxError(tok.pos, fmt::format("unexpected token '{}'", tok.text)));
+      case Tok::kLParen:
+        return Function(left, tok.pos);
+      default:
+        return Fail(SyntaxError(tok.pos, fmt::format("unexpected token '{}'", tok.text)));
     }
   }
 
@@ -622,8 +719,10 @@ Result<Json> CallFunction(const Node& n, const std::vector<Json>& a) {
 
 Result<Json> Eval(const Node& n, const Json& v) {
   switch (n.kind) {
-    case Kind::kIdentity: return v;
-    case Kind::kLiteral: return n.literal;
+    case Kind::kIdentity:
+      return v;
+    case Kind::kLiteral:
+      return n.literal;
     case Kind::kField: {
       if (!v.is_object()) return Json(nullptr);
       auto it = v.find(n.name);
@@ -649,10 +748,12 @@ Result<Json> Eval(const Node& n, const Json& v) {
       long start = clamp(n.slice[0], step > 0 ? 0 : size - 1);
       long stop = clamp(n.slice[1], step > 0 ? size : -1);
       Json out = Json::array();
-      for (long i = start; step > 0 ? i < stop : i > stop; i += step) out.push_back(v[static_cast<std::size_t>(i)]);
+      for (long i = start; step > 0 ? i < stop : i > stop; i += step)
+        out.push_back(v[static_cast<std::size_t>(i)]);
       return out;
     }
-    case Kind::kSubexpr: case Kind::kPipe: {
+    case Kind::kSubexpr:
+    case Kind::kPipe: {
       auto l = Eval(*n.children[0], v);
       if (!l) return l;
       return Eval(*n.children[1], *l);
@@ -671,7 +772,9 @@ Result<Json> Eval(const Node& n, const Json& v) {
       }
       return out;
     }
-    case Kind::kProjection: case Kind::kValueProjection: case Kind::kFilterProjection: {
+    case Kind::kProjection:
+    case Kind::kValueProjection:
+    case Kind::kFilterProjection: {
       auto base = Eval(*n.children[0], v);
       if (!base) return base;
       Json items = Json::array();
@@ -695,7 +798,8 @@ Result<Json> Eval(const Node& n, const Json& v) {
       }
       return out;
     }
-    case Kind::kMultiList: case Kind::kMultiHash: {
+    case Kind::kMultiList:
+    case Kind::kMultiHash: {
       if (v.is_null()) return Json(nullptr);
       Json out = n.kind == Kind::kMultiList ? Json::array() : Json::object();
       for (std::size_t i = 0; i < n.children.size(); ++i) {
@@ -719,13 +823,18 @@ Result<Json> Eval(const Node& n, const Json& v) {
       if (!l->is_number() || !r->is_number()) return Json(nullptr);
       double x = l->get<double>(), y = r->get<double>();
       switch (n.cmp) {
-        case Cmp::kLt: return Json(x < y);
-        case Cmp::kLe: return Json(x <= y);
-        case Cmp::kGt: return Json(x > y);
-        default: return Json(x >= y);
+        case Cmp::kLt:
+          return Json(x < y);
+        case Cmp::kLe:
+          return Json(x <= y);
+        case Cmp::kGt:
+          return Json(x > y);
+        default:
+          return Json(x >= y);
       }
     }
-    case Kind::kAnd: case Kind::kOr: {
+    case Kind::kAnd:
+    case Kind::kOr: {
       auto l = Eval(*n.children[0], v);
       if (!l) return l;
       bool t = Truthy(*l);
@@ -761,7 +870,9 @@ Result<Expression> Expression::Parse(std::string_view text) {
   return Expression(std::move(*root));
 }
 
-Result<Json> Expression::Evaluate(const Json& data) const { return Eval(*root_, data); }
+Result<Json> Expression::Evaluate(const Json& data) const {
+  return Eval(*root_, data);
+}
 
 Result<Json> Search(std::string_view expression, const Json& data) {
   auto e = Expression::Parse(expression);

@@ -16,7 +16,8 @@ Result<OutputFormat> ParseOutputFormat(std::string_view name) {
   if (name == "tsv") return OutputFormat::kTsv;
   if (name == "none") return OutputFormat::kNone;
   return Fail(UsageError(fmt::format(
-      "argument --output/-o: invalid choice: '{}' (choose from 'json', 'jsonc', 'none', 'table', 'tsv')", name)));
+      "argument --output/-o: invalid choice: '{}' (choose from 'json', 'jsonc', 'none', 'table', 'tsv')",
+      name)));
 }
 
 namespace {
@@ -80,7 +81,9 @@ std::string TsvCell(const Json& v) {
   return v.dump();
 }
 
-bool IsSkippedKey(const std::string& k) { return k == "id" || k == "type" || k == "etag"; }
+bool IsSkippedKey(const std::string& k) {
+  return k == "id" || k == "type" || k == "etag";
+}
 
 }  // namespace
 
@@ -179,11 +182,16 @@ std::string FormatTsv(const Json& v) {
 
 std::string Format(OutputFormat f, const Json& v, bool query_active) {
   switch (f) {
-    case OutputFormat::kJson: return FormatJson(v, false);
-    case OutputFormat::kJsonc: return FormatJson(v, true);
-    case OutputFormat::kTable: return FormatTable(v, query_active);
-    case OutputFormat::kTsv: return FormatTsv(v);
-    case OutputFormat::kNone: return "";
+    case OutputFormat::kJson:
+      return FormatJson(v, false);
+    case OutputFormat::kJsonc:
+      return FormatJson(v, true);
+    case OutputFormat::kTable:
+      return FormatTable(v, query_active);
+    case OutputFormat::kTsv:
+      return FormatTsv(v);
+    case OutputFormat::kNone:
+      return "";
   }
   return "";
 }

@@ -91,15 +91,16 @@ Result<std::string> ResolveNameOrId(std::string_view value, std::string_view sub
                                     std::string_view type, std::string_view flag) {
   if (!LooksLikeResourceId(value)) {
     if (value.find('/') != std::string_view::npos) {
-      return Fail(UsageError(fmt::format("argument {}: '{}' is neither a name nor a resource ID", flag, value)));
+      return Fail(
+          UsageError(fmt::format("argument {}: '{}' is neither a name nor a resource ID", flag, value)));
     }
     return NetworkPath(sub, rg, type, value);
   }
   auto id = ParseResourceId(value);
   if (!id || !EqualsIgnoreCase(id->provider, "Microsoft.Network") || !EqualsIgnoreCase(id->type, type) ||
       !id->child_type.empty()) {
-    return Fail(UsageError(
-        fmt::format("argument {}: '{}' is not the ID of a Microsoft.Network/{} resource", flag, value, type)));
+    return Fail(UsageError(fmt::format("argument {}: '{}' is not the ID of a Microsoft.Network/{} resource",
+                                       flag, value, type)));
   }
   return std::string(value);
 }

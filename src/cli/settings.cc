@@ -50,9 +50,10 @@ Result<std::string> LoadToken(const Settings& s) {
   const std::string path = s.state_dir + "/token";
   std::ifstream in(path);
   if (!in) {
-    return Fail(ClientError(fmt::format(
-        "cannot read the isthmusd token from {}: {}; set ISTHMUS_TOKEN, or ISTHMUS_STATE_DIR to isthmusd's --state-dir",
-        path, std::strerror(errno))));
+    return Fail(
+        ClientError(fmt::format("cannot read the isthmusd token from {}: {}; set ISTHMUS_TOKEN, or "
+                                "ISTHMUS_STATE_DIR to isthmusd's --state-dir",
+                                path, std::strerror(errno))));
   }
   std::string token;
   std::getline(in, token);

@@ -1,16 +1,16 @@
 #include "crypto/aead.h"
 
+#include <array>
+#include <climits>
+#include <cstring>
+#include <optional>
+
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/provider.h>
-
-#include <array>
-#include <climits>
-#include <cstring>
-#include <optional>
 
 #include "base/secret.h"
 #include "crypto/openssl_handles.h"
@@ -150,20 +150,38 @@ class DirectBackend {
   // any piece is missing.
   static std::optional<DirectBackend> Create(detail::CipherPtr cipher, ConstBytes key) {
     const OSSL_PROVIDER* prov = EVP_CIPHER_get0_provider(cipher.get());
-    const OSSL_DISPATCH* impl = detail::ProviderDispatch(prov, OSSL_OP_CIPHER, EVP_CIPHER_get0_name(cipher.get()));
+    const OSSL_DISPATCH* impl =
+        detail::ProviderDispatch(prov, OSSL_OP_CIPHER, EVP_CIPHER_get0_name(cipher.get()));
     if (impl == nullptr) return std::nullopt;
     Fns f;
     for (const OSSL_DISPATCH* d = impl; d->function_id != 0; ++d) {
       switch (d->function_id) {
-        case OSSL_FUNC_CIPHER_NEWCTX: f.newctx = OSSL_FUNC_cipher_newctx(d); break;
-        case OSSL_FUNC_CIPHER_FREECTX: f.freectx = OSSL_FUNC_cipher_freectx(d); break;
-        case OSSL_FUNC_CIPHER_ENCRYPT_INIT: f.einit = OSSL_FUNC_cipher_encrypt_init(d); break;
-        case OSSL_FUNC_CIPHER_DECRYPT_INIT: f.dinit = OSSL_FUNC_cipher_decrypt_init(d); break;
-        case OSSL_FUNC_CIPHER_UPDATE: f.update = OSSL_FUNC_cipher_update(d); break;
-        case OSSL_FUNC_CIPHER_FINAL: f.final = OSSL_FUNC_cipher_final(d); break;
-        case OSSL_FUNC_CIPHER_GET_CTX_PARAMS: f.get_ctx_params = OSSL_FUNC_cipher_get_ctx_params(d); break;
-        case OSSL_FUNC_CIPHER_SET_CTX_PARAMS: f.set_ctx_params = OSSL_FUNC_cipher_set_ctx_params(d); break;
-        default: break;
+        case OSSL_FUNC_CIPHER_NEWCTX:
+          f.newctx = OSSL_FUNC_cipher_newctx(d);
+          break;
+        case OSSL_FUNC_CIPHER_FREECTX:
+          f.freectx = OSSL_FUNC_cipher_freectx(d);
+          break;
+        case OSSL_FUNC_CIPHER_ENCRYPT_INIT:
+          f.einit = OSSL_FUNC_cipher_encrypt_init(d);
+          break;
+        case OSSL_FUNC_CIPHER_DECRYPT_INIT:
+          f.dinit = OSSL_FUNC_cipher_decrypt_init(d);
+          break;
+        case OSSL_FUNC_CIPHER_UPDATE:
+          f.update = OSSL_FUNC_cipher_update(d);
+          break;
+        case OSSL_FUNC_CIPHER_FINAL:
+          f.final = OSSL_FUNC_cipher_final(d);
+          break;
+        case OSSL_FUNC_CIPHER_GET_CTX_PARAMS:
+          f.get_ctx_params = OSSL_FUNC_cipher_get_ctx_params(d);
+          break;
+        case OSSL_FUNC_CIPHER_SET_CTX_PARAMS:
+          f.set_ctx_params = OSSL_FUNC_cipher_set_ctx_params(d);
+          break;
+        default:
+          break;
       }
     }
     if (!f.newctx || !f.freectx || !f.einit || !f.dinit || !f.update || !f.final || !f.get_ctx_params ||
@@ -213,7 +231,8 @@ class DirectBackend {
   }
 
  private:
-  DirectBackend(detail::CipherPtr cipher, const Fns& f, void* ctx) : cipher_(std::move(cipher)), f_(f), ctx_(ctx) {}
+  DirectBackend(detail::CipherPtr cipher, const Fns& f, void* ctx)
+      : cipher_(std::move(cipher)), f_(f), ctx_(ctx) {}
 
   detail::CipherPtr cipher_;
   Fns f_;

@@ -1,9 +1,9 @@
 #include "crypto/cipher.h"
 
+#include <climits>
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
-
-#include <climits>
 
 #include "crypto/openssl_handles.h"
 #include "crypto/overlap.h"

@@ -1,13 +1,13 @@
 #include "crypto/integrity.h"
 
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/core_dispatch.h>
-#include <openssl/evp.h>
-#include <openssl/provider.h>
-
 #include <array>
 #include <cstring>
+
+#include <openssl/core_dispatch.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/provider.h>
 
 #include "base/secret.h"
 #include "crypto/openssl_handles.h"
@@ -67,7 +67,8 @@ class TruncatedHmacBase : public Integrity {
 // precomputed inner/outer pad state instead of re-hashing the key (and, in OpenSSL 3.0, allocates).
 class TruncatedHmac final : public TruncatedHmacBase {
  public:
-  TruncatedHmac(const IntegInfo& info, detail::MacCtxPtr ctx) : TruncatedHmacBase(info), ctx_(std::move(ctx)) {}
+  TruncatedHmac(const IntegInfo& info, detail::MacCtxPtr ctx)
+      : TruncatedHmacBase(info), ctx_(std::move(ctx)) {}
 
   IntegrityPath path() const override { return IntegrityPath::kEvp; }
 
@@ -112,12 +113,23 @@ class DirectHmac final : public TruncatedHmacBase {
     std::unique_ptr<DirectHmac> h(new DirectHmac(info, std::move(md), static_cast<std::size_t>(block)));
     for (const OSSL_DISPATCH* d = impl; d->function_id != 0; ++d) {
       switch (d->function_id) {
-        case OSSL_FUNC_DIGEST_NEWCTX: h->newctx_ = OSSL_FUNC_digest_newctx(d); break;
-        case OSSL_FUNC_DIGEST_FREECTX: h->freectx_ = OSSL_FUNC_digest_freectx(d); break;
-        case OSSL_FUNC_DIGEST_INIT: h->init_ = OSSL_FUNC_digest_init(d); break;
-        case OSSL_FUNC_DIGEST_UPDATE: h->update_ = OSSL_FUNC_digest_update(d); break;
-        case OSSL_FUNC_DIGEST_FINAL: h->final_ = OSSL_FUNC_digest_final(d); break;
-        default: break;
+        case OSSL_FUNC_DIGEST_NEWCTX:
+          h->newctx_ = OSSL_FUNC_digest_newctx(d);
+          break;
+        case OSSL_FUNC_DIGEST_FREECTX:
+          h->freectx_ = OSSL_FUNC_digest_freectx(d);
+          break;
+        case OSSL_FUNC_DIGEST_INIT:
+          h->init_ = OSSL_FUNC_digest_init(d);
+          break;
+        case OSSL_FUNC_DIGEST_UPDATE:
+          h->update_ = OSSL_FUNC_digest_update(d);
+          break;
+        case OSSL_FUNC_DIGEST_FINAL:
+          h->final_ = OSSL_FUNC_digest_final(d);
+          break;
+        default:
+          break;
       }
     }
     if (!h->newctx_ || !h->freectx_ || !h->init_ || !h->update_ || !h->final_) return nullptr;

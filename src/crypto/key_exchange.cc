@@ -1,5 +1,9 @@
 #include "crypto/key_exchange.h"
 
+#include <array>
+#include <cstddef>
+#include <vector>
+
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -8,10 +12,6 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
-
-#include <array>
-#include <cstddef>
-#include <vector>
 
 #include "crypto/openssl_handles.h"
 #include "crypto/transforms.h"
@@ -48,11 +48,16 @@ struct GroupCache {
 GroupCache& CacheFor(KeGroup group) {
   thread_local std::array<GroupCache, 5> caches;
   switch (group) {
-    case KeGroup::kModp1024: return caches[0];
-    case KeGroup::kModp2048: return caches[1];
-    case KeGroup::kEcp256: return caches[2];
-    case KeGroup::kEcp384: return caches[3];
-    default: return caches[4];
+    case KeGroup::kModp1024:
+      return caches[0];
+    case KeGroup::kModp2048:
+      return caches[1];
+    case KeGroup::kEcp256:
+      return caches[2];
+    case KeGroup::kEcp384:
+      return caches[3];
+    default:
+      return caches[4];
   }
 }
 

@@ -1,13 +1,12 @@
 #include "crypto/openssl_handles.h"
 
+#include <cstring>
+#include <string>
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/provider.h>
-
-#include <cstring>
-
-#include <string>
 
 namespace isthmus::crypto::detail {
 

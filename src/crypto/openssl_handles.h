@@ -2,14 +2,14 @@
 // Errors. Not for use outside this folder (no other module talks to OpenSSL).
 #pragma once
 
+#include <memory>
+#include <string_view>
+
 #include <openssl/bn.h>
 #include <openssl/core.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/params.h>
-
-#include <memory>
-#include <string_view>
 
 #include "base/result.h"
 

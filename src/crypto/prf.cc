@@ -1,10 +1,10 @@
 #include "crypto/prf.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstring>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "crypto/openssl_handles.h"
 #include "crypto/transforms.h"

@@ -1,12 +1,12 @@
 #include "crypto/random.h"
 
-#include <openssl/err.h>
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
 
 namespace isthmus::crypto {
 

@@ -16,24 +16,32 @@ using nlohmann::json;
 // fabric on one host answers in well under one), 0.2 s between probes.
 constexpr int kProbeTimeoutS = 1;
 
-json Hop(const std::string& type, const std::string& id, const std::string& address, const std::string& resource) {
-  return {{"type", type}, {"id", id}, {"address", address}, {"resourceId", resource},
-          {"nextHopIds", json::array()}, {"issues", json::array()}};
+json Hop(const std::string& type, const std::string& id, const std::string& address,
+         const std::string& resource) {
+  return {{"type", type},
+          {"id", id},
+          {"address", address},
+          {"resourceId", resource},
+          {"nextHopIds", json::array()},
+          {"issues", json::array()}};
 }
 
 }  // namespace
 
 std::vector<std::string> ProbeCommand(const ConnectivityProbe& p) {
   if (p.protocol == "Icmp") {
-    return {"/bin/ping", "-n", "-c", std::to_string(p.probes), "-i", "0.2", "-W", std::to_string(kProbeTimeoutS),
+    return {"/bin/ping", "-n",  "-c", std::to_string(p.probes),
+            "-i",        "0.2", "-W", std::to_string(kProbeTimeoutS),
             p.address};
   }
   // One line per probe: "ok START END" (bash's $EPOCHREALTIME, no subprocess in the timed part) or "fail".
   const std::string script = fmt::format(
       "for i in $(seq {n}); do "
-      "timeout {t} /bin/bash -c 's=$EPOCHREALTIME; exec 3<>/dev/tcp/{a}/{p} || exit 1; e=$EPOCHREALTIME; echo \"ok $s $e\"' "
+      "timeout {t} /bin/bash -c 's=$EPOCHREALTIME; exec 3<>/dev/tcp/{a}/{p} || exit 1; e=$EPOCHREALTIME; "
+      "echo \"ok $s $e\"' "
       "2>/dev/null || echo fail; sleep 0.2; done",
-      fmt::arg("n", p.probes), fmt::arg("t", kProbeTimeoutS), fmt::arg("a", p.address), fmt::arg("p", p.port));
+      fmt::arg("n", p.probes), fmt::arg("t", kProbeTimeoutS), fmt::arg("a", p.address),
+      fmt::arg("p", p.port));
   return {"/bin/bash", "-c", script};
 }
 
@@ -111,8 +119,8 @@ json PlanHops(const HostPlan& plan, const std::string& vm_key, const std::string
   return hops;
 }
 
-Result<json> CheckConnectivity(platform::Processes& processes, const HostPlan& plan, const std::string& vm_key,
-                               const ConnectivityProbe& probe) {
+Result<json> CheckConnectivity(platform::Processes& processes, const HostPlan& plan,
+                               const std::string& vm_key, const ConnectivityProbe& probe) {
   const mgmt::render::VmPlan* vm = nullptr;
   for (const auto& m : plan.vms) {
     if (m.key == vm_key) vm = &m;
@@ -123,13 +131,13 @@ Result<json> CheckConnectivity(platform::Processes& processes, const HostPlan& p
         Error::Invalid("InvalidDestination", fmt::format("'{}' is not an IP address.", probe.address)));
   }
   const bool tcp = probe.protocol == "Tcp";
-  if ((!tcp && probe.protocol != "Icmp") || (tcp && (probe.port < 1 || probe.port > 65535)) || probe.probes < 1 ||
-      probe.probes > 100) {
+  if ((!tcp && probe.protocol != "Icmp") || (tcp && (probe.port < 1 || probe.port > 65535)) ||
+      probe.probes < 1 || probe.probes > 100) {
     return Fail(
         Error::Invalid("InvalidProbe", "The probe needs protocol Tcp with a port 1..65535, or Icmp."));
   }
-  auto r = processes.Run({ProbeCommand(probe), vm->ns, std::chrono::seconds(probe.probes * (kProbeTimeoutS + 1) + 5),
-                          64 * 1024});
+  auto r = processes.Run({ProbeCommand(probe), vm->ns,
+                          std::chrono::seconds(probe.probes * (kProbeTimeoutS + 1) + 5), 64 * 1024});
   if (!r) return Fail(r.error());
   json out = ProbeFigures(probe, r->out);
   out["hops"] = PlanHops(plan, vm_key, probe.address);

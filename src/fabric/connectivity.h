@@ -19,7 +19,8 @@ using ConnectivityProbe = mgmt::ConnectivityProbe;
 std::vector<std::string> ProbeCommand(const ConnectivityProbe& p);
 nlohmann::json ProbeFigures(const ConnectivityProbe& p, const std::string& output);
 // The hops from the VM `vm_key` to `address` through the plan (pure).
-nlohmann::json PlanHops(const mgmt::render::HostPlan& plan, const std::string& vm_key, const std::string& address);
+nlohmann::json PlanHops(const mgmt::render::HostPlan& plan, const std::string& vm_key,
+                        const std::string& address);
 
 // Refuses a probe whose address is not an IP address or whose port is out of range before anything runs:
 // both are put into the probe's shell command.

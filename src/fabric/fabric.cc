@@ -12,8 +12,8 @@ namespace {
 using mgmt::render::HostPlan;
 
 std::string Leg(const mgmt::render::LegPlan& l) {
-  return fmt::format("{}>{}/{}@{}:{}/{}:{}", l.ifname, l.peer_ns, l.peer_ifname, l.bridge, l.address.ToString(),
-                     l.prefix_length, l.mac);
+  return fmt::format("{}>{}/{}@{}:{}/{}:{}", l.ifname, l.peer_ns, l.peer_ifname, l.bridge,
+                     l.address.ToString(), l.prefix_length, l.mac);
 }
 
 }  // namespace
@@ -31,7 +31,8 @@ std::string NetworkFingerprint(const HostPlan& plan) {
     for (const auto& r : g.routes) s += fmt::format(" {}>{}", r.destination.ToString(), r.via.ToString());
     s += "\n";
   }
-  for (const auto& m : plan.vms) s += "m " + m.ns + " " + Leg(m.nic) + " " + m.default_gateway.ToString() + "\n";
+  for (const auto& m : plan.vms)
+    s += "m " + m.ns + " " + Leg(m.nic) + " " + m.default_gateway.ToString() + "\n";
   return s;
 }
 
@@ -50,7 +51,8 @@ mgmt::ConvergeReport SingleHostFabric::Converge(const HostPlan& plan) {
   last_plan_ = plan;
   if (suspended_) {
     const Error why = Error::Unavailable(
-        "FabricSuspended", "The fabric was cleaned up; run `isthmus fabric resume` or restart isthmusd to realize it again.");
+        "FabricSuspended",
+        "The fabric was cleaned up; run `isthmus fabric resume` or restart isthmusd to realize it again.");
     for (const auto& g : plan.gateways) report.errors.emplace(g.key, why);
     for (const auto& m : plan.vms) report.errors.emplace(m.key, why);
     return report;
@@ -59,8 +61,8 @@ mgmt::ConvergeReport SingleHostFabric::Converge(const HostPlan& plan) {
   gateways_.StopUndeclared(plan);
   const std::string fp = NetworkFingerprint(plan);
   auto existing = network_.Existing(plan.prefix);
-  const bool unchanged = existing && fp == last_fingerprint_ && *existing == last_namespaces_ && last_clean_ &&
-                         clock_.Now() - last_full_ < kFullCheckPeriod;
+  const bool unchanged = existing && fp == last_fingerprint_ && *existing == last_namespaces_ &&
+                         last_clean_ && clock_.Now() - last_full_ < kFullCheckPeriod;
   if (!unchanged) {
     network_.Converge(plan, report);
     last_fingerprint_ = fp;
@@ -78,15 +80,16 @@ std::map<std::string, mgmt::GatewayObservation> SingleHostFabric::ObserveGateway
 }
 
 Result<mgmt::RunCommandOutput> SingleHostFabric::RunShellScript(const mgmt::Resource& vm,
-                                                                 const std::vector<std::string>& script,
-                                                                 Duration timeout) {
+                                                                const std::vector<std::string>& script,
+                                                                Duration timeout) {
   const std::string ns = mgmt::render::VmNamespace(options_.prefix, vm.id.Key());
   auto names = netns_.List();
   if (!names) return Fail(names.error());
   if (std::find(names->begin(), names->end(), ns) == names->end()) {
-    return Fail(Error::Conflict("VMAgentNotReady",
-                                fmt::format("VM '{}' is not running on this host yet (namespace {} does not exist).",
-                                            vm.id.name, ns)));
+    return Fail(
+        Error::Conflict("VMAgentNotReady",
+                        fmt::format("VM '{}' is not running on this host yet (namespace {} does not exist).",
+                                    vm.id.name, ns)));
   }
   std::string text;
   for (const auto& line : script) text += line + "\n";
@@ -127,14 +130,16 @@ nlohmann::json SingleHostFabric::Describe(const HostPlan& plan) {
   if (existing) present.insert(existing->begin(), existing->end());
   nlohmann::json ns = nlohmann::json::array();
   auto add = [&](const std::string& name, const char* role, const std::string& resource) {
-    ns.push_back({{"name", name}, {"role", role}, {"resource", resource}, {"exists", present.contains(name)}});
+    ns.push_back(
+        {{"name", name}, {"role", role}, {"resource", resource}, {"exists", present.contains(name)}});
     present.erase(name);
   };
   add(plan.underlay_ns, "underlay", "");
   for (const auto& v : plan.vnets) add(v.ns, "vnet-router", v.key);
   for (const auto& g : plan.gateways) add(g.ns, "gateway", g.key);
   for (const auto& m : plan.vms) add(m.ns, "vm", m.key);
-  for (const auto& n : present) ns.push_back({{"name", n}, {"role", "undeclared"}, {"resource", ""}, {"exists", true}});
+  for (const auto& n : present)
+    ns.push_back({{"name", n}, {"role", "undeclared"}, {"resource", ""}, {"exists", true}});
   out["namespaces"] = std::move(ns);
   nlohmann::json gws = nlohmann::json::array();
   for (const auto& g : plan.gateways) {
@@ -159,7 +164,8 @@ Status SingleHostFabric::Cleanup() {
   gateways_.StopAll();
   last_fingerprint_.clear();
   auto s = network_.RemoveAll(options_.prefix);
-  spdlog::info("fabric: cleaned up (namespaces with prefix {} removed); realization suspended", options_.prefix);
+  spdlog::info("fabric: cleaned up (namespaces with prefix {} removed); realization suspended",
+               options_.prefix);
   return s;
 }
 

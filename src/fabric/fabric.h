@@ -35,8 +35,10 @@ class SingleHostFabric final : public mgmt::HostRealizer, public mgmt::VmAgent {
                    Clock& clock, FabricOptions options);
 
   mgmt::ConvergeReport Converge(const mgmt::render::HostPlan& plan) override;
-  std::map<std::string, mgmt::GatewayObservation> ObserveGateways(const mgmt::render::HostPlan& plan) override;
-  Result<mgmt::RunCommandOutput> RunShellScript(const mgmt::Resource& vm, const std::vector<std::string>& script,
+  std::map<std::string, mgmt::GatewayObservation> ObserveGateways(
+      const mgmt::render::HostPlan& plan) override;
+  Result<mgmt::RunCommandOutput> RunShellScript(const mgmt::Resource& vm,
+                                                const std::vector<std::string>& script,
                                                 Duration timeout) override;
 
   // Network Watcher's connectivity check from a VM of the last converged plan (not under the fabric's

@@ -71,7 +71,8 @@ int Gateways::RunningPid(const std::string& stem, const std::string& ns) {
   // The command line names the configuration file, which names the gateway: a recycled pid fails it.
   if (pid <= 0 || !processes_.Alive(pid, File(stem, ".json").string())) return 0;
   if (!ns.empty() && !processes_.InNetns(pid, ns)) {
-    spdlog::warn("gateway {} (pid {}) runs in a namespace that is no longer {}: restarting it", stem, pid, ns);
+    spdlog::warn("gateway {} (pid {}) runs in a namespace that is no longer {}: restarting it", stem, pid,
+                 ns);
     processes_.Signal(pid, SIGKILL);
     return 0;
   }
@@ -108,9 +109,8 @@ void Gateways::Start(const GatewayPlan& g, GatewayRuntime& rt, mgmt::ConvergeRep
   rt.gen_on_disk = WriteFileAtomic(File(g.file_stem, ".gen"), std::to_string(g.reset_generation))
                        ? std::to_string(g.reset_generation)
                        : "";
-  auto pid = processes_.SpawnDaemon({{binary_, "--config", File(g.file_stem, ".json").string()},
-                                     g.ns,
-                                     File(g.file_stem, ".log").string()});
+  auto pid = processes_.SpawnDaemon(
+      {{binary_, "--config", File(g.file_stem, ".json").string()}, g.ns, File(g.file_stem, ".log").string()});
   ++rt.failures;  // until it answers `status`
   rt.next_start = clock_.Now() + Backoff(rt.failures);
   if (!pid) {
@@ -142,7 +142,8 @@ void Gateways::ConvergeOne(const GatewayPlan& g, mgmt::ConvergeReport& report, b
     report.pending.insert(g.key);  // forked, not exec'd yet
     return;
   }
-  if (pid > 0 && rt.pid != pid) spdlog::info("gateway {}: adopted running isthmus-gateway (pid {})", g.name, pid);
+  if (pid > 0 && rt.pid != pid)
+    spdlog::info("gateway {}: adopted running isthmus-gateway (pid {})", g.name, pid);
   rt.pid = pid;
   if (pid > 0) rt.had_process = true;
   if (rt.gen_on_disk.empty()) rt.gen_on_disk = ReadFile(File(g.file_stem, ".gen"));
@@ -177,7 +178,9 @@ void Gateways::ConvergeOne(const GatewayPlan& g, mgmt::ConvergeReport& report, b
     auto reply = control_.Request(File(g.file_stem, ".sock").string(), "reload", kControlTimeout);
     auto j = reply ? nlohmann::json::parse(*reply, nullptr, false) : nlohmann::json();
     if (!reply || j.is_discarded() || !j.value("ok", false)) {
-      const std::string why = !reply ? reply.error().message : j.is_discarded() ? "malformed reply" : j.value("error", "");
+      const std::string why = !reply             ? reply.error().message
+                              : j.is_discarded() ? "malformed reply"
+                                                 : j.value("error", "");
       report.errors.emplace(g.key, Error::Unavailable("GatewayReloadFailed", "reload failed: " + why));
       rt.config_on_disk = "\n";  // not what the gateway runs: write and reload again next pass
       return;
@@ -217,7 +220,8 @@ void Gateways::QueryStatuses(const mgmt::render::HostPlan& plan, mgmt::ConvergeR
   for (auto& t : pool) t.join();
   for (auto& q : queries) {
     auto j = q.reply ? nlohmann::json::parse(*q.reply, nullptr, false) : nlohmann::json();
-    if (!q.reply || j.is_discarded() || !j.value("ok", false) || (j.value("unchanged", false) && !q.rt->status)) {
+    if (!q.reply || j.is_discarded() || !j.value("ok", false) ||
+        (j.value("unchanged", false) && !q.rt->status)) {
       report.pending.insert(q.plan->key);  // starting: the socket is not there yet
       q.rt->status = nullptr;
       q.rt->status_digest.clear();
@@ -228,7 +232,8 @@ void Gateways::QueryStatuses(const mgmt::render::HostPlan& plan, mgmt::ConvergeR
     q.rt->last_error.clear();
     if (j.value("unchanged", false)) continue;  // what it said last time still holds
     // A gateway older than digests sends none: it is asked for its whole status every pass.
-    q.rt->status_digest = j.contains("digest") && j["digest"].is_string() ? j["digest"].get<std::string>() : "";
+    q.rt->status_digest =
+        j.contains("digest") && j["digest"].is_string() ? j["digest"].get<std::string>() : "";
     q.rt->status = std::make_shared<const nlohmann::json>(std::move(j));
     q.rt->status_at = clock_.Now();
     q.rt->status_version = ++status_versions_;
@@ -251,7 +256,8 @@ void Gateways::StopUndeclared(const mgmt::render::HostPlan& plan) {
   }
 }
 
-void Gateways::Converge(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport& report, bool network_checked) {
+void Gateways::Converge(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport& report,
+                        bool network_checked) {
   // Gateways that only respond are configured first: when one pass adds both ends of a pair, the
   // responder knows the connection before the initiator's IKE_SA_INIT reaches it.
   std::vector<const GatewayPlan*> order;
@@ -286,13 +292,15 @@ void Gateways::Converge(const mgmt::render::HostPlan& plan, mgmt::ConvergeReport
   }
 }
 
-void Gateways::RestartPeersOf(const mgmt::render::HostPlan& plan, const mgmt::render::GatewayPlan& restarted) {
+void Gateways::RestartPeersOf(const mgmt::render::HostPlan& plan,
+                              const mgmt::render::GatewayPlan& restarted) {
   for (const auto& p : plan.gateways) {
     if (p.key == restarted.key) continue;
     auto it = runtime_.find(p.key);
     if (it == runtime_.end() || !it->second.ready) continue;
     for (const auto& c : p.config.connections) {
-      if (c.remote_address != restarted.config.local_address || c.mode == gateway::ConnectionMode::kResponder) continue;
+      if (c.remote_address != restarted.config.local_address || c.mode == gateway::ConnectionMode::kResponder)
+        continue;
       const std::string sock = File(p.file_stem, ".sock").string();
       (void)control_.Request(sock, "terminate " + c.name, kControlTimeout);
       auto r = control_.Request(sock, "initiate " + c.name, kControlTimeout);
@@ -302,7 +310,8 @@ void Gateways::RestartPeersOf(const mgmt::render::HostPlan& plan, const mgmt::re
   }
 }
 
-std::map<std::string, mgmt::GatewayObservation> Gateways::Observations(const mgmt::render::HostPlan& plan) const {
+std::map<std::string, mgmt::GatewayObservation> Gateways::Observations(
+    const mgmt::render::HostPlan& plan) const {
   std::map<std::string, mgmt::GatewayObservation> out;
   for (const auto& g : plan.gateways) {
     mgmt::GatewayObservation o;

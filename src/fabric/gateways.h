@@ -24,8 +24,8 @@ namespace isthmus::fabric {
 
 struct GatewayRuntime {
   int pid = 0;
-  bool ready = false;   // answered `status` this pass
-  int failures = 0;     // starts that did not come up, in a row
+  bool ready = false;  // answered `status` this pass
+  int failures = 0;    // starts that did not come up, in a row
   TimePoint next_start{};
   TimePoint started_at{};  // of the last spawn: until it has exec'd, its command line is isthmusd's
   std::string last_error;
@@ -52,7 +52,10 @@ class Gateways {
  public:
   Gateways(platform::Processes& processes, platform::ControlChannel& control, Clock& clock,
            std::filesystem::path dir, std::string gateway_binary)
-      : processes_(processes), control_(control), clock_(clock), dir_(std::move(dir)),
+      : processes_(processes),
+        control_(control),
+        clock_(clock),
+        dir_(std::move(dir)),
         binary_(std::move(gateway_binary)) {}
 
   // Stops gateways that have files here but are not in the plan (before their namespace goes).

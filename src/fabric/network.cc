@@ -86,15 +86,17 @@ Status Network::EnsureSysctl(platform::NetConfig& cfg, const std::string& path, 
 Status Network::Forwarding(platform::NetConfig& cfg) {
   // A router or gateway forwards, and its asymmetric paths (traffic in via a bridge, out via a TUN)
   // must not be dropped by reverse-path filtering.
-  for (const auto& [path, value] : {std::pair{"ipv4/ip_forward", "1"}, std::pair{"ipv4/conf/all/rp_filter", "0"},
-                                    std::pair{"ipv4/conf/default/rp_filter", "0"}}) {
+  for (const auto& [path, value] :
+       {std::pair{"ipv4/ip_forward", "1"}, std::pair{"ipv4/conf/all/rp_filter", "0"},
+        std::pair{"ipv4/conf/default/rp_filter", "0"}}) {
     if (auto s = EnsureSysctl(cfg, path, value); !s) return s;
   }
   return {};
 }
 
 Status Network::EnsureAddresses(platform::NetConfig& cfg, const std::string& link,
-                                const std::vector<InterfaceAddress>& want, const std::vector<LinkInfo>& links) {
+                                const std::vector<InterfaceAddress>& want,
+                                const std::vector<LinkInfo>& links) {
   const LinkInfo* l = FindLink(links, link);
   std::vector<InterfaceAddress> have = l ? l->addresses : std::vector<InterfaceAddress>{};
   for (const auto& a : have) {
@@ -143,7 +145,8 @@ Status Network::EnsureLeg(platform::NetConfig& here, const LegPlan& leg) {
     // A half of an earlier pair may be left in the peer namespace (its other end's namespace was
     // deleted by hand, say): remove it so the name is free.
     if (auto pl = (*peer)->Links(); pl && FindLink(*pl, leg.peer_ifname)) {
-      if (auto s = Count((*peer)->DeleteLink(leg.peer_ifname)); !s && s.error().kind != ErrorKind::kNotFound) return s;
+      if (auto s = Count((*peer)->DeleteLink(leg.peer_ifname)); !s && s.error().kind != ErrorKind::kNotFound)
+        return s;
     }
     if (auto s = Count(here.AddVeth(leg.ifname, leg.peer_ns, leg.peer_ifname)); !s) return s;
     links = here.Links();
@@ -161,7 +164,9 @@ Status Network::EnsureLeg(platform::NetConfig& here, const LegPlan& leg) {
   auto pl = (*peer)->Links();
   if (!pl) return Fail(pl.error());
   const LinkInfo* p = FindLink(*pl, leg.peer_ifname);
-  if (!p) return Fail(Error::Internal(fmt::format("the peer {} of {} is not in {}", leg.peer_ifname, leg.ifname, leg.peer_ns)));
+  if (!p)
+    return Fail(Error::Internal(
+        fmt::format("the peer {} of {} is not in {}", leg.peer_ifname, leg.ifname, leg.peer_ns)));
   if (p->master != leg.bridge) {
     if (auto s = Count((*peer)->SetMaster(leg.peer_ifname, leg.bridge)); !s) return s;
   }
@@ -210,7 +215,8 @@ Status Network::ConvergeVnet(const VnetPlan& v, const HostPlan& plan) {
     if (!l) {
       if (auto s = Count((*cfg)->AddBridge(b.name)); !s) return s;
     }
-    if (auto s = EnsureAddresses(**cfg, b.name, {{b.router_address, b.prefix.length()}}, *links); !s) return s;
+    if (auto s = EnsureAddresses(**cfg, b.name, {{b.router_address, b.prefix.length()}}, *links); !s)
+      return s;
     if (!l || !l->up) {
       if (auto s = Count((*cfg)->SetUp(b.name, true)); !s) return s;
     }

@@ -43,7 +43,8 @@ class Network {
   Status ConvergeVm(const mgmt::render::VmPlan& m);
   Status EnsureLeg(platform::NetConfig& here, const mgmt::render::LegPlan& leg);
   Status EnsureAddresses(platform::NetConfig& cfg, const std::string& link,
-                         const std::vector<platform::InterfaceAddress>& want, const std::vector<platform::LinkInfo>& links);
+                         const std::vector<platform::InterfaceAddress>& want,
+                         const std::vector<platform::LinkInfo>& links);
   // Makes the routes on `device` (every route when nullopt) exactly `want`.
   Status EnsureRoutes(platform::NetConfig& cfg, const std::vector<platform::RouteInfo>& want,
                       const std::optional<std::string>& device);

@@ -71,9 +71,10 @@ Result<AzureIpsecPolicyText> IpsecPolicy(const Json& o, const std::string& path)
     const char* key;
     std::string* out;
   };
-  for (const Field& f : {Field{"ipsecEncryption", &t.ipsec_encryption}, Field{"ipsecIntegrity", &t.ipsec_integrity},
-                         Field{"ikeEncryption", &t.ike_encryption}, Field{"ikeIntegrity", &t.ike_integrity},
-                         Field{"dhGroup", &t.dh_group}, Field{"pfsGroup", &t.pfs_group}}) {
+  for (const Field& f :
+       {Field{"ipsecEncryption", &t.ipsec_encryption}, Field{"ipsecIntegrity", &t.ipsec_integrity},
+        Field{"ikeEncryption", &t.ike_encryption}, Field{"ikeIntegrity", &t.ike_integrity},
+        Field{"dhGroup", &t.dh_group}, Field{"pfsGroup", &t.pfs_group}}) {
     auto v = Str(o, f.key, path, true);
     if (!v) return Fail(v.error());
     *f.out = *v;
@@ -85,9 +86,12 @@ Result<AzureIpsecPolicyText> IpsecPolicy(const Json& o, const std::string& path)
 
 const char* ModeName(ConnectionMode m) {
   switch (m) {
-    case ConnectionMode::kInitiator: return "initiator";
-    case ConnectionMode::kResponder: return "responder";
-    case ConnectionMode::kBoth: return "both";
+    case ConnectionMode::kInitiator:
+      return "initiator";
+    case ConnectionMode::kResponder:
+      return "responder";
+    case ConnectionMode::kBoth:
+      return "both";
   }
   return "?";
 }
@@ -98,7 +102,8 @@ Result<GatewayConfig> ParseGatewayConfig(const std::string& json_text) {
     return Fail(Bad("config", "is not a JSON object (check for a syntax error)"));
   }
   GatewayConfig g;
-  if (!root.contains("local") || !root["local"].is_object()) return Fail(Bad("local", "is required (an object)"));
+  if (!root.contains("local") || !root["local"].is_object())
+    return Fail(Bad("local", "is required (an object)"));
   const Json& local = root["local"];
   auto addr = Str(local, "address", "local.", true);
   if (!addr) return Fail(addr.error());
@@ -120,7 +125,8 @@ Result<GatewayConfig> ParseGatewayConfig(const std::string& json_text) {
     const Json& t = root["tunnel"];
     auto ifname = Str(t, "interface", "tunnel.", false, g.tunnel_interface);
     if (!ifname) return Fail(ifname.error());
-    if (ifname->empty() || ifname->size() > 15) return Fail(Bad("tunnel.interface", "must be 1-15 characters"));
+    if (ifname->empty() || ifname->size() > 15)
+      return Fail(Bad("tunnel.interface", "must be 1-15 characters"));
     g.tunnel_interface = *ifname;
     auto mtu = Uint(t, "mtu", "tunnel.", g.tunnel_mtu, 576, 9000);
     if (!mtu) return Fail(mtu.error());
@@ -172,7 +178,8 @@ Result<GatewayConfig> ParseGatewayConfig(const std::string& json_text) {
       if (!lid) return Fail(lid.error());
       cc.local_id = *lid;
     }
-    if (!c.contains("shared_key") || !c["shared_key"].is_string() || c["shared_key"].get<std::string>().empty()) {
+    if (!c.contains("shared_key") || !c["shared_key"].is_string() ||
+        c["shared_key"].get<std::string>().empty()) {
       return Fail(Bad(p + "shared_key", "is required (a non-empty string)"));
     }
     cc.shared_key = SecretBytes(c["shared_key"].get<std::string>());
@@ -183,14 +190,15 @@ Result<GatewayConfig> ParseGatewayConfig(const std::string& json_text) {
     cc.local_prefixes = *lp;
     cc.remote_prefixes = *rp;
     if (auto o = net::PrefixSet(cc.local_prefixes).FirstOverlap(net::PrefixSet(cc.remote_prefixes))) {
-      return Fail(Bad(p + "remote_prefixes", fmt::format("{} overlaps local prefix {}", o->second.ToString(),
-                                                         o->first.ToString())));
+      return Fail(Bad(p + "remote_prefixes",
+                      fmt::format("{} overlaps local prefix {}", o->second.ToString(), o->first.ToString())));
     }
     auto ike = Strings(c, "ike_proposals", p, cc.ike_proposals);
     auto esp = Strings(c, "esp_proposals", p, cc.esp_proposals);
     if (!ike) return Fail(ike.error());
     if (!esp) return Fail(esp.error());
-    if (ike->empty() || esp->empty()) return Fail(Bad(p + "ike_proposals", "proposal lists must not be empty"));
+    if (ike->empty() || esp->empty())
+      return Fail(Bad(p + "ike_proposals", "proposal lists must not be empty"));
     cc.ike_proposals = *ike;
     cc.esp_proposals = *esp;
     auto mode = Str(c, "mode", p, false, "both");
@@ -215,10 +223,12 @@ Result<GatewayConfig> ParseGatewayConfig(const std::string& json_text) {
     cc.child_lifetime_s = *child_life;
     auto encap = Str(c, "encapsulation", p, false, "force");
     if (!encap) return Fail(encap.error());
-    if (*encap != "force" && *encap != "auto") return Fail(Bad(p + "encapsulation", "must be 'force' or 'auto'"));
+    if (*encap != "force" && *encap != "auto")
+      return Fail(Bad(p + "encapsulation", "must be 'force' or 'auto'"));
     cc.force_encapsulation = *encap == "force";
     if (c.contains("policy_based_selectors")) {
-      if (!c["policy_based_selectors"].is_boolean()) return Fail(Bad(p + "policy_based_selectors", "must be a boolean"));
+      if (!c["policy_based_selectors"].is_boolean())
+        return Fail(Bad(p + "policy_based_selectors", "must be a boolean"));
       cc.policy_based_selectors = c["policy_based_selectors"].get<bool>();
     }
     if (c.contains("ipsec_policy")) {
@@ -259,9 +269,12 @@ std::string RenderGatewayConfig(const GatewayConfig& g) {
     j["policy_based_selectors"] = c.policy_based_selectors;
     if (c.ipsec_policy) {
       const auto& pol = *c.ipsec_policy;
-      j["ipsec_policy"] = {{"ipsecEncryption", pol.ipsec_encryption}, {"ipsecIntegrity", pol.ipsec_integrity},
-                           {"ikeEncryption", pol.ike_encryption},     {"ikeIntegrity", pol.ike_integrity},
-                           {"dhGroup", pol.dh_group},                 {"pfsGroup", pol.pfs_group}};
+      j["ipsec_policy"] = {{"ipsecEncryption", pol.ipsec_encryption},
+                           {"ipsecIntegrity", pol.ipsec_integrity},
+                           {"ikeEncryption", pol.ike_encryption},
+                           {"ikeIntegrity", pol.ike_integrity},
+                           {"dhGroup", pol.dh_group},
+                           {"pfsGroup", pol.pfs_group}};
     }
     conns.push_back(std::move(j));
   }

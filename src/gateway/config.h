@@ -40,7 +40,7 @@ struct AzureIpsecPolicyText {
 struct ConnectionConfig {
   std::string name;
   net::IpAddress remote_address;
-  std::string remote_id;  // an IP address or an FQDN/key id as text
+  std::string remote_id;                // an IP address or an FQDN/key id as text
   std::optional<std::string> local_id;  // overrides the gateway's local id for this connection
   SecretBytes shared_key;
   std::vector<net::Prefix> local_prefixes;
@@ -49,8 +49,8 @@ struct ConnectionConfig {
   std::vector<std::string> ike_proposals = {"aes256gcm16-prfsha256-ecp256"};
   std::vector<std::string> esp_proposals = {"aes256gcm16"};
   ConnectionMode mode = ConnectionMode::kBoth;
-  std::uint32_t dpd_timeout_s = 45;     // Azure's default
-  std::uint32_t ike_lifetime_s = 28800;  // Azure: IKE SA lifetime 28,800 s
+  std::uint32_t dpd_timeout_s = 45;        // Azure's default
+  std::uint32_t ike_lifetime_s = 28800;    // Azure: IKE SA lifetime 28,800 s
   std::uint32_t child_lifetime_s = 27000;  // Azure: IPsec SA lifetime 27,000 s
   bool force_encapsulation = true;  // always ESP-in-UDP on 4500 (needed behind NAT, and by kernel-libipsec)
   bool policy_based_selectors = false;

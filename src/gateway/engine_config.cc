@@ -26,8 +26,8 @@ ike::wire::IdPayload IdFor(const std::string& text) {
 
 namespace {
 
-Result<std::vector<ike::sa::Proposal>> Proposals(const std::vector<std::string>& texts, ike::wire::ProtocolId p,
-                                                 const std::string& field) {
+Result<std::vector<ike::sa::Proposal>> Proposals(const std::vector<std::string>& texts,
+                                                 ike::wire::ProtocolId p, const std::string& field) {
   std::vector<ike::sa::Proposal> out;
   for (std::size_t i = 0; i < texts.size(); ++i) {
     auto r = ike::sa::ParseProposals(texts[i], p);
@@ -77,7 +77,8 @@ Result<std::vector<ike::ConnectionConfig>> ToEngineConnections(const GatewayConf
       for (const auto* r : {&ike, &esp}) {
         if (!*r) {
           const Error& err = r->error();
-          return Fail(Error::Invalid(err.code, err.message, fmt::format("{}.ipsec_policy.{}", field, err.target)));
+          return Fail(
+              Error::Invalid(err.code, err.message, fmt::format("{}.ipsec_policy.{}", field, err.target)));
         }
       }
       e.ike_proposals = {std::move(*ike)};

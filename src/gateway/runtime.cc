@@ -12,12 +12,16 @@ namespace isthmus::gateway {
 namespace {
 
 // Implementation choices.
-constexpr std::size_t kIkeBatch = 8;                  // datagrams per recvmmsg on UDP 500
+constexpr std::size_t kIkeBatch = 8;  // datagrams per recvmmsg on UDP 500
 constexpr std::size_t kIkeSlot = ike::kMaxIkeMessageSize;
 constexpr Duration kWorkerTick = std::chrono::seconds(1);  // worker.h: "about once a second"
 
-ike::Endpoint ToIke(const platform::Endpoint& e) { return {e.address, e.port}; }
-platform::Endpoint ToPlatform(const ike::Endpoint& e) { return {e.address, e.port}; }
+ike::Endpoint ToIke(const platform::Endpoint& e) {
+  return {e.address, e.port};
+}
+platform::Endpoint ToPlatform(const ike::Endpoint& e) {
+  return {e.address, e.port};
+}
 
 }  // namespace
 
@@ -34,7 +38,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(GatewayConfig config, RuntimeDe
   ec.cookie_threshold = rt->config_.cookie_threshold;
   ec.max_half_open = rt->config_.max_half_open;
   rt->installer_.DeferPublishing(true);  // flushed once per turn of the loop (AfterIo)
-  rt->engine_ = std::make_unique<ike::Engine>(ec, std::move(*conns), rt->deps_.clock, rt->deps_.rng, rt->installer_);
+  rt->engine_ =
+      std::make_unique<ike::Engine>(ec, std::move(*conns), rt->deps_.clock, rt->deps_.rng, rt->installer_);
   dataplane::WorkerOptions wo;
   wo.mss_clamp = static_cast<std::uint16_t>(rt->config_.mss_clamp);
   wo.tunnel_mtu = rt->config_.tunnel_mtu;
@@ -117,7 +122,8 @@ void Runtime::FlushOutbox() {
     out.peer = ToPlatform(d.to);
     auto& sock = d.from.port == config_.natt_port ? deps_.natt_socket : deps_.ike_socket;
     if (auto r = sock.Send({&out, 1}); !r || *r != 1) {
-      deps_.log(fmt::format("send to {} failed: {}", d.to.ToString(), r ? "not accepted" : r.error().message));
+      deps_.log(
+          fmt::format("send to {} failed: {}", d.to.ToString(), r ? "not accepted" : r.error().message));
     }
   }
   for (const auto& l : engine_->TakeLog()) deps_.log(l.ToString());
@@ -148,12 +154,14 @@ std::size_t Runtime::Shutdown(Duration bound) {
 }
 
 Status Runtime::Reload() {
-  if (!deps_.load_config) return Fail(Error::Invalid("NoConfigFile", "no configuration source to reload from"));
+  if (!deps_.load_config)
+    return Fail(Error::Invalid("NoConfigFile", "no configuration source to reload from"));
   auto next = deps_.load_config();
   if (!next) return Fail(next.error());
   if (next->local_address != config_.local_address || next->ike_port != config_.ike_port ||
       next->natt_port != config_.natt_port || next->tunnel_interface != config_.tunnel_interface) {
-    deps_.log("reload: local address, port and tunnel changes need a restart; applying connection changes only");
+    deps_.log(
+        "reload: local address, port and tunnel changes need a restart; applying connection changes only");
   }
   // The sockets stay bound where they are until a restart, so the connections keep the running address
   // and ports: taken from the file, they would make every connection differ (ConnectionConfig::SameAs
@@ -195,7 +203,8 @@ DataplaneView Runtime::ReadDataplane() const {
   }
   auto snap = installer_.publisher().Load();
   if (snap) {
-    for (const auto& e : snap->inbound()) v.inbound[e.sa->spi()] = {e.sa->traffic.packets.Get(), e.sa->traffic.bytes.Get()};
+    for (const auto& e : snap->inbound())
+      v.inbound[e.sa->spi()] = {e.sa->traffic.packets.Get(), e.sa->traffic.bytes.Get()};
     for (const auto& e : snap->outbound()) {
       v.outbound[e.sa->spi()] = {e.sa->traffic.packets.Get(), e.sa->traffic.bytes.Get()};
     }
@@ -205,18 +214,18 @@ DataplaneView Runtime::ReadDataplane() const {
 }
 
 nlohmann::json Runtime::StatusJson() const {
-  return gateway::StatusJson(engine_->Snapshot(), ReadDataplane(), deps_.clock.Now(), std::chrono::system_clock::now());
+  return gateway::StatusJson(engine_->Snapshot(), ReadDataplane(), deps_.clock.Now(),
+                             std::chrono::system_clock::now());
 }
 
 std::string Runtime::Control(std::string_view line) {
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' '))
+    line.remove_suffix(1);
   const auto sp = line.find(' ');
   const std::string_view cmd = line.substr(0, sp);
   const std::string_view arg = sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
   nlohmann::json reply;
-  auto fail = [&](const std::string& msg) {
-    reply = {{"ok", false}, {"error", msg}};
-  };
+  auto fail = [&](const std::string& msg) { reply = {{"ok", false}, {"error", msg}}; };
   if (cmd == "status") {
     // `status DIGEST`: the digest of what the caller last got; unchanged since, it gets only that.
     const auto connections = engine_->Snapshot();

@@ -16,8 +16,8 @@
 
 #include <functional>
 #include <memory>
-#include <span>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>

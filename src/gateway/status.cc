@@ -8,7 +8,9 @@ namespace {
 
 using nlohmann::json;
 
-json Figures(const TrafficFigures& t) { return json{{"packets", t.packets}, {"bytes", t.bytes}}; }
+json Figures(const TrafficFigures& t) {
+  return json{{"packets", t.packets}, {"bytes", t.bytes}};
+}
 
 json Prefixes(const std::vector<net::Prefix>& ps) {
   json a = json::array();
@@ -29,7 +31,8 @@ void AddAge(json& j, TimePoint at, TimePoint now, std::chrono::system_clock::tim
   if (at == TimePoint{}) return;
   const auto age = now - at;
   j["established_s"] = std::chrono::duration_cast<std::chrono::seconds>(age).count();
-  j["established_at"] = IsoUtc(wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(age));
+  j["established_at"] =
+      IsoUtc(wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(age));
 }
 
 void AddLifetime(json& j, Duration lifetime) {
@@ -52,7 +55,9 @@ std::uint64_t U(const json& j, const char* a, const char* b) {
 
 }  // namespace
 
-std::string HexSpi(std::uint64_t spi, int width) { return fmt::format("{:0{}x}", spi, width); }
+std::string HexSpi(std::uint64_t spi, int width) {
+  return fmt::format("{:0{}x}", spi, width);
+}
 
 json StatusJson(const std::vector<ike::ConnectionStatus>& connections, const DataplaneView& dp, TimePoint now,
                 std::chrono::system_clock::time_point wall_now, bool ages) {
@@ -88,7 +93,8 @@ json StatusJson(const std::vector<ike::ConnectionStatus>& connections, const Dat
       if (ages) AddAge(k, ch.established_at, now, wall_now);
       AddLifetime(k, c.child_lifetime);
       if (auto it = dp.inbound.find(ch.inbound_spi); it != dp.inbound.end()) k["in"] = Figures(it->second);
-      if (auto it = dp.outbound.find(ch.outbound_spi); it != dp.outbound.end()) k["out"] = Figures(it->second);
+      if (auto it = dp.outbound.find(ch.outbound_spi); it != dp.outbound.end())
+        k["out"] = Figures(it->second);
       children.push_back(std::move(k));
     }
     j["children"] = std::move(children);
@@ -118,8 +124,9 @@ std::string StatusDigest(const json& status_without_ages) {
 }
 
 std::string RenderStatusTable(const json& status) {
-  std::string out = fmt::format("{:<16} {:<13} {:<22} {:<36} {:>7} {:>8} {:>18} {:>18}\n", "NAME", "STATE", "PEER",
-                                "IKE SA (SPIi_SPIr)", "UP(s)", "REKEYS", "IN pkts/bytes", "OUT pkts/bytes");
+  std::string out =
+      fmt::format("{:<16} {:<13} {:<22} {:<36} {:>7} {:>8} {:>18} {:>18}\n", "NAME", "STATE", "PEER",
+                  "IKE SA (SPIi_SPIr)", "UP(s)", "REKEYS", "IN pkts/bytes", "OUT pkts/bytes");
   if (!status.contains("connections")) return out;
   for (const auto& c : status["connections"]) {
     std::string spis = "-", up = "-";
@@ -128,23 +135,27 @@ std::string RenderStatusTable(const json& status) {
       spis = i["spi_i"].get<std::string>() + "_" + i["spi_r"].get<std::string>();
       if (i.contains("established_s")) up = std::to_string(i["established_s"].get<std::int64_t>());
     }
-    out += fmt::format("{:<16} {:<13} {:<22} {:<36} {:>7} {:>8} {:>18} {:>18}\n", c["name"].get<std::string>(),
-                       c["state"].get<std::string>(), c["remote"].get<std::string>(), spis, up,
-                       fmt::format("{}/{}", c["ike_rekeys"].get<std::uint32_t>(), c["child_rekeys"].get<std::uint32_t>()),
-                       fmt::format("{}/{}", U(c, "in", "packets"), HumanBytes(U(c, "in", "bytes"))),
-                       fmt::format("{}/{}", U(c, "out", "packets"), HumanBytes(U(c, "out", "bytes"))));
-    if (c.contains("ike_sa")) out += fmt::format("  IKE   {}\n", c["ike_sa"]["algorithms"].get<std::string>());
+    out += fmt::format(
+        "{:<16} {:<13} {:<22} {:<36} {:>7} {:>8} {:>18} {:>18}\n", c["name"].get<std::string>(),
+        c["state"].get<std::string>(), c["remote"].get<std::string>(), spis, up,
+        fmt::format("{}/{}", c["ike_rekeys"].get<std::uint32_t>(), c["child_rekeys"].get<std::uint32_t>()),
+        fmt::format("{}/{}", U(c, "in", "packets"), HumanBytes(U(c, "in", "bytes"))),
+        fmt::format("{}/{}", U(c, "out", "packets"), HumanBytes(U(c, "out", "bytes"))));
+    if (c.contains("ike_sa"))
+      out += fmt::format("  IKE   {}\n", c["ike_sa"]["algorithms"].get<std::string>());
     for (const auto& k : c["children"]) {
-      out += fmt::format("  CHILD {} in {} out {} {} {} === {} in {}/{} out {}/{}\n", k["state"].get<std::string>(),
-                         k["inbound_spi"].get<std::string>(), k["outbound_spi"].get<std::string>(),
-                         k["algorithms"].get<std::string>(), k["local_prefixes"].dump(), k["remote_prefixes"].dump(),
-                         U(k, "in", "packets"), HumanBytes(U(k, "in", "bytes")), U(k, "out", "packets"),
+      out += fmt::format("  CHILD {} in {} out {} {} {} === {} in {}/{} out {}/{}\n",
+                         k["state"].get<std::string>(), k["inbound_spi"].get<std::string>(),
+                         k["outbound_spi"].get<std::string>(), k["algorithms"].get<std::string>(),
+                         k["local_prefixes"].dump(), k["remote_prefixes"].dump(), U(k, "in", "packets"),
+                         HumanBytes(U(k, "in", "bytes")), U(k, "out", "packets"),
                          HumanBytes(U(k, "out", "bytes")));
     }
     if (c.contains("drops") && !c["drops"].empty()) out += "  DROPS " + c["drops"].dump() + "\n";
     if (c.contains("last_error")) out += "  LAST ERROR " + c["last_error"].get<std::string>() + "\n";
   }
-  if (status.contains("drops") && !status["drops"].empty()) out += "gateway drops " + status["drops"].dump() + "\n";
+  if (status.contains("drops") && !status["drops"].empty())
+    out += "gateway drops " + status["drops"].dump() + "\n";
   return out;
 }
 

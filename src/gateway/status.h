@@ -29,8 +29,8 @@ struct DataplaneView {
     std::map<std::string, std::uint64_t> drops;  // reason -> count, non-zero only
   };
   std::map<std::string, Connection> connections;      // by connection name
-  std::map<std::uint32_t, TrafficFigures> inbound;   // by SPI
-  std::map<std::uint32_t, TrafficFigures> outbound;  // by SPI
+  std::map<std::uint32_t, TrafficFigures> inbound;    // by SPI
+  std::map<std::uint32_t, TrafficFigures> outbound;   // by SPI
   std::map<std::string, std::uint64_t> worker_drops;  // not attributable to an SA
 };
 

@@ -5,7 +5,9 @@
 namespace isthmus::ipsec {
 namespace {
 
-std::string SaName(std::uint32_t spi, Direction d) { return fmt::format("{} SA {:#010x}", DirectionName(d), spi); }
+std::string SaName(std::uint32_t spi, Direction d) {
+  return fmt::format("{} SA {:#010x}", DirectionName(d), spi);
+}
 
 Error NotFound(std::uint32_t spi, Direction d) {
   return Error::NotFound(std::string(kSaNotFound), fmt::format("no {} is installed", SaName(spi, d)), "spi");
@@ -53,8 +55,10 @@ Result<std::uint32_t> RecordingSaInstaller::AllocateSpi() {
     Record(std::move(call));
     return candidate;
   }
-  Error e{ErrorKind::kUnavailable, std::string(kSpiExhausted),
-          fmt::format("all {} SPIs in {:#x}..{:#x} are in use", range, first_spi_, last_spi_), {}};
+  Error e{ErrorKind::kUnavailable,
+          std::string(kSpiExhausted),
+          fmt::format("all {} SPIs in {:#x}..{:#x} are in use", range, first_spi_, last_spi_),
+          {}};
   call.result = Fail(e);
   Record(std::move(call));
   return Fail(std::move(e));
@@ -79,13 +83,13 @@ Status RecordingSaInstaller::AddSa(const SaSpec& spec) {
   } else if (auto valid = Validate(spec); !valid) {
     call.result = valid;
   } else if (installed_.contains(key)) {
-    call.result = Fail(Error::Conflict(std::string(kSaExists),
-                                       fmt::format("{} is already installed", SaName(spec.spi, spec.direction)),
-                                       "spi"));
+    call.result = Fail(
+        Error::Conflict(std::string(kSaExists),
+                        fmt::format("{} is already installed", SaName(spec.spi, spec.direction)), "spi"));
   } else if (spec.direction == Direction::kInbound && !reserved_.contains(spec.spi)) {
-    call.result = Fail(Error::Invalid(std::string(kSpiNotAllocated),
-                                      fmt::format("inbound SPI {:#010x} was not allocated by AllocateSpi", spec.spi),
-                                      "spi"));
+    call.result = Fail(Error::Invalid(
+        std::string(kSpiNotAllocated),
+        fmt::format("inbound SPI {:#010x} was not allocated by AllocateSpi", spec.spi), "spi"));
   } else {
     if (spec.direction == Direction::kInbound) reserved_.erase(spec.spi);
     installed_.emplace(key, Entry{spec, {}});
@@ -130,7 +134,9 @@ Result<SaUsage> RecordingSaInstaller::QueryUsage(std::uint32_t spi, Direction di
   return it->second.usage;
 }
 
-std::vector<SaEvent> RecordingSaInstaller::DrainEvents() { return std::exchange(events_, {}); }
+std::vector<SaEvent> RecordingSaInstaller::DrainEvents() {
+  return std::exchange(events_, {});
+}
 
 std::vector<RecordingSaInstaller::Call> RecordingSaInstaller::CallsOf(CallKind kind) const {
   std::vector<Call> out;

@@ -35,7 +35,8 @@ class RecordingSaInstaller final : public SaInstaller {
 
   // SPIs come from [first_spi, last_spi] in order, wrapping, skipping those in use. A narrow range
   // lets tests exhaust it.
-  explicit RecordingSaInstaller(std::uint32_t first_spi = kDefaultFirstSpi, std::uint32_t last_spi = 0xffffffff);
+  explicit RecordingSaInstaller(std::uint32_t first_spi = kDefaultFirstSpi,
+                                std::uint32_t last_spi = 0xffffffff);
 
   Result<std::uint32_t> AllocateSpi() override;
   Status ReleaseSpi(std::uint32_t spi) override;

@@ -31,11 +31,11 @@ struct SaEvent {
   std::uint32_t spi = 0;
   Direction direction = Direction::kInbound;
   ExpireCause cause = ExpireCause::kNone;
-  TimePoint at{};             // data-plane clock when the event was detected
-  std::uint64_t bytes = 0;    // counters at that moment (payload octets, as RFC 4301 lifetimes count)
+  TimePoint at{};           // data-plane clock when the event was detected
+  std::uint64_t bytes = 0;  // counters at that moment (payload octets, as RFC 4301 lifetimes count)
   std::uint64_t packets = 0;
-  TimePoint last_used{};      // last authenticated packet (inbound) or last sealed one (outbound);
-                              // for kIdle this is the "idle since" time. Epoch = never used.
+  TimePoint last_used{};          // last authenticated packet (inbound) or last sealed one (outbound);
+                                  // for kIdle this is the "idle since" time. Epoch = never used.
   std::uint64_t child_sa_id = 0;  // copied from the SaSpec so the engine finds its CHILD SA directly
   bool operator==(const SaEvent&) const = default;
 };

@@ -24,10 +24,10 @@ struct SaUsage {
 };
 
 // Error codes implementations return (Error::code), so the engine can react without parsing text.
-inline constexpr std::string_view kSpiExhausted = "SpiExhausted";      // AllocateSpi: no free SPI
+inline constexpr std::string_view kSpiExhausted = "SpiExhausted";        // AllocateSpi: no free SPI
 inline constexpr std::string_view kSpiNotAllocated = "SpiNotAllocated";  // AddSa inbound: SPI not ours
-inline constexpr std::string_view kSaExists = "SaExists";              // AddSa: (SPI, direction) installed
-inline constexpr std::string_view kSaNotFound = "SaNotFound";          // Update/Delete/Query: unknown SA
+inline constexpr std::string_view kSaExists = "SaExists";                // AddSa: (SPI, direction) installed
+inline constexpr std::string_view kSaNotFound = "SaNotFound";            // Update/Delete/Query: unknown SA
 
 class SaInstaller {
  public:

@@ -20,7 +20,8 @@ bool IsUnspecified(const net::IpAddress& a) {
 }
 
 Status ValidateSelectors(const std::vector<TrafficSelector>& list, const char* side) {
-  if (list.empty()) return Fail(Bad(fmt::format("no {} traffic selectors", side), fmt::format("selectors.{}", side)));
+  if (list.empty())
+    return Fail(Bad(fmt::format("no {} traffic selectors", side), fmt::format("selectors.{}", side)));
   for (std::size_t i = 0; i < list.size(); ++i) {
     const auto& ts = list[i];
     if (ts.port_first > ts.port_last) {
@@ -44,7 +45,9 @@ Status ValidateLifetimePair(std::uint64_t soft, std::uint64_t hard, const char* 
 
 }  // namespace
 
-std::string_view DirectionName(Direction d) { return d == Direction::kInbound ? "inbound" : "outbound"; }
+std::string_view DirectionName(Direction d) {
+  return d == Direction::kInbound ? "inbound" : "outbound";
+}
 
 Status Validate(const SaSpec& spec) {
   if (spec.spi < kMinSpi) {
@@ -53,10 +56,11 @@ Status Validate(const SaSpec& spec) {
   if (spec.protocol != Protocol::kEsp) return Fail(Bad("only ESP SAs are supported", "protocol"));
   if (spec.mode != Mode::kTunnel) return Fail(Bad("only tunnel mode is supported", "mode"));
   if (IsUnspecified(spec.local_address)) return Fail(Bad("local outer address is not set", "local_address"));
-  if (IsUnspecified(spec.remote_address)) return Fail(Bad("remote outer address is not set", "remote_address"));
+  if (IsUnspecified(spec.remote_address))
+    return Fail(Bad("remote outer address is not set", "remote_address"));
   if (spec.local_address.family() != spec.remote_address.family()) {
-    return Fail(Bad(fmt::format("outer addresses {} and {} are of different families", spec.local_address.ToString(),
-                                spec.remote_address.ToString()),
+    return Fail(Bad(fmt::format("outer addresses {} and {} are of different families",
+                                spec.local_address.ToString(), spec.remote_address.ToString()),
                     "remote_address"));
   }
   if (spec.encap.enabled && (spec.encap.local_port == 0 || spec.encap.remote_port == 0)) {
@@ -79,14 +83,16 @@ Status Validate(const SaSpec& spec) {
   }
   if (encr->aead) {
     if (t.integ != crypto::IntegId::kNone) {
-      return Fail(Bad(fmt::format("{} is an AEAD and takes no integrity transform (RFC 4303 §3.2)", encr->name),
-                      "transform.integ"));
+      return Fail(
+          Bad(fmt::format("{} is an AEAD and takes no integrity transform (RFC 4303 §3.2)", encr->name),
+              "transform.integ"));
     }
     if (!spec.keys.integ.empty()) return Fail(Bad("an AEAD SA has no integrity key", "keys.integ"));
   } else {
     auto integ = crypto::FindInteg(t.integ);
     if (!integ) {
-      return Fail(Bad(fmt::format("{} needs a supported integrity transform", encr->name), "transform.integ"));
+      return Fail(
+          Bad(fmt::format("{} needs a supported integrity transform", encr->name), "transform.integ"));
     }
     if (spec.keys.integ.size() != integ->key_size) {
       return Fail(Bad(fmt::format("{} needs a {}-octet key, got {}", integ->name, integ->key_size,
@@ -95,9 +101,12 @@ Status Validate(const SaSpec& spec) {
     }
   }
 
-  if (auto s = ValidateLifetimePair(spec.lifetimes.soft.seconds, spec.lifetimes.hard.seconds, "seconds"); !s) return s;
-  if (auto s = ValidateLifetimePair(spec.lifetimes.soft.bytes, spec.lifetimes.hard.bytes, "bytes"); !s) return s;
-  if (auto s = ValidateLifetimePair(spec.lifetimes.soft.packets, spec.lifetimes.hard.packets, "packets"); !s) return s;
+  if (auto s = ValidateLifetimePair(spec.lifetimes.soft.seconds, spec.lifetimes.hard.seconds, "seconds"); !s)
+    return s;
+  if (auto s = ValidateLifetimePair(spec.lifetimes.soft.bytes, spec.lifetimes.hard.bytes, "bytes"); !s)
+    return s;
+  if (auto s = ValidateLifetimePair(spec.lifetimes.soft.packets, spec.lifetimes.hard.packets, "packets"); !s)
+    return s;
 
   if (spec.direction == Direction::kInbound && spec.replay_window != 0 &&
       (spec.replay_window < kMinReplayWindow || spec.replay_window > kMaxReplayWindow)) {
@@ -119,11 +128,12 @@ std::string Describe(const SaSpec& spec) {
     }
   }
   const bool in = spec.direction == Direction::kInbound;
-  std::string encap = spec.encap.enabled ? fmt::format(" (udp {}/{})", spec.encap.local_port, spec.encap.remote_port)
-                                         : std::string();
+  std::string encap = spec.encap.enabled
+                          ? fmt::format(" (udp {}/{})", spec.encap.local_port, spec.encap.remote_port)
+                          : std::string();
   return fmt::format("{} ESP SA {:#010x} {} {} {}{} {}{} conn={}", DirectionName(spec.direction), spec.spi,
-                     spec.local_address.ToString(), in ? "<-" : "->", spec.remote_address.ToString(), encap, alg,
-                     spec.transform.esn ? " esn" : "", spec.connection);
+                     spec.local_address.ToString(), in ? "<-" : "->", spec.remote_address.ToString(), encap,
+                     alg, spec.transform.esn ? " esn" : "", spec.connection);
 }
 
 }  // namespace isthmus::ipsec

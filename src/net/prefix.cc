@@ -109,7 +109,9 @@ bool Prefix::Contains(const Prefix& p) const {
   return p.family() == family() && p.len_ >= len_ && p.addr_.Masked(len_) == addr_;
 }
 
-bool Prefix::Overlaps(const Prefix& p) const { return Contains(p) || p.Contains(*this); }
+bool Prefix::Overlaps(const Prefix& p) const {
+  return Contains(p) || p.Contains(*this);
+}
 
 IpAddress Prefix::Last() const {
   std::array<std::uint8_t, 16> b{};
@@ -124,7 +126,9 @@ std::uint64_t Prefix::Size() const {
   return std::uint64_t{1} << host_bits;
 }
 
-std::string Prefix::ToString() const { return fmt::format("{}/{}", addr_.ToString(), len_); }
+std::string Prefix::ToString() const {
+  return fmt::format("{}/{}", addr_.ToString(), len_);
+}
 
 bool PrefixSet::Contains(const Prefix& p) const {
   for (const auto& m : prefixes_) {

@@ -4,13 +4,13 @@
 //   (a) clean restart:  build a VNet-to-VNet deployment ─ SIGTERM ─ start on the same state dir ─ compare
 //   (b) crash:          N clients write ─ kill -9 at a random point ─ PRAGMA integrity_check ─ restart ─
 //                       every acknowledged write is there (or the one write the client had in flight)
-#include <sqlite3.h>
-
 #include <atomic>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include <sqlite3.h>
 
 #include "rest_daemon.h"
 

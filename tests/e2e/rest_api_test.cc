@@ -538,7 +538,8 @@ TEST_F(RestApi, UnknownRoutesAre404AndWrongMethodsAre405) {
   // /metrics is served without api-version (Prometheus sends none), in Prometheus' text format.
   Reply metrics = arm_->Send("GET", "/metrics", "", {}, nullptr);
   EXPECT_EQ(metrics.status, 200) << metrics;
-  EXPECT_NE(metrics.header("content-type").find("text/plain"), std::string::npos) << metrics.header("content-type");
+  EXPECT_NE(metrics.header("content-type").find("text/plain"), std::string::npos)
+      << metrics.header("content-type");
   // The request ID is echoed.
   Reply echoed = arm_->Get(base, {{"x-ms-client-request-id", "abc-123"}});
   EXPECT_EQ(echoed.header("x-ms-request-id"), "abc-123");

@@ -8,9 +8,6 @@
 #pragma once
 
 #include <fcntl.h>
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-#include <httplib.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -21,7 +18,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <regex>
@@ -29,6 +25,11 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
 
 extern char** environ;
 
@@ -103,8 +104,8 @@ class Daemon {
         std::filesystem::exists(log_path_) ? std::filesystem::file_size(log_path_, ec) : 0;
 
     // The management plane alone: these tests check the API and the store, not the fabric.
-    std::vector<std::string> args = {ISTHMUSD_PATH, "--fabric",      "none", "--state-dir", state_dir_.string(),
-                                     "--listen",    "127.0.0.1:0"};
+    std::vector<std::string> args = {ISTHMUSD_PATH,       "--fabric", "none",       "--state-dir",
+                                     state_dir_.string(), "--listen", "127.0.0.1:0"};
     std::vector<std::string> env;
     for (char** e = environ; *e; ++e) env.emplace_back(*e);
     for (const auto& e : extra_env_) env.push_back(e);

@@ -77,7 +77,8 @@ TEST(Exchange, EstablishmentOverLossyWire) {
     p.wire.faults.reorder = 0.3;
     p.a.engine->Start();
     ASSERT_TRUE(p.RunUntil([&] { return p.Connected(p.a) && p.Connected(p.b); }, 120s))
-        << "seed " << seed << "\n" << p.DumpLogs();
+        << "seed " << seed << "\n"
+        << p.DumpLogs();
     // Let stragglers arrive: nothing changes afterwards. A corrupted copy of IKE_SA_INIT (its SPI or
     // nonce changed, which nothing protects) leaves a half-open SA on B that only the half-open timeout
     // removes: INITIAL_CONTACT replaces authenticated SAs of the connection, not half-open ones, which
@@ -114,7 +115,8 @@ TEST(Exchange, CookieChallenge) {
 }
 
 // The initiator guesses ECP-256, the responder only does Curve25519 (§1.2):
-// HDR, SA, KEi(19), Ni -->  <-- HDR, N(INVALID_KE_PAYLOAD, 31)  HDR, SA, KEi(31), Ni -->  <-- HDR, SA, KEr, Nr
+// HDR, SA, KEi(19), Ni -->  <-- HDR, N(INVALID_KE_PAYLOAD, 31)  HDR, SA, KEi(31), Ni -->  <-- HDR, SA, KEr,
+// Nr
 TEST(Exchange, InvalidKePayloadRetry) {
   Scenario s;
   s.a_ike = "aes256gcm16-prfsha256-ecp256-curve25519";
@@ -167,7 +169,9 @@ TEST(Exchange, TrafficSelectorUnacceptable) {
 namespace isthmus::ike::testing {
 namespace {
 
-bool IsKeepalive(const WireEvent& e) { return e.datagram.bytes.size() == 1 && e.datagram.bytes[0] == 0xff; }
+bool IsKeepalive(const WireEvent& e) {
+  return e.datagram.bytes.size() == 1 && e.datagram.bytes[0] == 0xff;
+}
 
 // RFC 3948 §2.3/§4: with encapsulation (here forced, as behind a NAT), the side that is translated
 // sends a one-octet 0xFF datagram to the peer's 4500 every `nat_keepalive` of silence — and none while
@@ -228,7 +232,7 @@ TEST(Exchange, PeerBehindNatMovesAndChildSasFollow) {
   const auto in_b = p.StatusOf(p.b).children.at(0).inbound_spi;
   p.b.installer.ClearCalls();
   p.wire.nat_a_port = 41234;  // the mapping changed
-  p.RunFor(15s);               // A's next liveness check comes from the new port
+  p.RunFor(15s);              // A's next liveness check comes from the new port
   ASSERT_TRUE(p.Connected(p.a));
   ASSERT_TRUE(p.Connected(p.b));
   EXPECT_EQ(p.StatusOf(p.b).remote.port, 41234);
@@ -240,7 +244,8 @@ TEST(Exchange, PeerBehindNatMovesAndChildSasFollow) {
     EXPECT_EQ(u.update->encap->remote_port, 41234);
     EXPECT_TRUE(u.result);
   }
-  const auto* out = p.b.installer.Find(p.StatusOf(p.b).children.at(0).outbound_spi, ipsec::Direction::kOutbound);
+  const auto* out =
+      p.b.installer.Find(p.StatusOf(p.b).children.at(0).outbound_spi, ipsec::Direction::kOutbound);
   ASSERT_NE(out, nullptr);
   EXPECT_EQ(out->encap.remote_port, 41234);
   EXPECT_EQ(CheckCrosswise(p.a.installer, p.b.installer), "");

@@ -19,7 +19,8 @@ TEST(Exchange, Delete) {
   p.a.engine->Start();
   ASSERT_TRUE(p.RunUntil([&] { return p.Connected(p.a) && p.Connected(p.b); }, 10s));
   ASSERT_TRUE(p.a.engine->Terminate("to-b"));
-  ASSERT_TRUE(p.RunUntil([&] { return p.a.engine->ike_sa_count() == 0 && p.b.engine->ike_sa_count() == 0; }, 10s))
+  ASSERT_TRUE(
+      p.RunUntil([&] { return p.a.engine->ike_sa_count() == 0 && p.b.engine->ike_sa_count() == 0; }, 10s))
       << p.DumpLogs();
   EXPECT_EQ(p.a.installer.installed_count(), 0u);
   EXPECT_EQ(p.b.installer.installed_count(), 0u);
@@ -130,7 +131,8 @@ TEST(Exchange, ReconnectAfterDeadPeer) {
   p.wire.cut[1] = true;
   ASSERT_TRUE(p.RunUntil([&] { return p.StatusOf(p.a).state != ConnectionState::kConnected; }, 60s));
   p.wire.cut[1] = false;
-  ASSERT_TRUE(p.RunUntil([&] { return p.Connected(p.a) && p.Connected(p.b) && p.b.engine->ike_sa_count() == 1; }, 120s))
+  ASSERT_TRUE(p.RunUntil(
+      [&] { return p.Connected(p.a) && p.Connected(p.b) && p.b.engine->ike_sa_count() == 1; }, 120s))
       << p.DumpLogs();
   EXPECT_EQ(CheckCrosswise(p.a.installer, p.b.installer), "");
 }

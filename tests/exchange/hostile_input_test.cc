@@ -24,7 +24,8 @@ TEST(Exchange, HostileInputLeavesEstablishedSaUntouched) {
   };
   // Truncated at every length: nothing is answered.
   for (std::size_t n = 0; n < auth_request.bytes.size(); n += 7) {
-    EXPECT_TRUE(feed({auth_request.bytes.begin(), auth_request.bytes.begin() + static_cast<long>(n)}).empty()) << n;
+    EXPECT_TRUE(feed({auth_request.bytes.begin(), auth_request.bytes.begin() + static_cast<long>(n)}).empty())
+        << n;
   }
   // Corrupted SK (ICV fails): dropped silently, every single bit position sampled.
   for (int i = 0; i < 200; ++i) {

@@ -31,7 +31,8 @@ ConnectionConfig Numbered(const ConnectionConfig& base, int n, bool side_a, std:
 }
 
 struct Pair {
-  explicit Pair(std::vector<ConnectionConfig> a_conns, std::vector<ConnectionConfig> b_conns) : p(Scenario{}) {
+  explicit Pair(std::vector<ConnectionConfig> a_conns, std::vector<ConnectionConfig> b_conns)
+      : p(Scenario{}) {
     p.a.engine->Reload(std::move(a_conns));
     p.b.engine->Reload(std::move(b_conns));
     p.RunFor(1s);
@@ -80,7 +81,8 @@ TEST(PeerIdentity, ConnectionsToOneAddressAreToldApartByIdi) {
 TEST(PeerIdentity, InitAnsweredByTheConnectionWhoseProposalsMatch) {
   const ConnectionConfig a = MakeConnection(Scenario{}, true), b = MakeConnection(Scenario{}, false);
   Pair t({Numbered(a, 2, true, "chacha20poly1305-prfsha512-curve25519")},
-         {Numbered(b, 1, false, "aes128-sha256-modp2048"), Numbered(b, 2, false, "chacha20poly1305-prfsha512-curve25519")});
+         {Numbered(b, 1, false, "aes128-sha256-modp2048"),
+          Numbered(b, 2, false, "chacha20poly1305-prfsha512-curve25519")});
   ASSERT_TRUE(t.p.a.engine->Initiate("c2"));
   ASSERT_TRUE(t.p.RunUntil([&] { return t.Status(t.p.b, "c2").state == ConnectionState::kConnected; }, 10s))
       << t.p.DumpLogs();
@@ -104,7 +106,8 @@ TEST(PeerIdentity, IdiOfAConnectionThatRefusesTheAgreedSuiteFails) {
   EXPECT_EQ(t.p.a.installer.installed_count(), 0U);
   EXPECT_EQ(t.p.b.installer.installed_count(), 0U);
   bool refused = false;
-  for (const auto& l : t.p.b.log) refused |= l.why.find("does not accept the IKE proposal") != std::string::npos;
+  for (const auto& l : t.p.b.log)
+    refused |= l.why.find("does not accept the IKE proposal") != std::string::npos;
   EXPECT_TRUE(refused) << t.p.DumpLogs();
 }
 

@@ -1,8 +1,8 @@
 // Rekeying CHILD SAs (RFC 7296 §1.3.3) and the IKE SA (§1.3.2, §2.18), including simultaneous rekeys
 // from both ends (§2.8.1).
-#include <gtest/gtest.h>
-
 #include <algorithm>
+
+#include <gtest/gtest.h>
 
 #include "simulated_wire.h"
 
@@ -15,13 +15,14 @@ using Kind = ipsec::RecordingSaInstaller::CallKind;
 void ExpectNoSpiLeak(const Side& s) {
   const auto allocated = s.installer.CallsOf(Kind::kAllocateSpi).size();
   std::size_t inbound_adds = 0;
-  for (const auto& c : s.installer.CallsOf(Kind::kAddSa)) inbound_adds += c.direction == ipsec::Direction::kInbound;
+  for (const auto& c : s.installer.CallsOf(Kind::kAddSa))
+    inbound_adds += c.direction == ipsec::Direction::kInbound;
   EXPECT_EQ(allocated, inbound_adds + s.installer.CallsOf(Kind::kReleaseSpi).size()) << s.name;
 }
 
 Scenario ChildRekeyScenario() {
   Scenario s;
-  s.child_life = {100s, 10s, 0s};              // A rekeys after 90 s
+  s.child_life = {100s, 10s, 0s};                   // A rekeys after 90 s
   s.b_child_life = LifetimeConfig{1000s, 10s, 0s};  // B would much later
   return s;
 }
@@ -37,7 +38,8 @@ bool CollisionResolved(const EnginePair& p) {
 }
 
 bool Settled(EnginePair& p, std::uint32_t child_rekeys) {
-  return p.Connected(p.a) && p.Connected(p.b) && p.StatusOf(p.a).child_rekeys + p.StatusOf(p.b).child_rekeys >= child_rekeys &&
+  return p.Connected(p.a) && p.Connected(p.b) &&
+         p.StatusOf(p.a).child_rekeys + p.StatusOf(p.b).child_rekeys >= child_rekeys &&
          p.a.installer.installed_count() == 2 && p.b.installer.installed_count() == 2;
 }
 
@@ -60,9 +62,11 @@ TEST(Exchange, ChildRekey) {
   EXPECT_EQ(CheckCrosswise(p.a.installer, p.b.installer), "");
   // The new pair was installed (inbound, then outbound) before the old one was deleted.
   auto calls = p.a.installer.calls();
-  auto first_delete = std::find_if(calls.begin(), calls.end(), [](const auto& c) { return c.kind == Kind::kDeleteSa; });
+  auto first_delete =
+      std::find_if(calls.begin(), calls.end(), [](const auto& c) { return c.kind == Kind::kDeleteSa; });
   ASSERT_NE(first_delete, calls.end());
-  EXPECT_EQ(std::count_if(calls.begin(), first_delete, [](const auto& c) { return c.kind == Kind::kAddSa; }), 4);
+  EXPECT_EQ(std::count_if(calls.begin(), first_delete, [](const auto& c) { return c.kind == Kind::kAddSa; }),
+            4);
   ExpectNoSpiLeak(p.a);
   ExpectNoSpiLeak(p.b);
 }
@@ -76,7 +80,8 @@ TEST(Exchange, ChildRekeyWithPfs) {
   ASSERT_TRUE(p.RunUntil([&] { return p.Connected(p.a) && p.Connected(p.b); }, 10s));
   ASSERT_TRUE(p.RunUntil([&] { return Settled(p, 1); }, 120s)) << p.DumpLogs();
   bool pfs = false;
-  for (const auto& l : p.a.log) pfs |= l.what == "CHILD SA rekeyed" && l.why.find("(PFS)") != std::string::npos;
+  for (const auto& l : p.a.log)
+    pfs |= l.what == "CHILD SA rekeyed" && l.why.find("(PFS)") != std::string::npos;
   EXPECT_TRUE(pfs) << p.DumpLogs();
   EXPECT_EQ(CheckCrosswise(p.a.installer, p.b.installer), "");
   ExpectNoSpiLeak(p.a);
@@ -93,9 +98,12 @@ TEST(Exchange, IkeRekey) {
   p.a.engine->Start();
   ASSERT_TRUE(p.RunUntil([&] { return p.Connected(p.a) && p.Connected(p.b); }, 10s));
   const auto before = p.StatusOf(p.a);
-  ASSERT_TRUE(p.RunUntil([&] { return p.StatusOf(p.a).ike_rekeys == 1 && p.a.engine->ike_sa_count() == 1 &&
-                                      p.b.engine->ike_sa_count() == 1; },
-                         120s))
+  ASSERT_TRUE(p.RunUntil(
+      [&] {
+        return p.StatusOf(p.a).ike_rekeys == 1 && p.a.engine->ike_sa_count() == 1 &&
+               p.b.engine->ike_sa_count() == 1;
+      },
+      120s))
       << p.DumpLogs();
   const auto after_a = p.StatusOf(p.a);
   const auto after_b = p.StatusOf(p.b);
@@ -110,12 +118,14 @@ TEST(Exchange, IkeRekey) {
   EXPECT_EQ(p.a.installer.CallsOf(Kind::kDeleteSa).size(), 0u);
   // The new IKE SA works: a CHILD rekey and a DPD-free delete run over it.
   ASSERT_TRUE(p.a.engine->Terminate("to-b"));
-  ASSERT_TRUE(p.RunUntil([&] { return p.a.installer.installed_count() == 0 && p.b.installer.installed_count() == 0; }, 10s))
+  ASSERT_TRUE(p.RunUntil(
+      [&] { return p.a.installer.installed_count() == 0 && p.b.installer.installed_count() == 0; }, 10s))
       << p.DumpLogs();
 }
 
 // Both ends rekey the same CHILD SA at once (§2.8.1):
-//   A: CREATE_CHILD_SA { N(REKEY_SA), SA, Ni_a, ... } -->   <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni_b, ... } :B
+//   A: CREATE_CHILD_SA { N(REKEY_SA), SA, Ni_a, ... } -->   <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni_b, ...
+//   } :B
 // Each answers the other; the new SA with the lowest of the four nonces is deleted by its creator,
 // the other end deletes the old SA. Exactly one CHILD SA pair survives; nothing leaks.
 TEST(Exchange, SimultaneousChildRekey) {
@@ -153,10 +163,14 @@ TEST(Exchange, SimultaneousIkeRekey) {
     p.a.engine->Start();
     ASSERT_TRUE(p.RunUntil([&] { return p.Connected(p.a) && p.Connected(p.b); }, 10s));
     p.RunFor(95s);
-    ASSERT_TRUE(p.RunUntil([&] { return p.a.engine->ike_sa_count() == 1 && p.b.engine->ike_sa_count() == 1 &&
-                                        p.Connected(p.a) && p.Connected(p.b); },
-                           60s))
-        << "seed " << seed << "\n" << p.DumpLogs();
+    ASSERT_TRUE(p.RunUntil(
+        [&] {
+          return p.a.engine->ike_sa_count() == 1 && p.b.engine->ike_sa_count() == 1 && p.Connected(p.a) &&
+                 p.Connected(p.b);
+        },
+        60s))
+        << "seed " << seed << "\n"
+        << p.DumpLogs();
     const auto a = p.StatusOf(p.a);
     const auto b = p.StatusOf(p.b);
     EXPECT_EQ(a.ike_spi_i, b.ike_spi_i) << "seed " << seed;
@@ -168,9 +182,10 @@ TEST(Exchange, SimultaneousIkeRekey) {
     EXPECT_EQ(p.b.installer.installed_count(), 2u) << "seed " << seed;
     // The surviving SA is alive: a Terminate over it removes everything on both ends.
     ASSERT_TRUE(p.a.engine->Terminate("to-b"));
-    ASSERT_TRUE(p.RunUntil([&] { return p.a.installer.installed_count() == 0 && p.b.installer.installed_count() == 0; },
-                           30s))
-        << "seed " << seed << "\n" << p.DumpLogs();
+    ASSERT_TRUE(p.RunUntil(
+        [&] { return p.a.installer.installed_count() == 0 && p.b.installer.installed_count() == 0; }, 30s))
+        << "seed " << seed << "\n"
+        << p.DumpLogs();
   }
 }
 

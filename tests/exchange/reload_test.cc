@@ -10,12 +10,12 @@
 //   added                                 initiated at once if this side initiates.
 // The peer treats a D(IKE) as final (no reconnect), so a changed connection comes back from the side
 // that reloads only if that side initiates it.
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-
 #include <map>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "ike/sa/proposal.h"
 #include "ike/wire/header.h"

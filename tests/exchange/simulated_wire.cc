@@ -1,14 +1,16 @@
 #include "simulated_wire.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
+
+#include <fmt/format.h>
 
 #include "ike/sa/proposal.h"
 
 namespace isthmus::ike::testing {
 
-double SimulatedWire::Uniform() { return static_cast<double>(rng_.NextU64() >> 11) / static_cast<double>(1ull << 53); }
+double SimulatedWire::Uniform() {
+  return static_cast<double>(rng_.NextU64() >> 11) / static_cast<double>(1ull << 53);
+}
 
 void SimulatedWire::Send(TimePoint now, int from_side, Datagram d) {
   if (nat_a_port && from_side == 0 && d.from.port == kNatTPort) d.from.port = *nat_a_port;
@@ -32,7 +34,8 @@ void SimulatedWire::Send(TimePoint now, int from_side, Datagram d) {
   auto enqueue = [&](WireEvent e) {
     Duration delay = faults.latency;
     if (Uniform() < faults.reorder) {
-      delay += Duration(static_cast<Duration::rep>(Uniform() * static_cast<double>(faults.reorder_delay.count())));
+      delay +=
+          Duration(static_cast<Duration::rep>(Uniform() * static_cast<double>(faults.reorder_delay.count())));
     }
     if (Uniform() < faults.corrupt && !e.datagram.bytes.empty()) {
       std::size_t at = static_cast<std::size_t>(rng_.NextU64() % e.datagram.bytes.size());
@@ -106,20 +109,22 @@ ConnectionConfig MakeConnection(const Scenario& s, bool side_a) {
 }
 
 EnginePair::EnginePair(Scenario s, std::uint64_t seed)
-    : a("A", seed * 1000 + 1, 0xa0000001), b("B", seed * 1000 + 2, 0xb0000001), wire(seed * 1000 + 3),
+    : a("A", seed * 1000 + 1, 0xa0000001),
+      b("B", seed * 1000 + 2, 0xb0000001),
+      wire(seed * 1000 + 3),
       scenario(std::move(s)) {
   clock.Set(TimePoint{} + std::chrono::hours(1));
   EngineConfig ea = scenario.engine;
   EngineConfig eb = scenario.engine;
   eb.cookie_threshold = scenario.b_cookie_threshold;
-  a.engine = std::make_unique<Engine>(ea, std::vector<ConnectionConfig>{MakeConnection(scenario, true)}, clock,
-                                      a.rng, a.installer);
-  b.engine = std::make_unique<Engine>(eb, std::vector<ConnectionConfig>{MakeConnection(scenario, false)}, clock,
-                                      b.rng, b.installer);
+  a.engine = std::make_unique<Engine>(ea, std::vector<ConnectionConfig>{MakeConnection(scenario, true)},
+                                      clock, a.rng, a.installer);
+  b.engine = std::make_unique<Engine>(eb, std::vector<ConnectionConfig>{MakeConnection(scenario, false)},
+                                      clock, b.rng, b.installer);
 }
 
-EnginePair::EnginePair(std::vector<ConnectionConfig> a_connections, std::vector<ConnectionConfig> b_connections,
-                       EngineConfig engine, std::uint64_t seed)
+EnginePair::EnginePair(std::vector<ConnectionConfig> a_connections,
+                       std::vector<ConnectionConfig> b_connections, EngineConfig engine, std::uint64_t seed)
     : a("A", seed * 1000 + 1, 0xa0000001), b("B", seed * 1000 + 2, 0xb0000001), wire(seed * 1000 + 3) {
   clock.Set(TimePoint{} + std::chrono::hours(1));
   scenario.engine = engine;
@@ -184,16 +189,18 @@ std::string EnginePair::DumpLogs() const {
   std::string out;
   for (const Side* s : {&a, &b}) {
     for (const auto& l : s->log) {
-      out += fmt::format("[{}] +{}ms {}\n", s->name,
-                         std::chrono::duration_cast<std::chrono::milliseconds>(l.at.time_since_epoch()).count() - 3600000,
-                         l.ToString());
+      out += fmt::format(
+          "[{}] +{}ms {}\n", s->name,
+          std::chrono::duration_cast<std::chrono::milliseconds>(l.at.time_since_epoch()).count() - 3600000,
+          l.ToString());
     }
   }
   return out;
 }
 
 std::string CheckCrosswise(const ipsec::RecordingSaInstaller& x, const ipsec::RecordingSaInstaller& y) {
-  auto one_way = [](const ipsec::RecordingSaInstaller& from, const ipsec::RecordingSaInstaller& to) -> std::string {
+  auto one_way = [](const ipsec::RecordingSaInstaller& from,
+                    const ipsec::RecordingSaInstaller& to) -> std::string {
     for (const auto& out : from.Installed(ipsec::Direction::kOutbound)) {
       const ipsec::SaSpec* in = to.Find(out.spi, ipsec::Direction::kInbound);
       if (!in) return fmt::format("outbound {:08x} has no inbound peer", out.spi);

@@ -67,7 +67,8 @@ class SimulatedWire {
 };
 
 struct Side {
-  Side(std::string n, std::uint64_t seed, std::uint32_t first_spi) : name(std::move(n)), rng(seed), installer(first_spi) {}
+  Side(std::string n, std::uint64_t seed, std::uint32_t first_spi)
+      : name(std::move(n)), rng(seed), installer(first_spi) {}
   std::string name;
   SeededRng rng;
   ipsec::RecordingSaInstaller installer;

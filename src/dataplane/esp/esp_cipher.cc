@@ -48,7 +48,8 @@ Result<std::unique_ptr<EspCipher>> EspCipher::Create(const EspTransform& t, cryp
   c->iv_size_ = info->iv_size;
   if (info->aead) {
     if (t.integ != crypto::IntegId::kNone) {
-      return Fail(Error::Invalid("InvalidTransform", "an AEAD transform takes no separate integrity algorithm"));
+      return Fail(
+          Error::Invalid("InvalidTransform", "an AEAD transform takes no separate integrity algorithm"));
     }
     auto a = crypto::Aead::Create(t.encr, t.key_length_attr, enc_keymat);
     if (!a) return Fail(a.error());
@@ -128,7 +129,8 @@ Drop EspCipher::Open(std::span<std::uint8_t> esp, std::uint64_t seq, std::span<s
     std::uint8_t high[4];
     PutU32(high, static_cast<std::uint32_t>(seq >> 32));
     crypto::ConstBytes covered(head, hdr + cipher_len), icv(body + cipher_len, icv_size_);
-    bool ok = esn_ ? integ_->Verify({covered, crypto::ConstBytes(high, 4)}, icv) : integ_->Verify(covered, icv);
+    bool ok =
+        esn_ ? integ_->Verify({covered, crypto::ConstBytes(high, 4)}, icv) : integ_->Verify(covered, icv);
     if (!ok) return Drop::kBadIcv;
     if (!cbc_->Decrypt({head + kEspHeaderSize, iv_size_}, {body, cipher_len}, {body, cipher_len})) {
       return Drop::kTruncated;

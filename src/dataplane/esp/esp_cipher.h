@@ -68,8 +68,8 @@ class EspCipher {
   // Seals the payload at `payload` (of `len` octets) in place. The header_size() octets before it and
   // TrailerSize(len) octets after it must belong to the same buffer. On success `*esp` is the whole
   // ESP packet (starting header_size() before `payload`).
-  Drop Seal(std::uint32_t spi, std::uint64_t seq, std::uint8_t next_header, std::uint8_t* payload, std::size_t len,
-            std::span<std::uint8_t>* esp);
+  Drop Seal(std::uint32_t spi, std::uint64_t seq, std::uint8_t next_header, std::uint8_t* payload,
+            std::size_t len, std::span<std::uint8_t>* esp);
 
   // Verifies and decrypts `esp` (a whole ESP packet, SPI first) in place, for the full 64-bit `seq`
   // the caller reconstructed. On success `*payload` is the inner packet and `*next_header` its type.

@@ -11,9 +11,12 @@
 namespace isthmus::dataplane::pkt {
 namespace detail {
 
-std::uint64_t SumPortable(const std::uint8_t* p, std::size_t n, std::uint64_t acc) { return Sum(p, n, acc); }
+std::uint64_t SumPortable(const std::uint8_t* p, std::size_t n, std::uint64_t acc) {
+  return Sum(p, n, acc);
+}
 
-std::uint64_t CopyAndSumPortable(std::uint8_t* dst, const std::uint8_t* src, std::size_t n, std::uint64_t acc) {
+std::uint64_t CopyAndSumPortable(std::uint8_t* dst, const std::uint8_t* src, std::size_t n,
+                                 std::uint64_t acc) {
   std::memcpy(dst, src, n);
   return Sum(src, n, acc);
 }
@@ -21,7 +24,8 @@ std::uint64_t CopyAndSumPortable(std::uint8_t* dst, const std::uint8_t* src, std
 #if defined(__x86_64__)
 // Each 64-bit lane adds the two 32-bit halves of its word: 32-bit words fold to the same one's
 // complement sum as 16-bit ones. A lane gains at most 2^33 per step, so 2^30 steps cannot overflow it.
-__attribute__((target("avx2"))) std::uint64_t SumAvx2(const std::uint8_t* p, std::size_t n, std::uint64_t acc) {
+__attribute__((target("avx2"))) std::uint64_t SumAvx2(const std::uint8_t* p, std::size_t n,
+                                                      std::uint64_t acc) {
   const __m256i low = _mm256_set1_epi64x(0xffffffff);
   __m256i v = _mm256_setzero_si256();
   for (; n >= 32; p += 32, n -= 32) {
@@ -35,7 +39,7 @@ __attribute__((target("avx2"))) std::uint64_t SumAvx2(const std::uint8_t* p, std
 }
 
 __attribute__((target("avx2"))) std::uint64_t CopyAndSumAvx2(std::uint8_t* dst, const std::uint8_t* src,
-                                                              std::size_t n, std::uint64_t acc) {
+                                                             std::size_t n, std::uint64_t acc) {
   const __m256i low = _mm256_set1_epi64x(0xffffffff);
   __m256i v = _mm256_setzero_si256();
   for (; n >= 32; src += 32, dst += 32, n -= 32) {
@@ -64,7 +68,9 @@ constexpr bool kAvx2 = false;
 #endif
 }  // namespace
 
-bool ChecksumUsesAvx2() { return kAvx2; }
+bool ChecksumUsesAvx2() {
+  return kAvx2;
+}
 
 std::uint64_t SumBulk(const std::uint8_t* p, std::size_t n, std::uint64_t acc) {
 #if defined(__x86_64__)

@@ -22,7 +22,8 @@ bool ChecksumUsesAvx2();
 
 namespace detail {
 std::uint64_t SumPortable(const std::uint8_t* p, std::size_t n, std::uint64_t acc);
-std::uint64_t CopyAndSumPortable(std::uint8_t* dst, const std::uint8_t* src, std::size_t n, std::uint64_t acc);
+std::uint64_t CopyAndSumPortable(std::uint8_t* dst, const std::uint8_t* src, std::size_t n,
+                                 std::uint64_t acc);
 #if defined(__x86_64__)
 std::uint64_t SumAvx2(const std::uint8_t* p, std::size_t n, std::uint64_t acc);
 std::uint64_t CopyAndSumAvx2(std::uint8_t* dst, const std::uint8_t* src, std::size_t n, std::uint64_t acc);

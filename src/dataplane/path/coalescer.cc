@@ -45,8 +45,8 @@ bool Coalescer::SameFlowAndShape(const Slot& s, const std::uint8_t* p, const Par
   }
   const std::uint8_t* t = p + h.ip_len;
   const std::uint8_t* u = q + s.ip_len;
-  return std::memcmp(t + 8, u + 8, 4) == 0 &&     // ack number
-         std::memcmp(t + 14, u + 14, 2) == 0 &&   // window
+  return std::memcmp(t + 8, u + 8, 4) == 0 &&               // ack number
+         std::memcmp(t + 14, u + 14, 2) == 0 &&             // window
          std::memcmp(t + 20, u + 20, h.tcp_len - 20) == 0;  // options (timestamps included)
 }
 

@@ -56,7 +56,7 @@ class Coalescer {
     bool v4 = true;
     std::size_t ip_len = 0, tcp_len = 0;
     std::size_t gso_size = 0;
-    std::size_t len = 0;       // octets of packet data held (after the virtio header)
+    std::size_t len = 0;  // octets of packet data held (after the virtio header)
     std::size_t segments = 0;
     std::uint32_t next_seq = 0;
     std::uint64_t age = 0;

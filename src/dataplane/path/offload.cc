@@ -14,7 +14,8 @@ bool FinishChecksum(std::uint8_t* packet, std::size_t len, const VnetHdr& h) {
   return true;
 }
 
-std::size_t TcpSegmentCount(const VnetHdr& h, const std::uint8_t* packet, std::size_t len, std::size_t* max_segment) {
+std::size_t TcpSegmentCount(const VnetHdr& h, const std::uint8_t* packet, std::size_t len,
+                            std::size_t* max_segment) {
   Parsed p;
   if (!Parse(packet, len, &p) || !p.tcp || h.gso_size == 0) return 0;
   const std::size_t hdrs = p.ip_len + p.tcp_len;
@@ -95,7 +96,8 @@ bool ClampMss(std::uint8_t* packet, const Parsed& p, std::uint16_t mss) {
       Store16(tcp + i + 2, mss);
       tcp[16] = tcp[17] = 0;
       const std::size_t l4 = p.total - p.ip_len;
-      StoreSum(tcp + 16, static_cast<std::uint16_t>(~Fold(Sum(tcp, l4, PseudoSum(packet, p.v4, kProtoTcp, l4)))));
+      StoreSum(tcp + 16,
+               static_cast<std::uint16_t>(~Fold(Sum(tcp, l4, PseudoSum(packet, p.v4, kProtoTcp, l4)))));
       return true;
     }
     i += olen;

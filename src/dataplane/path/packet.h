@@ -37,7 +37,9 @@ inline constexpr std::uint8_t kProtoIcmpV6 = 58;
 inline constexpr std::uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpPsh = 0x08, kTcpAck = 0x10,
                               kTcpUrg = 0x20, kTcpEce = 0x40, kTcpCwr = 0x80;
 
-inline std::uint16_t Load16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+inline std::uint16_t Load16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
+}
 inline std::uint32_t Load32(const std::uint8_t* p) {
   return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
 }
@@ -88,7 +90,9 @@ inline std::uint16_t Fold(std::uint64_t acc) {
 }
 
 // Stores a host-order-domain checksum value at `p`.
-inline void StoreSum(std::uint8_t* p, std::uint16_t v) { std::memcpy(p, &v, 2); }
+inline void StoreSum(std::uint8_t* p, std::uint16_t v) {
+  std::memcpy(p, &v, 2);
+}
 
 // A 16-bit network-order value as it contributes to a host-order-domain sum.
 inline std::uint64_t Net16(std::uint16_t v) {

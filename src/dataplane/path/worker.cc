@@ -37,8 +37,8 @@ class Worker::Sealer final : public SegmentSink {
       return;
     }
     OutMessage& m = w_.out_[w_.out_used_ - 1];
-    std::uint8_t* payload = w_.out_arena_.data() + (w_.out_used_ - 1) * kMessageStride + m.size +
-                            sa_.cipher().header_size();
+    std::uint8_t* payload =
+        w_.out_arena_.data() + (w_.out_used_ - 1) * kMessageStride + m.size + sa_.cipher().header_size();
     std::span<std::uint8_t> esp;
     const Drop d = sa_.cipher().Seal(sa_.spi(), seq, nh_, payload, len, &esp);
     if (d != Drop::kNone) {
@@ -130,9 +130,10 @@ void Worker::FlushOut() {
     sent += *r;
   }
   for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t dgrams = out_batch_[i].segment_size == 0
-                                   ? 1
-                                   : (out_batch_[i].size + out_batch_[i].segment_size - 1) / out_batch_[i].segment_size;
+    const std::size_t dgrams =
+        out_batch_[i].segment_size == 0
+            ? 1
+            : (out_batch_[i].size + out_batch_[i].segment_size - 1) / out_batch_[i].segment_size;
     if (i < sent) {
       stats_.udp_datagrams_out.Add(dgrams);
     } else {
@@ -146,8 +147,8 @@ void Worker::SendTooBig(const std::uint8_t* packet, std::size_t len, const Parse
   std::uint8_t src[16] = {};
   const auto& configured = h.v4 ? options_.icmp_source_v4 : options_.icmp_source_v6;
   std::memcpy(src, configured ? configured->bytes() : h.dst, h.v4 ? 4 : 16);
-  const std::size_t n = BuildTooBig(packet, len, options_.tunnel_mtu, src, icmp_buf_.data() + kVnet,
-                                    icmp_buf_.size() - kVnet);
+  const std::size_t n =
+      BuildTooBig(packet, len, options_.tunnel_mtu, src, icmp_buf_.data() + kVnet, icmp_buf_.size() - kVnet);
   if (n == 0) return;
   if (tun_.vnet_hdr()) {
     std::memset(icmp_buf_.data(), 0, kVnet);
@@ -180,7 +181,8 @@ void Worker::HandleTunPacket(const SadSnapshot& sad, std::uint8_t* data, std::si
     if (d != Drop::kNone) DropOn(sa, d);
     return;
   }
-  if ((vh.flags & kVnetNeedsCsum) != 0 && !FinishChecksum(p, h.total, vh)) return DropOn(sa, Drop::kMalformedInner);
+  if ((vh.flags & kVnetNeedsCsum) != 0 && !FinishChecksum(p, h.total, vh))
+    return DropOn(sa, Drop::kMalformedInner);
   if (options_.mss_clamp != 0) ClampMss(p, h, options_.mss_clamp);
   if (h.total > options_.tunnel_mtu) {
     SendTooBig(p, h.total, h);
@@ -214,7 +216,8 @@ void Worker::WritePacket(std::span<const std::uint8_t> packet) {
   }
 }
 
-void Worker::HandleDatagram(const SadSnapshot& sad, std::uint8_t* p, std::size_t len, const platform::Endpoint& from) {
+void Worker::HandleDatagram(const SadSnapshot& sad, std::uint8_t* p, std::size_t len,
+                            const platform::Endpoint& from) {
   if (len == 1 && p[0] == 0xff) {  // RFC 3948 §2.3 NAT-keepalive
     stats_.keepalives.Add(1);
     return;
@@ -233,10 +236,14 @@ void Worker::HandleDatagram(const SadSnapshot& sad, std::uint8_t* p, std::size_t
   const std::uint64_t seq = sa.replay().Infer(Load32(p + 4));
   if (sa.replay_enabled()) {
     switch (sa.replay().Check(seq)) {
-      case ReplayWindow::Verdict::kOk: break;
-      case ReplayWindow::Verdict::kReplayed: return DropOn(sa, Drop::kReplayed);
-      case ReplayWindow::Verdict::kTooOld: return DropOn(sa, Drop::kTooOld);
-      case ReplayWindow::Verdict::kZero: return DropOn(sa, Drop::kSeqZero);
+      case ReplayWindow::Verdict::kOk:
+        break;
+      case ReplayWindow::Verdict::kReplayed:
+        return DropOn(sa, Drop::kReplayed);
+      case ReplayWindow::Verdict::kTooOld:
+        return DropOn(sa, Drop::kTooOld);
+      case ReplayWindow::Verdict::kZero:
+        return DropOn(sa, Drop::kSeqZero);
     }
   }
   std::span<std::uint8_t> inner;

@@ -56,15 +56,15 @@ struct WorkerStats {
 class Worker final : private PacketWriter {
  public:
   // Implementation choices (buffer memory about 3.5 MB per worker):
-  static constexpr std::size_t kOutMessages = 32;       // UDP messages per sendmmsg batch
+  static constexpr std::size_t kOutMessages = 32;         // UDP messages per sendmmsg batch
   static constexpr std::size_t kMaxMessageBytes = 65000;  // < 65,507: UDP_SEGMENT's limit with IPv4
   static constexpr std::size_t kMaxSegments = 64;         // kernel limit is 128 (UDP_MAX_SEGMENTS)
   static constexpr std::size_t kInSlots = 16;             // recvmmsg slots, 64 KB each for GRO
   static constexpr std::size_t kTunBudget = 64;           // TUN reads per readiness event
   static constexpr std::size_t kUdpBudget = 4;            // recvmmsg calls per readiness event
 
-  Worker(platform::TunDevice& tun, platform::DatagramSocket& socket, const SadPublisher& sad, const Clock& clock,
-         WorkerOptions options, IkeHandler ike = {});
+  Worker(platform::TunDevice& tun, platform::DatagramSocket& socket, const SadPublisher& sad,
+         const Clock& clock, WorkerOptions options, IkeHandler ike = {});
 
   void OnTunReadable();
   void OnUdpReadable();
@@ -88,7 +88,8 @@ class Worker final : private PacketWriter {
   class Sealer;  // the SegmentSink that seals into the current message
 
   void HandleTunPacket(const SadSnapshot& sad, std::uint8_t* data, std::size_t n);
-  void HandleDatagram(const SadSnapshot& sad, std::uint8_t* p, std::size_t len, const platform::Endpoint& from);
+  void HandleDatagram(const SadSnapshot& sad, std::uint8_t* p, std::size_t len,
+                      const platform::Endpoint& from);
   void SendTooBig(const std::uint8_t* packet, std::size_t len, const pkt::Parsed& h);
   // Room for one sealed packet of `sealed` octets to `peer`: the ESP packet's start, or nullptr.
   std::uint8_t* OutRoom(const platform::Endpoint& peer, std::size_t sealed);

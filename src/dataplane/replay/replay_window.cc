@@ -6,7 +6,8 @@ namespace isthmus::dataplane {
 
 ReplayWindow::ReplayWindow(std::uint32_t window_bits, bool esn) : esn_(esn) {
   std::uint32_t usable = (kMaxBlocks - 1) * kBlockBits;
-  window_ = std::clamp<std::uint32_t>((window_bits + kBlockBits - 1) / kBlockBits * kBlockBits, kBlockBits, usable);
+  window_ =
+      std::clamp<std::uint32_t>((window_bits + kBlockBits - 1) / kBlockBits * kBlockBits, kBlockBits, usable);
   blocks_ = window_ / kBlockBits + 1;
 }
 

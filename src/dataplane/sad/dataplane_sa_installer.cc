@@ -11,7 +11,9 @@ namespace {
 // SPIs and at most thousands in use a collision is rare; 64 misses in a row means something is wrong.
 constexpr int kSpiAttempts = 64;
 
-std::string Hex(std::uint32_t spi) { return fmt::format("0x{:08x}", spi); }
+std::string Hex(std::uint32_t spi) {
+  return fmt::format("0x{:08x}", spi);
+}
 
 Error NotFound(std::uint32_t spi, ipsec::Direction d) {
   return {ErrorKind::kNotFound, std::string(ipsec::kSaNotFound),
@@ -39,10 +41,12 @@ Result<std::uint32_t> DataplaneSaInstaller::AllocateSpi() {
 Status DataplaneSaInstaller::ReserveSpi(std::uint32_t spi) {
   std::lock_guard lock(mu_);
   if (spi < ipsec::kMinSpi) {
-    return Fail(Error::Invalid("InvalidSpi", fmt::format("SPI {} is reserved (RFC 4303 §2.1)", Hex(spi)), "spi"));
+    return Fail(
+        Error::Invalid("InvalidSpi", fmt::format("SPI {} is reserved (RFC 4303 §2.1)", Hex(spi)), "spi"));
   }
   if (reserved_.contains(spi) || installed_.contains({spi, ipsec::Direction::kInbound})) {
-    return Fail(Error::Conflict(std::string(ipsec::kSaExists), fmt::format("SPI {} is in use", Hex(spi)), "spi"));
+    return Fail(
+        Error::Conflict(std::string(ipsec::kSaExists), fmt::format("SPI {} is in use", Hex(spi)), "spi"));
   }
   reserved_.insert(spi);
   return {};
@@ -62,10 +66,9 @@ Status DataplaneSaInstaller::AddSa(const ipsec::SaSpec& spec) {
   std::lock_guard lock(mu_);
   const Key key{spec.spi, spec.direction};
   if (installed_.contains(key)) {
-    return Fail(Error::Conflict(std::string(ipsec::kSaExists),
-                                fmt::format("{} SA {} is installed", ipsec::DirectionName(spec.direction),
-                                            Hex(spec.spi)),
-                                "spi"));
+    return Fail(Error::Conflict(
+        std::string(ipsec::kSaExists),
+        fmt::format("{} SA {} is installed", ipsec::DirectionName(spec.direction), Hex(spec.spi)), "spi"));
   }
   if (spec.direction == ipsec::Direction::kInbound && !reserved_.contains(spec.spi)) {
     return Fail(Error::Invalid(std::string(ipsec::kSpiNotAllocated),
@@ -122,7 +125,9 @@ Result<ipsec::SaUsage> DataplaneSaInstaller::QueryUsage(std::uint32_t spi, ipsec
   return u;
 }
 
-std::vector<ipsec::SaEvent> DataplaneSaInstaller::DrainEvents() { return events_.Drain(); }
+std::vector<ipsec::SaEvent> DataplaneSaInstaller::DrainEvents() {
+  return events_.Drain();
+}
 
 std::vector<std::shared_ptr<ConnectionRuntime>> DataplaneSaInstaller::Connections() const {
   std::lock_guard lock(mu_);
@@ -154,7 +159,8 @@ void DataplaneSaInstaller::PublishLocked() {
   dirty_ = false;
   std::vector<const Installed*> ordered;
   for (const auto& [k, v] : installed_) ordered.push_back(&v);
-  std::sort(ordered.begin(), ordered.end(), [](const Installed* a, const Installed* b) { return a->order < b->order; });
+  std::sort(ordered.begin(), ordered.end(),
+            [](const Installed* a, const Installed* b) { return a->order < b->order; });
   std::vector<SadEntry> in, out;
   for (const Installed* i : ordered) (i->entry.sa->inbound() ? in : out).push_back(i->entry);
   publisher_.Publish(SadSnapshot::Build(std::move(in), std::move(out), ++version_));

@@ -19,7 +19,8 @@ std::vector<V4Net> V4NetsOf(const std::vector<net::Prefix>& ps) {
     if (p.family() != net::Family::kV4) continue;
     const std::uint8_t* b = p.address().bytes();
     const std::uint32_t mask = p.length() == 0 ? 0 : ~std::uint32_t{0} << (32 - p.length());
-    const std::uint32_t a = std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+    const std::uint32_t a =
+        std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
     out.push_back({a & mask, mask});
   }
   return out;
@@ -27,7 +28,8 @@ std::vector<V4Net> V4NetsOf(const std::vector<net::Prefix>& ps) {
 
 template <typename V4Net>
 bool AnyContainsV4(const std::vector<V4Net>& nets, const std::uint8_t* b) {
-  const std::uint32_t a = std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+  const std::uint32_t a =
+      std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
   for (const V4Net& n : nets) {
     if ((a & n.mask) == n.net) return true;
   }
@@ -39,7 +41,9 @@ bool AnyContains(const std::vector<net::Prefix>& ps, const std::uint8_t* addr, b
   return std::any_of(ps.begin(), ps.end(), [&](const net::Prefix& p) { return p.Contains(a); });
 }
 
-std::uint64_t LimitOrMax(std::uint64_t v) { return v == 0 ? ~std::uint64_t{0} : v; }
+std::uint64_t LimitOrMax(std::uint64_t v) {
+  return v == 0 ? ~std::uint64_t{0} : v;
+}
 
 }  // namespace
 

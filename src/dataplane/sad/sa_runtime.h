@@ -49,7 +49,9 @@ struct TrafficCounters {
 
 using DropCounterArray = std::array<SingleWriterCounter, static_cast<std::size_t>(Drop::kCount)>;
 
-inline void CountDrop(DropCounterArray& a, Drop d) { a[static_cast<std::size_t>(d)].Add(1); }
+inline void CountDrop(DropCounterArray& a, Drop d) {
+  a[static_cast<std::size_t>(d)].Add(1);
+}
 
 // Per-connection aggregate (several SAs over a connection's lifetime: rekeys, several CHILD SAs).
 struct ConnectionRuntime {
@@ -63,8 +65,8 @@ struct ConnectionRuntime {
 class SaRuntime {
  public:
   // `events` must outlive the object (it is the installer's queue).
-  SaRuntime(const ipsec::SaSpec& spec, std::unique_ptr<EspCipher> cipher, std::shared_ptr<ConnectionRuntime> conn,
-            ipsec::SaEventQueue* events, TimePoint now);
+  SaRuntime(const ipsec::SaSpec& spec, std::unique_ptr<EspCipher> cipher,
+            std::shared_ptr<ConnectionRuntime> conn, ipsec::SaEventQueue* events, TimePoint now);
 
   // --- immutable ---
   std::uint32_t spi() const { return spi_; }
@@ -94,7 +96,8 @@ class SaRuntime {
     traffic.packets.Add(1);
     traffic.bytes.Add(bytes);
     last_used_ns_.store(now.time_since_epoch().count(), std::memory_order_relaxed);
-    if (!first_use_reported_ || traffic.packets.Get() >= next_packets_ || traffic.bytes.Get() >= next_bytes_) {
+    if (!first_use_reported_ || traffic.packets.Get() >= next_packets_ ||
+        traffic.bytes.Get() >= next_bytes_) {
       OnThreshold(now);
     }
   }

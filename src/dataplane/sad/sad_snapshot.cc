@@ -31,8 +31,8 @@ SadSnapshot::Key SadSnapshot::MaskOf(int length, bool v4) {
   return m;
 }
 
-std::shared_ptr<const SadSnapshot> SadSnapshot::Build(std::vector<SadEntry> inbound, std::vector<SadEntry> outbound,
-                                                      std::uint64_t version) {
+std::shared_ptr<const SadSnapshot> SadSnapshot::Build(std::vector<SadEntry> inbound,
+                                                      std::vector<SadEntry> outbound, std::uint64_t version) {
   auto s = std::shared_ptr<SadSnapshot>(new SadSnapshot());
   s->version_ = version;
   s->inbound_ = std::move(inbound);
@@ -65,7 +65,8 @@ const SadEntry* SadSnapshot::FindInbound(std::uint32_t spi) const {
   return it != inbound_.end() && it->sa->spi() == spi ? &*it : nullptr;
 }
 
-const SadEntry* SadSnapshot::Lpm(const std::vector<LengthTable>& tables, const std::uint8_t* dst, bool v4) const {
+const SadEntry* SadSnapshot::Lpm(const std::vector<LengthTable>& tables, const std::uint8_t* dst,
+                                 bool v4) const {
   const Key full = KeyOf(dst, v4);
   for (const LengthTable& t : tables) {
     const Key k{full.hi & t.mask.hi, full.lo & t.mask.lo};
@@ -80,7 +81,9 @@ const SadEntry* SadSnapshot::FindOutbound(const std::uint8_t* dst, bool v4) cons
   return Lpm(v4 ? v4_ : v6_, dst, v4);
 }
 
-SadPublisher::SadPublisher() { current_.store(SadSnapshot::Build({}, {}, 0)); }
+SadPublisher::SadPublisher() {
+  current_.store(SadSnapshot::Build({}, {}, 0));
+}
 
 void SadPublisher::Publish(std::shared_ptr<const SadSnapshot> s) {
   current_.store(std::move(s), std::memory_order_release);

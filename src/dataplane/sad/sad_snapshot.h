@@ -40,8 +40,8 @@ struct SadEntry {
 class SadSnapshot {
  public:
   // Inputs, in install order (older first); the builder sorts and indexes them.
-  static std::shared_ptr<const SadSnapshot> Build(std::vector<SadEntry> inbound, std::vector<SadEntry> outbound,
-                                                  std::uint64_t version);
+  static std::shared_ptr<const SadSnapshot> Build(std::vector<SadEntry> inbound,
+                                                  std::vector<SadEntry> outbound, std::uint64_t version);
 
   const SadEntry* FindInbound(std::uint32_t spi) const;
   // `dst` is 4 (v4) or 16 (v6) network-order octets.

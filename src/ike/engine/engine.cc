@@ -1,9 +1,9 @@
 #include "ike/engine/engine.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-
-#include <algorithm>
 
 #include "ike/sa/proposal_selection.h"
 #include "ike/tasks/child_create.h"
@@ -15,7 +15,9 @@
 namespace isthmus::ike {
 namespace {
 
-bool SameId(const wire::IdPayload& a, const wire::IdPayload& b) { return a.type == b.type && a.data == b.data; }
+bool SameId(const wire::IdPayload& a, const wire::IdPayload& b) {
+  return a.type == b.type && a.data == b.data;
+}
 
 }  // namespace
 
@@ -63,7 +65,8 @@ const ConnectionConfig* Engine::FindConnectionForPeer(const Endpoint& local, con
   for (const auto& [name, rt] : connections_) {
     const auto& c = *rt.config;
     if (!c.responds() && !c.initiates()) continue;
-    if (c.local.address == local.address && c.remote.address == remote.address && SameId(c.remote_id, peer_id)) {
+    if (c.local.address == local.address && c.remote.address == remote.address &&
+        SameId(c.remote_id, peer_id)) {
       return &c;
     }
   }
@@ -121,10 +124,8 @@ void Engine::IkeSaEstablished(sa::IkeSa& s) {
   if (SaRecord* r = Find(s.id); r && rt) r->conn = rt->config;  // the responder learns it in IKE_AUTH
   if (s.rekeys == 0) {
     Log(s, "IKE SA established",
-        fmt::format("{}, {} {:016x}:{:016x}", s.suite ? s.suite->Describe() : "", s.role == sa::IkeRole::kInitiator
-                                                                                       ? "initiator"
-                                                                                       : "responder",
-                    s.spi_i, s.spi_r));
+        fmt::format("{}, {} {:016x}:{:016x}", s.suite ? s.suite->Describe() : "",
+                    s.role == sa::IkeRole::kInitiator ? "initiator" : "responder", s.spi_i, s.spi_r));
     if (rt) {
       s.rekey_at = tasks::SoftDeadline(now_, rt->config->ike_lifetime, rng_);
       s.expire_at = tasks::HardDeadline(now_, rt->config->ike_lifetime);
@@ -164,7 +165,8 @@ void Engine::MoveChildren(const sa::IkeSa& s) {
     u.local_address = s.local.address;
     u.remote_address = s.remote.address;
     u.encap = ipsec::UdpEncap{s.encap(), s.local.port, s.remote.port};
-    for (auto [spi, dir] : {std::pair{c.inbound_spi, ipsec::Direction::kInbound}, {c.outbound_spi, ipsec::Direction::kOutbound}}) {
+    for (auto [spi, dir] : {std::pair{c.inbound_spi, ipsec::Direction::kInbound},
+                            {c.outbound_spi, ipsec::Direction::kOutbound}}) {
       u.spi = spi;
       u.direction = dir;
       // A pending outbound SA (rekey responder) is not installed yet: it takes the IKE SA's path when it is.
@@ -183,7 +185,9 @@ void Engine::SendRaw(const Endpoint& from, const Endpoint& to, wire::ByteView me
   outbox_.push_back(std::move(d));
 }
 
-void Engine::SendOn(const sa::IkeSa& s, const wire::Bytes& message) { SendRaw(s.local, s.remote, message); }
+void Engine::SendOn(const sa::IkeSa& s, const wire::Bytes& message) {
+  SendRaw(s.local, s.remote, message);
+}
 
 void Engine::Kick(SaRecord& rec) {
   if (!rec.conn) return;
@@ -193,7 +197,8 @@ void Engine::Kick(SaRecord& rec) {
 
 // --- Receiving --------------------------------------------------------------------------------------
 
-void Engine::Receive(TimePoint now, const Endpoint& local, const Endpoint& remote, std::span<const std::uint8_t> bytes) {
+void Engine::Receive(TimePoint now, const Endpoint& local, const Endpoint& remote,
+                     std::span<const std::uint8_t> bytes) {
   Enter(now);
   wire::ByteView msg = bytes;
   if (local.port == kNatTPort || remote.port == kNatTPort) {
@@ -225,7 +230,8 @@ void Engine::HandleInitRequest(const Endpoint& local, const Endpoint& remote, wi
   auto key = std::make_pair(m->header.initiator_spi, remote.ToString());
   if (auto it = half_open_.find(key); it != half_open_.end()) {
     // §2.1: a retransmitted IKE_SA_INIT request gets the same response again.
-    if (SaRecord* rec = Find(it->second); rec && rec->tm->CheckRequest(0, msg) == tasks::TaskManager::RequestCheck::kRetransmit) {
+    if (SaRecord* rec = Find(it->second);
+        rec && rec->tm->CheckRequest(0, msg) == tasks::TaskManager::RequestCheck::kRetransmit) {
       SendRaw(local, remote, rec->tm->cached_response());
     }
     return;
@@ -320,7 +326,8 @@ void Engine::HandleMessage(SaRecord& rec, const Endpoint& local, const Endpoint&
     auto plain = s.protector->OpenMessage(msg, *sk);
     if (!plain) {
       if (plain.error().code != sa::kSkBadPadding) return;  // ICV failure or truncation: drop silently
-      inner_error = wire::WireError{wire::NotifyType::kInvalidSyntax, wire::PayloadType::kEncrypted, 0, "bad padding"};
+      inner_error =
+          wire::WireError{wire::NotifyType::kInvalidSyntax, wire::PayloadType::kEncrypted, 0, "bad padding"};
     } else {
       auto chain = wire::ParseInnerPayloads(sk->first_inner, *plain);
       if (!chain) {
@@ -341,7 +348,8 @@ void Engine::HandleMessage(SaRecord& rec, const Endpoint& local, const Endpoint&
     if (s.local != local || s.remote != remote) {
       const bool move_children = s.state == sa::IkeSaState::kEstablished && !s.children.empty();
       if (move_children) {
-        Log(s, "peer moved", fmt::format("{} -> {} (NAT mapping changed?)", s.remote.ToString(), remote.ToString()));
+        Log(s, "peer moved",
+            fmt::format("{} -> {} (NAT mapping changed?)", s.remote.ToString(), remote.ToString()));
       }
       s.local = local;
       s.remote = remote;
@@ -421,14 +429,16 @@ Engine::ConnectionRuntime* Engine::Runtime(std::string_view name) {
 
 Status Engine::StartConnection(ConnectionRuntime& rt) {
   const ConnectionConfig& c = *rt.config;
-  if (!c.initiates()) return Fail(Error::Invalid("ResponderOnly", fmt::format("connection {} only responds", c.name)));
+  if (!c.initiates())
+    return Fail(Error::Invalid("ResponderOnly", fmt::format("connection {} only responds", c.name)));
   rt.wanted = true;
   rt.reconnect_at = TimePoint::max();
   // An SA whose Delete is in flight (a terminate just before this initiate) does not count: the
   // connection starts over at once rather than after the Delete's retransmissions.
   if (rt.ike_sa != 0) {
     const SaRecord* cur = Find(rt.ike_sa);
-    if (cur && cur->sa->state != sa::IkeSaState::kDeleting && cur->sa->state != sa::IkeSaState::kDead) return {};
+    if (cur && cur->sa->state != sa::IkeSaState::kDeleting && cur->sa->state != sa::IkeSaState::kDead)
+      return {};
   }
   for (const auto& [id, rec] : sas_) {
     if (rec.sa->connection == c.name && rec.sa->state == sa::IkeSaState::kConnecting) return {};
@@ -531,7 +541,11 @@ void Engine::Reload(std::vector<ConnectionConfig> configs) {
   Reap();
 }
 
-std::vector<Datagram> Engine::TakeOutbox() { return std::exchange(outbox_, {}); }
-std::vector<LogLine> Engine::TakeLog() { return std::exchange(log_, {}); }
+std::vector<Datagram> Engine::TakeOutbox() {
+  return std::exchange(outbox_, {});
+}
+std::vector<LogLine> Engine::TakeLog() {
+  return std::exchange(log_, {});
+}
 
 }  // namespace isthmus::ike

@@ -48,7 +48,8 @@ class Engine final : private tasks::TaskHost {
   Engine& operator=(const Engine&) = delete;
 
   // A datagram arrived on `local` from `remote`.
-  void Receive(TimePoint now, const Endpoint& local, const Endpoint& remote, std::span<const std::uint8_t> bytes);
+  void Receive(TimePoint now, const Endpoint& local, const Endpoint& remote,
+               std::span<const std::uint8_t> bytes);
   // Brings a connection up (no-op if it is up or coming up). Fails for an unknown name or a
   // responder-only connection.
   isthmus::Status Initiate(std::string_view name);
@@ -157,8 +158,8 @@ class Engine final : private tasks::TaskHost {
   void MoveChildren(const sa::IkeSa& s);  // UpdateSa for every CHILD SA after the peer's endpoint moved
   tasks::CookieJar cookies_;
   std::map<std::string, ConnectionRuntime, std::less<>> connections_;
-  std::map<std::uint64_t, SaRecord> sas_;         // by IKE SA id
-  std::map<std::uint64_t, std::uint64_t> by_spi_;  // our SPI -> IKE SA id
+  std::map<std::uint64_t, SaRecord> sas_;                                     // by IKE SA id
+  std::map<std::uint64_t, std::uint64_t> by_spi_;                             // our SPI -> IKE SA id
   std::map<std::pair<std::uint64_t, std::string>, std::uint64_t> half_open_;  // (SPIi, peer) -> id
   std::uint64_t last_sa_id_ = 0;
   std::uint64_t last_child_id_ = 0;

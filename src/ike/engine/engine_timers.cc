@@ -1,8 +1,8 @@
 // The engine's time-driven half: retransmissions, liveness checks, rekeys, lifetimes, reconnects,
 // removal of dead SAs, and the status snapshot.
-#include <fmt/format.h>
-
 #include <algorithm>
+
+#include <fmt/format.h>
 
 #include "ike/engine/engine.h"
 #include "ike/tasks/child_create.h"
@@ -110,7 +110,8 @@ void Engine::SendKeepalive(sa::IkeSa& s) {
   // Skipped while ESP went out recently: that keeps the NAT mapping as well (RFC 3948 §4).
   TimePoint last_sent{};
   for (const auto& c : s.children) {
-    if (auto u = installer_.QueryUsage(c.outbound_spi, ipsec::Direction::kOutbound); u && u->last_used > last_sent) {
+    if (auto u = installer_.QueryUsage(c.outbound_spi, ipsec::Direction::kOutbound);
+        u && u->last_used > last_sent) {
       last_sent = u->last_used;
     }
   }
@@ -210,7 +211,8 @@ ConnectionStatus Engine::StatusFor(const ConnectionRuntime& rt) const {
   const sa::IkeSa& s = *it->second.sa;
   st.state = s.state == sa::IkeSaState::kEstablished
                  ? ConnectionState::kConnected
-                 : (s.state == sa::IkeSaState::kConnecting ? ConnectionState::kConnecting : ConnectionState::kNotConnected);
+                 : (s.state == sa::IkeSaState::kConnecting ? ConnectionState::kConnecting
+                                                           : ConnectionState::kNotConnected);
   st.ike_spi_i = s.spi_i;
   st.ike_spi_r = s.spi_r;
   st.initiator = s.role == sa::IkeRole::kInitiator;

@@ -4,10 +4,14 @@
 
 namespace isthmus::ike {
 
-std::string Endpoint::ToString() const { return fmt::format("{}[{}]", address.ToString(), port); }
+std::string Endpoint::ToString() const {
+  return fmt::format("{}[{}]", address.ToString(), port);
+}
 
 bool ConnectionConfig::SameAs(const ConnectionConfig& o) const {
-  auto same_id = [](const wire::IdPayload& a, const wire::IdPayload& b) { return a.type == b.type && a.data == b.data; };
+  auto same_id = [](const wire::IdPayload& a, const wire::IdPayload& b) {
+    return a.type == b.type && a.data == b.data;
+  };
   return name == o.name && local == o.local && remote == o.remote && same_id(local_id, o.local_id) &&
          same_id(remote_id, o.remote_id) && psk == o.psk && local_prefixes == o.local_prefixes &&
          remote_prefixes == o.remote_prefixes && ike_proposals == o.ike_proposals &&
@@ -19,9 +23,12 @@ bool ConnectionConfig::SameAs(const ConnectionConfig& o) const {
 
 std::string_view ConnectionStateName(ConnectionState s) {
   switch (s) {
-    case ConnectionState::kNotConnected: return "NotConnected";
-    case ConnectionState::kConnecting: return "Connecting";
-    case ConnectionState::kConnected: return "Connected";
+    case ConnectionState::kNotConnected:
+      return "NotConnected";
+    case ConnectionState::kConnecting:
+      return "Connecting";
+    case ConnectionState::kConnected:
+      return "Connected";
   }
   return "?";
 }

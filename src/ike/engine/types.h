@@ -128,7 +128,7 @@ struct ConnectionStatus {
   ConnectionState state = ConnectionState::kNotConnected;
   std::uint64_t ike_spi_i = 0;
   std::uint64_t ike_spi_r = 0;
-  bool initiator = false;  // we are the IKE SA's original initiator
+  bool initiator = false;      // we are the IKE SA's original initiator
   std::string ike_algorithms;  // "IKE:AES_GCM_16_256/PRF_HMAC_SHA2_256/ECP_256"
   Endpoint local;
   Endpoint remote;

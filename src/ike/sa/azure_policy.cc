@@ -1,12 +1,12 @@
 #include "ike/sa/azure_policy.h"
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
 #include <algorithm>
 #include <cctype>
 #include <optional>
 #include <string_view>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace isthmus::ike::sa {
 namespace {
@@ -26,10 +26,11 @@ Error Invalid(std::string_view field, std::string message) {
   return Error::Invalid("InvalidIpsecPolicy", std::move(message), std::string(field));
 }
 Error Unsupported(std::string_view field, std::string_view value) {
-  return Error::Invalid("UnsupportedIpsecPolicy",
-                        fmt::format("{} '{}' is a valid Azure value that Isthmus does not implement (DESIGN.md §4)",
-                                    field, value),
-                        std::string(field));
+  return Error::Invalid(
+      "UnsupportedIpsecPolicy",
+      fmt::format("{} '{}' is a valid Azure value that Isthmus does not implement (DESIGN.md §4)", field,
+                  value),
+      std::string(field));
 }
 
 template <typename T>
@@ -57,10 +58,14 @@ Result<T> Lookup(const Entry<T> (&table)[N], std::string_view field, std::string
 
 // Encryption fields. GCMAESn doubles as an integrity value, which is what makes the pairing rules below.
 const Entry<EncrAlg> kEncryption[] = {
-    {"AES128", EncrAlg{EncrId::kAesCbc, 128}},     {"AES256", EncrAlg{EncrId::kAesCbc, 256}},
-    {"GCMAES128", EncrAlg{EncrId::kAesGcm16, 128}}, {"GCMAES256", EncrAlg{EncrId::kAesGcm16, 256}},
-    {"AES192", std::nullopt},                       {"GCMAES192", std::nullopt},
-    {"DES", std::nullopt},                          {"DES3", std::nullopt},
+    {"AES128", EncrAlg{EncrId::kAesCbc, 128}},
+    {"AES256", EncrAlg{EncrId::kAesCbc, 256}},
+    {"GCMAES128", EncrAlg{EncrId::kAesGcm16, 128}},
+    {"GCMAES256", EncrAlg{EncrId::kAesGcm16, 256}},
+    {"AES192", std::nullopt},
+    {"GCMAES192", std::nullopt},
+    {"DES", std::nullopt},
+    {"DES3", std::nullopt},
     {"NONE", std::nullopt},
 };
 
@@ -80,18 +85,21 @@ const Entry<Integ> kIntegrity[] = {
 };
 
 const Entry<KeGroup> kDhGroup[] = {
-    {"DHGROUP2", KeGroup::kModp1024}, {"DHGROUP14", KeGroup::kModp2048}, {"DHGROUP2048", KeGroup::kModp2048},
-    {"ECP256", KeGroup::kEcp256},     {"ECP384", KeGroup::kEcp384},      {"DHGROUP1", std::nullopt},
-    {"DHGROUP24", std::nullopt},      {"NONE", std::nullopt},
+    {"DHGROUP2", KeGroup::kModp1024},    {"DHGROUP14", KeGroup::kModp2048},
+    {"DHGROUP2048", KeGroup::kModp2048}, {"ECP256", KeGroup::kEcp256},
+    {"ECP384", KeGroup::kEcp384},        {"DHGROUP1", std::nullopt},
+    {"DHGROUP24", std::nullopt},         {"NONE", std::nullopt},
 };
 
 const Entry<KeGroup> kPfsGroup[] = {
-    {"NONE", KeGroup::kNone},      {"PFS2", KeGroup::kModp1024},  {"PFS14", KeGroup::kModp2048},
+    {"NONE", KeGroup::kNone},        {"PFS2", KeGroup::kModp1024}, {"PFS14", KeGroup::kModp2048},
     {"PFS2048", KeGroup::kModp2048}, {"ECP256", KeGroup::kEcp256}, {"ECP384", KeGroup::kEcp384},
-    {"PFS1", std::nullopt},        {"PFS24", std::nullopt},       {"PFSMM", std::nullopt},
+    {"PFS1", std::nullopt},          {"PFS24", std::nullopt},      {"PFSMM", std::nullopt},
 };
 
-PrfId PrfFor(IntegId id) { return id == IntegId::kHmacSha2_384_192 ? PrfId::kHmacSha2_384 : PrfId::kHmacSha2_256; }
+PrfId PrfFor(IntegId id) {
+  return id == IntegId::kHmacSha2_384_192 ? PrfId::kHmacSha2_384 : PrfId::kHmacSha2_256;
+}
 
 }  // namespace
 
@@ -142,16 +150,19 @@ Result<Proposal> AzureEspProposal(const AzureIpsecPolicy& policy) {
     // Azure: "If GCMAES is used for IPsec encryption, the same GCMAES algorithm and key length must be
     // selected for IPsec integrity."
     if (!integ->gcm || *integ->gcm != *encr) {
-      return Fail(Invalid("ipsecIntegrity", fmt::format("ipsecIntegrity must be '{}' to match ipsecEncryption, not '{}'",
-                                                        Upper(policy.ipsec_encryption), policy.ipsec_integrity)));
+      return Fail(Invalid("ipsecIntegrity",
+                          fmt::format("ipsecIntegrity must be '{}' to match ipsecEncryption, not '{}'",
+                                      Upper(policy.ipsec_encryption), policy.ipsec_integrity)));
     }
   } else {
     if (integ->hmac == IntegId::kHmacSha2_384_192) {
-      return Fail(Invalid("ipsecIntegrity", "ipsecIntegrity 'SHA384' is not an Azure value (it is one for ikeIntegrity)"));
+      return Fail(Invalid("ipsecIntegrity",
+                          "ipsecIntegrity 'SHA384' is not an Azure value (it is one for ikeIntegrity)"));
     }
     if (!integ->hmac) {
-      return Fail(Invalid("ipsecIntegrity", fmt::format("ipsecIntegrity '{}' can't be used with ipsecEncryption '{}'",
-                                                        policy.ipsec_integrity, policy.ipsec_encryption)));
+      return Fail(
+          Invalid("ipsecIntegrity", fmt::format("ipsecIntegrity '{}' can't be used with ipsecEncryption '{}'",
+                                                policy.ipsec_integrity, policy.ipsec_encryption)));
     }
     p.integ = {*integ->hmac};
   }

@@ -6,21 +6,30 @@ namespace isthmus::ike::sa {
 
 std::string_view IkeSaStateName(IkeSaState s) {
   switch (s) {
-    case IkeSaState::kConnecting: return "CONNECTING";
-    case IkeSaState::kEstablished: return "ESTABLISHED";
-    case IkeSaState::kRekeyed: return "REKEYED";
-    case IkeSaState::kDeleting: return "DELETING";
-    case IkeSaState::kDead: return "DEAD";
+    case IkeSaState::kConnecting:
+      return "CONNECTING";
+    case IkeSaState::kEstablished:
+      return "ESTABLISHED";
+    case IkeSaState::kRekeyed:
+      return "REKEYED";
+    case IkeSaState::kDeleting:
+      return "DELETING";
+    case IkeSaState::kDead:
+      return "DEAD";
   }
   return "?";
 }
 
 std::string_view ChildSaStateName(ChildSaState s) {
   switch (s) {
-    case ChildSaState::kInstalled: return "INSTALLED";
-    case ChildSaState::kRekeying: return "REKEYING";
-    case ChildSaState::kRekeyed: return "REKEYED";
-    case ChildSaState::kDeleting: return "DELETING";
+    case ChildSaState::kInstalled:
+      return "INSTALLED";
+    case ChildSaState::kRekeying:
+      return "REKEYING";
+    case ChildSaState::kRekeyed:
+      return "REKEYED";
+    case ChildSaState::kDeleting:
+      return "DELETING";
   }
   return "?";
 }

@@ -92,7 +92,7 @@ struct IkeSa {
   std::uint32_t rekeys = 0;
   bool peer_authenticated = false;
   bool deleted_by_peer = false;  // D(IKE) or INITIAL_CONTACT from the peer: no reconnect
-  std::string last_error;  // the last failure, for status output (an RFC notify name or a reason)
+  std::string last_error;        // the last failure, for status output (an RFC notify name or a reason)
 
   ChildSa* FindChild(std::uint64_t child_id);
   ChildSa* FindChildByInbound(std::uint32_t spi);

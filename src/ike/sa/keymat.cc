@@ -1,9 +1,9 @@
 #include "ike/sa/keymat.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "crypto/prf.h"
 #include "crypto/transforms.h"
@@ -13,7 +13,9 @@ namespace {
 
 using crypto::ConstBytes;
 
-Error BadInput(std::string message) { return Error::Invalid("InvalidKeyDerivationInput", std::move(message)); }
+Error BadInput(std::string message) {
+  return Error::Invalid("InvalidKeyDerivationInput", std::move(message));
+}
 
 Status CheckNonces(ConstBytes ni, ConstBytes nr) {
   for (auto [name, n] : {std::pair{"Ni", ni}, std::pair{"Nr", nr}}) {
@@ -51,8 +53,8 @@ class Splitter {
 };
 
 // prf+ (SKEYSEED, Ni | Nr | SPIi | SPIr) split into the seven SK_* keys (§2.14).
-Result<IkeSaKeys> SplitIkeKeys(crypto::Prf& prf, const IkeKeySizes& sizes, const SecretBytes& skeyseed, ConstBytes ni,
-                               ConstBytes nr, std::uint64_t spi_i, std::uint64_t spi_r) {
+Result<IkeSaKeys> SplitIkeKeys(crypto::Prf& prf, const IkeKeySizes& sizes, const SecretBytes& skeyseed,
+                               ConstBytes ni, ConstBytes nr, std::uint64_t spi_i, std::uint64_t spi_r) {
   std::vector<std::uint8_t> seed = Concat({ni, nr});
   AppendU64(seed, spi_i);
   AppendU64(seed, spi_r);
@@ -74,7 +76,8 @@ Result<IkeSaKeys> SplitIkeKeys(crypto::Prf& prf, const IkeKeySizes& sizes, const
 
 Result<IkeKeySizes> IkeKeySizesFor(const IkeSuite& suite) {
   auto encr = crypto::FindEncr(suite.encr.id, suite.encr.key_bits);
-  if (!encr) return Fail(BadInput(fmt::format("encryption transform {} is not supported", EncrName(suite.encr))));
+  if (!encr)
+    return Fail(BadInput(fmt::format("encryption transform {} is not supported", EncrName(suite.encr))));
   auto prf = crypto::FindPrf(suite.prf);
   if (!prf) return Fail(BadInput("PRF transform is not supported"));
   IkeKeySizes sizes;
@@ -82,7 +85,8 @@ Result<IkeKeySizes> IkeKeySizesFor(const IkeSuite& suite) {
   sizes.p = prf->key_size;
   sizes.e = encr->keymat_size;
   if (encr->aead) {
-    if (suite.integ != crypto::IntegId::kNone) return Fail(BadInput("an AEAD IKE suite has no integrity transform"));
+    if (suite.integ != crypto::IntegId::kNone)
+      return Fail(BadInput("an AEAD IKE suite has no integrity transform"));
   } else {
     auto integ = crypto::FindInteg(suite.integ);
     if (!integ) return Fail(BadInput("a non-AEAD IKE suite needs a supported integrity transform"));
@@ -91,8 +95,8 @@ Result<IkeKeySizes> IkeKeySizesFor(const IkeSuite& suite) {
   return sizes;
 }
 
-Result<IkeSaKeys> DeriveIkeSaKeys(const IkeSuite& suite, ConstBytes shared_secret, ConstBytes ni, ConstBytes nr,
-                                  std::uint64_t spi_i, std::uint64_t spi_r) {
+Result<IkeSaKeys> DeriveIkeSaKeys(const IkeSuite& suite, ConstBytes shared_secret, ConstBytes ni,
+                                  ConstBytes nr, std::uint64_t spi_i, std::uint64_t spi_r) {
   auto sizes = IkeKeySizesFor(suite);
   if (!sizes) return Fail(sizes.error());
   if (auto ok = CheckNonces(ni, nr); !ok) return Fail(ok.error());
@@ -105,14 +109,15 @@ Result<IkeSaKeys> DeriveIkeSaKeys(const IkeSuite& suite, ConstBytes shared_secre
   return SplitIkeKeys(**prf, *sizes, *skeyseed, ni, nr, spi_i, spi_r);
 }
 
-Result<IkeSaKeys> DeriveRekeyedIkeSaKeys(crypto::PrfId old_prf, const SecretBytes& old_sk_d, const IkeSuite& new_suite,
-                                         ConstBytes shared_secret, ConstBytes ni, ConstBytes nr, std::uint64_t spi_i,
-                                         std::uint64_t spi_r) {
+Result<IkeSaKeys> DeriveRekeyedIkeSaKeys(crypto::PrfId old_prf, const SecretBytes& old_sk_d,
+                                         const IkeSuite& new_suite, ConstBytes shared_secret, ConstBytes ni,
+                                         ConstBytes nr, std::uint64_t spi_i, std::uint64_t spi_r) {
   auto sizes = IkeKeySizesFor(new_suite);
   if (!sizes) return Fail(sizes.error());
   if (auto ok = CheckNonces(ni, nr); !ok) return Fail(ok.error());
   // §2.18 makes the KE payloads of an IKE rekey mandatory, so there is always a new g^ir.
-  if (shared_secret.empty()) return Fail(BadInput("an IKE SA rekey needs the new key exchange's shared secret"));
+  if (shared_secret.empty())
+    return Fail(BadInput("an IKE SA rekey needs the new key exchange's shared secret"));
   if (old_sk_d.empty()) return Fail(BadInput("the old IKE SA's SK_d is empty"));
   auto prf_old = crypto::Prf::Create(old_prf);
   if (!prf_old) return Fail(prf_old.error());
@@ -125,11 +130,13 @@ Result<IkeSaKeys> DeriveRekeyedIkeSaKeys(crypto::PrfId old_prf, const SecretByte
 
 Result<ChildKeySizes> ChildKeySizesFor(const ChildSuite& suite) {
   auto encr = crypto::FindEncr(suite.encr.id, suite.encr.key_bits);
-  if (!encr) return Fail(BadInput(fmt::format("encryption transform {} is not supported", EncrName(suite.encr))));
+  if (!encr)
+    return Fail(BadInput(fmt::format("encryption transform {} is not supported", EncrName(suite.encr))));
   ChildKeySizes sizes;
   sizes.encr = encr->keymat_size;
   if (encr->aead) {
-    if (suite.integ != crypto::IntegId::kNone) return Fail(BadInput("an AEAD ESP suite has no integrity transform"));
+    if (suite.integ != crypto::IntegId::kNone)
+      return Fail(BadInput("an AEAD ESP suite has no integrity transform"));
   } else {
     auto integ = crypto::FindInteg(suite.integ);
     if (!integ) return Fail(BadInput("a non-AEAD ESP suite needs a supported integrity transform"));

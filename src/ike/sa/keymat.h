@@ -49,17 +49,19 @@ struct IkeSaKeys {
 //   {SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr} = prf+ (SKEYSEED, Ni | Nr | SPIi | SPIr)
 // `shared_secret` is g^ir from crypto::KeyExchange::ComputeShared; Ni/Nr are the nonce payloads' data
 // (16..256 octets, §2.10); the SPIs are the IKE header's (host order here, big-endian in the seed).
-Result<IkeSaKeys> DeriveIkeSaKeys(const IkeSuite& suite, crypto::ConstBytes shared_secret, crypto::ConstBytes ni,
-                                  crypto::ConstBytes nr, std::uint64_t spi_i, std::uint64_t spi_r);
+Result<IkeSaKeys> DeriveIkeSaKeys(const IkeSuite& suite, crypto::ConstBytes shared_secret,
+                                  crypto::ConstBytes ni, crypto::ConstBytes nr, std::uint64_t spi_i,
+                                  std::uint64_t spi_r);
 
 // RFC 7296 §2.18 (rekeying the IKE SA with CREATE_CHILD_SA):
 //   SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr)
 // computed with the OLD IKE SA's PRF ("the rekeying exchange belongs to the old IKE SA"), then the same
 // prf+ split as §2.14 with the NEW suite's PRF and sizes, the new nonces and the new SPIs (SPIi = the
 // SPI in the rekey initiator's proposal, SPIr = the responder's).
-Result<IkeSaKeys> DeriveRekeyedIkeSaKeys(crypto::PrfId old_prf, const SecretBytes& old_sk_d, const IkeSuite& new_suite,
-                                         crypto::ConstBytes shared_secret, crypto::ConstBytes ni,
-                                         crypto::ConstBytes nr, std::uint64_t spi_i, std::uint64_t spi_r);
+Result<IkeSaKeys> DeriveRekeyedIkeSaKeys(crypto::PrfId old_prf, const SecretBytes& old_sk_d,
+                                         const IkeSuite& new_suite, crypto::ConstBytes shared_secret,
+                                         crypto::ConstBytes ni, crypto::ConstBytes nr, std::uint64_t spi_i,
+                                         std::uint64_t spi_r);
 
 // Octet sizes of one direction of a CHILD SA's keys.
 struct ChildKeySizes {

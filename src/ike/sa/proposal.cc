@@ -1,12 +1,12 @@
 #include "ike/sa/proposal.h"
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <optional>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "crypto/transforms.h"
 
@@ -68,12 +68,12 @@ constexpr std::array kTokens = {
 // strongSwan keywords that are real algorithms Isthmus deliberately does not implement: a better error
 // than "not recognized" for an operator pasting a config from elsewhere.
 constexpr std::string_view kKnownUnsupported[] = {
-    "aes192",     "aes192gcm16", "aes192gcm",   "aes128gcm8", "aes256gcm8", "aes128gcm12", "aes256gcm12",
-    "aes128ccm16", "aes256ccm16", "aes128ctr",  "aes256ctr",  "3des",       "des",         "blowfish",
-    "camellia128", "camellia256", "null",       "sha1",       "sha",        "md5",         "aesxcbc",
-    "aescmac",    "sha256_96",   "prfsha1",    "prfmd5",     "prfaesxcbc", "prfaescmac",  "modp768",
-    "modp1536",   "modp3072",    "modp4096",   "modp6144",   "modp8192",   "ecp192",      "ecp224",
-    "ecp521",     "curve448",    "x448",       "modpnone",   "aes128gmac",
+    "aes192",      "aes192gcm16", "aes192gcm", "aes128gcm8", "aes256gcm8", "aes128gcm12", "aes256gcm12",
+    "aes128ccm16", "aes256ccm16", "aes128ctr", "aes256ctr",  "3des",       "des",         "blowfish",
+    "camellia128", "camellia256", "null",      "sha1",       "sha",        "md5",         "aesxcbc",
+    "aescmac",     "sha256_96",   "prfsha1",   "prfmd5",     "prfaesxcbc", "prfaescmac",  "modp768",
+    "modp1536",    "modp3072",    "modp4096",  "modp6144",   "modp8192",   "ecp192",      "ecp224",
+    "ecp521",      "curve448",    "x448",      "modpnone",   "aes128gmac",
 };
 
 std::string Lower(std::string_view s) {
@@ -161,18 +161,20 @@ std::string_view KeName(KeGroup g) {
   return info ? info->name : "KE_UNKNOWN";
 }
 
-bool Proposal::aead() const { return !encr.empty() && encr.front().aead(); }
+bool Proposal::aead() const {
+  return !encr.empty() && encr.front().aead();
+}
 
 Status Proposal::Validate() const {
   const std::string text = ToString();
   const bool ike = protocol == wire::ProtocolId::kIke;
   if (!ike && protocol != wire::ProtocolId::kEsp) {
-    return Fail(BadProposal(fmt::format("protocol {} is not supported (IKE and ESP only)", ProtocolName(protocol)),
-                            text));
+    return Fail(BadProposal(
+        fmt::format("protocol {} is not supported (IKE and ESP only)", ProtocolName(protocol)), text));
   }
   if (encr.empty()) {
-    return Fail(BadProposal(fmt::format("an encryption algorithm is mandatory in {} proposals", ProtocolName(protocol)),
-                            text));
+    return Fail(BadProposal(
+        fmt::format("an encryption algorithm is mandatory in {} proposals", ProtocolName(protocol)), text));
   }
   const bool all_aead = encr.front().aead();
   for (const auto& e : encr) {
@@ -190,9 +192,10 @@ Status Proposal::Validate() const {
     if (!crypto::FindInteg(i)) return Fail(BadProposal("integrity algorithm is not supported", text));
   }
   if (all_aead && !integ.empty()) {
-    return Fail(BadProposal(fmt::format("an AEAD {} proposal must not contain an integrity algorithm (RFC 5282 §8)",
-                                        ProtocolName(protocol)),
-                            text));
+    return Fail(
+        BadProposal(fmt::format("an AEAD {} proposal must not contain an integrity algorithm (RFC 5282 §8)",
+                                ProtocolName(protocol)),
+                    text));
   }
   if (!all_aead && integ.empty()) {
     return Fail(BadProposal(fmt::format("an integrity algorithm is mandatory in {} proposals with classic "
@@ -205,23 +208,28 @@ Status Proposal::Validate() const {
   }
   for (auto g : ke) {
     if (!crypto::FindKe(g)) {
-      return Fail(BadProposal(fmt::format("key exchange method {} is not supported", static_cast<unsigned>(g)), text));
+      return Fail(BadProposal(
+          fmt::format("key exchange method {} is not supported", static_cast<unsigned>(g)), text));
     }
   }
   if (ike) {
     if (prf.empty()) return Fail(BadProposal("a PRF algorithm is mandatory in IKE proposals", text));
     if (ke.empty()) return Fail(BadProposal("a key exchange (DH) group is mandatory in IKE proposals", text));
-    if (!esn.empty()) return Fail(BadProposal("ESN is not a transform of IKE proposals (RFC 7296 §3.3.3)", text));
+    if (!esn.empty())
+      return Fail(BadProposal("ESN is not a transform of IKE proposals (RFC 7296 §3.3.3)", text));
   } else {
-    if (!prf.empty()) return Fail(BadProposal("a PRF has no place in an ESP proposal (RFC 7296 §3.3.3)", text));
-    if (esn.empty()) return Fail(BadProposal("an ESP proposal needs esn and/or noesn (RFC 7296 §3.3.3)", text));
+    if (!prf.empty())
+      return Fail(BadProposal("a PRF has no place in an ESP proposal (RFC 7296 §3.3.3)", text));
+    if (esn.empty())
+      return Fail(BadProposal("an ESP proposal needs esn and/or noesn (RFC 7296 §3.3.3)", text));
   }
   return {};
 }
 
 std::string Proposal::ToString() const {
   std::vector<std::string_view> words;
-  for (const auto& e : encr) words.push_back(TokenFor(TT::kEncr, static_cast<std::uint16_t>(e.id), e.key_bits));
+  for (const auto& e : encr)
+    words.push_back(TokenFor(TT::kEncr, static_cast<std::uint16_t>(e.id), e.key_bits));
   for (auto i : integ) words.push_back(TokenFor(TT::kInteg, static_cast<std::uint16_t>(i), 0));
   for (auto p : prf) words.push_back(TokenFor(TT::kPrf, static_cast<std::uint16_t>(p), 0));
   for (auto g : ke) words.push_back(TokenFor(TT::kKe, static_cast<std::uint16_t>(g), 0));
@@ -257,8 +265,8 @@ wire::Proposal Proposal::ToWire(std::uint8_t number, wire::Bytes spi, bool inclu
 
 Result<Proposal> Proposal::FromWire(const wire::Proposal& w) {
   if (w.protocol != wire::ProtocolId::kIke && w.protocol != wire::ProtocolId::kEsp) {
-    return Fail(Error::Invalid("InvalidProposal",
-                               fmt::format("protocol {} is not supported", static_cast<unsigned>(w.protocol))));
+    return Fail(Error::Invalid(
+        "InvalidProposal", fmt::format("protocol {} is not supported", static_cast<unsigned>(w.protocol))));
   }
   Proposal p;
   p.protocol = w.protocol;
@@ -274,7 +282,8 @@ Result<Proposal> Proposal::FromWire(const wire::Proposal& w) {
         break;
       }
       case TT::kPrf:
-        if (!t.key_length() && crypto::FindPrf(static_cast<PrfId>(t.id))) AddUnique(p.prf, static_cast<PrfId>(t.id));
+        if (!t.key_length() && crypto::FindPrf(static_cast<PrfId>(t.id)))
+          AddUnique(p.prf, static_cast<PrfId>(t.id));
         break;
       case TT::kInteg:
         if (!t.key_length() && crypto::FindInteg(static_cast<IntegId>(t.id))) {
@@ -282,7 +291,8 @@ Result<Proposal> Proposal::FromWire(const wire::Proposal& w) {
         }
         break;
       case TT::kKe:
-        if (!t.key_length() && crypto::FindKe(static_cast<KeGroup>(t.id))) AddUnique(p.ke, static_cast<KeGroup>(t.id));
+        if (!t.key_length() && crypto::FindKe(static_cast<KeGroup>(t.id)))
+          AddUnique(p.ke, static_cast<KeGroup>(t.id));
         break;
       case TT::kEsn:
         if (!t.key_length() && t.id <= 1) AddUnique(p.esn, static_cast<EsnId>(t.id));
@@ -315,15 +325,16 @@ Result<Proposal> ParseProposal(std::string_view text, wire::ProtocolId protocol)
   std::size_t start = 0;
   while (start <= text.size()) {
     std::size_t dash = text.find('-', start);
-    std::string_view raw = text.substr(start, dash == std::string_view::npos ? std::string_view::npos : dash - start);
+    std::string_view raw =
+        text.substr(start, dash == std::string_view::npos ? std::string_view::npos : dash - start);
     std::string word = Lower(Trim(raw));
     start = dash == std::string_view::npos ? text.size() + 1 : dash + 1;
     if (word.empty()) return Fail(BadProposal("empty algorithm name (two '-' in a row?)", text));
     const Token* tok = FindToken(word);
     if (!tok) {
       if (std::ranges::find(kKnownUnsupported, word) != std::end(kKnownUnsupported)) {
-        return Fail(BadProposal(fmt::format("algorithm '{}' is not supported by Isthmus (see DESIGN.md §4)", word),
-                                text));
+        return Fail(BadProposal(
+            fmt::format("algorithm '{}' is not supported by Isthmus (see DESIGN.md §4)", word), text));
       }
       return Fail(BadProposal(fmt::format("algorithm '{}' not recognized", word), text));
     }
@@ -335,7 +346,8 @@ Result<Proposal> ParseProposal(std::string_view text, wire::ProtocolId protocol)
         AddUnique(integ_tokens, static_cast<IntegId>(tok->id));
         break;
       case TT::kPrf:
-        if (!ike) return Fail(BadProposal(fmt::format("'{}' is a PRF, which ESP proposals do not have", word), text));
+        if (!ike)
+          return Fail(BadProposal(fmt::format("'{}' is a PRF, which ESP proposals do not have", word), text));
         AddUnique(p.prf, static_cast<PrfId>(tok->id));
         break;
       case TT::kKe:
@@ -348,8 +360,8 @@ Result<Proposal> ParseProposal(std::string_view text, wire::ProtocolId protocol)
     }
   }
   if (p.encr.empty()) {
-    return Fail(BadProposal(fmt::format("an encryption algorithm is mandatory in {} proposals", ike ? "IKE" : "ESP"),
-                            text));
+    return Fail(BadProposal(
+        fmt::format("an encryption algorithm is mandatory in {} proposals", ike ? "IKE" : "ESP"), text));
   }
   bool any_aead = false, all_aead = true;
   for (const auto& e : p.encr) {
@@ -357,33 +369,38 @@ Result<Proposal> ParseProposal(std::string_view text, wire::ProtocolId protocol)
     all_aead &= e.aead();
   }
   if (any_aead && !all_aead) {
-    return Fail(BadProposal(fmt::format("classic and combined-mode (AEAD) encryption algorithms can't be contained "
-                                        "in the same {} proposal",
-                                        ike ? "IKE" : "ESP"),
-                            text));
+    return Fail(
+        BadProposal(fmt::format("classic and combined-mode (AEAD) encryption algorithms can't be contained "
+                                "in the same {} proposal",
+                                ike ? "IKE" : "ESP"),
+                    text));
   }
   if (ike) {
     if (p.prf.empty()) {
       for (auto i : integ_tokens) AddUnique(p.prf, PrfForInteg(i));
     }
     if (p.prf.empty()) {
-      return Fail(BadProposal(all_aead ? "a PRF algorithm is mandatory in IKE proposals: an AEAD proposal needs a "
-                                         "prf token (e.g. prfsha256)"
-                                       : "a PRF algorithm is mandatory in IKE proposals",
+      return Fail(BadProposal(all_aead
+                                  ? "a PRF algorithm is mandatory in IKE proposals: an AEAD proposal needs a "
+                                    "prf token (e.g. prfsha256)"
+                                  : "a PRF algorithm is mandatory in IKE proposals",
                               text));
     }
     if (!all_aead) p.integ = integ_tokens;  // AEAD: integrity tokens only named the PRF (strongSwan)
-    if (p.ke.empty()) return Fail(BadProposal("a key exchange (DH) group is mandatory in IKE proposals", text));
+    if (p.ke.empty())
+      return Fail(BadProposal("a key exchange (DH) group is mandatory in IKE proposals", text));
   } else {
     if (all_aead && !integ_tokens.empty()) {
-      return Fail(BadProposal(fmt::format("'{}' is AEAD and already authenticates; an integrity algorithm can't be "
-                                          "combined with it in an ESP proposal",
-                                          TokenFor(TT::kEncr, static_cast<std::uint16_t>(p.encr.front().id),
-                                                   p.encr.front().key_bits)),
-                              text));
+      return Fail(BadProposal(
+          fmt::format(
+              "'{}' is AEAD and already authenticates; an integrity algorithm can't be "
+              "combined with it in an ESP proposal",
+              TokenFor(TT::kEncr, static_cast<std::uint16_t>(p.encr.front().id), p.encr.front().key_bits)),
+          text));
     }
     p.integ = integ_tokens;
-    if (p.esn.empty()) p.esn.push_back(EsnId::kNoEsn);  // strongSwan: "ESN not specified, assume not supported"
+    if (p.esn.empty())
+      p.esn.push_back(EsnId::kNoEsn);  // strongSwan: "ESN not specified, assume not supported"
   }
   if (auto valid = p.Validate(); !valid) return Fail(BadProposal(valid.error().message, text));
   return p;
@@ -423,7 +440,8 @@ std::vector<Proposal> DefaultIkeProposals() {
       MustParse("aes256gcm16-aes128gcm16-chacha20poly1305-prfsha256-prfsha384-prfsha512-"
                 "ecp256-curve25519-ecp384-modp2048",
                 wire::ProtocolId::kIke),
-      MustParse("aes256-aes128-sha256-sha384-sha512-prfsha256-prfsha384-prfsha512-ecp256-curve25519-ecp384-modp2048",
+      MustParse("aes256-aes128-sha256-sha384-sha512-prfsha256-prfsha384-prfsha512-ecp256-curve25519-ecp384-"
+                "modp2048",
                 wire::ProtocolId::kIke),
   };
 }
@@ -457,7 +475,8 @@ wire::Proposal IkeSuite::ToWire(std::uint8_t number, wire::Bytes spi) const {
   p.spi = std::move(spi);
   p.transforms.push_back(EncrTransform(encr));
   p.transforms.push_back(wire::Transform::Of(TT::kPrf, static_cast<std::uint16_t>(prf)));
-  if (integ != IntegId::kNone) p.transforms.push_back(wire::Transform::Of(TT::kInteg, static_cast<std::uint16_t>(integ)));
+  if (integ != IntegId::kNone)
+    p.transforms.push_back(wire::Transform::Of(TT::kInteg, static_cast<std::uint16_t>(integ)));
   p.transforms.push_back(wire::Transform::Of(TT::kKe, static_cast<std::uint16_t>(ke)));
   return p;
 }
@@ -473,8 +492,10 @@ wire::Proposal ChildSuite::ToWire(std::uint8_t number, wire::Bytes spi) const {
   p.protocol = wire::ProtocolId::kEsp;
   p.spi = std::move(spi);
   p.transforms.push_back(EncrTransform(encr));
-  if (integ != IntegId::kNone) p.transforms.push_back(wire::Transform::Of(TT::kInteg, static_cast<std::uint16_t>(integ)));
-  if (ke != KeGroup::kNone) p.transforms.push_back(wire::Transform::Of(TT::kKe, static_cast<std::uint16_t>(ke)));
+  if (integ != IntegId::kNone)
+    p.transforms.push_back(wire::Transform::Of(TT::kInteg, static_cast<std::uint16_t>(integ)));
+  if (ke != KeGroup::kNone)
+    p.transforms.push_back(wire::Transform::Of(TT::kKe, static_cast<std::uint16_t>(ke)));
   p.transforms.push_back(wire::Transform::Of(TT::kEsn, esn ? 1 : 0));
   return p;
 }

@@ -1,9 +1,9 @@
 #include "ike/sa/proposal_selection.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-
-#include <algorithm>
 
 #include "crypto/transforms.h"
 
@@ -25,7 +25,7 @@ struct Offered {
   std::vector<IntegId> integ;  // may contain kNone
   std::vector<KeGroup> ke;     // may contain kNone
   std::vector<EsnId> esn;
-  bool unknown_type = false;   // a Transform Type outside 1..5: the whole proposal is unacceptable
+  bool unknown_type = false;    // a Transform Type outside 1..5: the whole proposal is unacceptable
   bool duplicate_type = false;  // for responses: more than one transform of a type
 };
 
@@ -161,8 +161,8 @@ std::string DescribeConfigured(std::span<const Proposal> configured) {
 
 Error NoProposal(std::span<const wire::Proposal> offered, std::span<const Proposal> configured) {
   return Error::Invalid(std::string(kNoProposalChosen),
-                        fmt::format("no acceptable proposal: received {}; configured {}", DescribeOffered(offered),
-                                    DescribeConfigured(configured)),
+                        fmt::format("no acceptable proposal: received {}; configured {}",
+                                    DescribeOffered(offered), DescribeConfigured(configured)),
                         "SA");
 }
 
@@ -178,14 +178,14 @@ Result<Selection> Select(std::span<const wire::Proposal> offered, std::span<cons
 }
 
 Error NotOffered(std::string what) {
-  return Error::Invalid(std::string(kProposalNotOffered), fmt::format("responder's choice is invalid: {}", what),
-                        "SA");
+  return Error::Invalid(std::string(kProposalNotOffered),
+                        fmt::format("responder's choice is invalid: {}", what), "SA");
 }
 
 // Checks a response proposal against the one we offered under its number; returns the one-per-type
 // choice.
-Result<Chosen> CheckChosen(std::span<const Proposal> offered, const wire::SaPayload& response, wire::ProtocolId protocol,
-                           bool ignore_ke) {
+Result<Chosen> CheckChosen(std::span<const Proposal> offered, const wire::SaPayload& response,
+                           wire::ProtocolId protocol, bool ignore_ke) {
   if (response.proposals.size() != 1) {
     return Fail(NotOffered(fmt::format("{} proposals instead of exactly one", response.proposals.size())));
   }
@@ -195,15 +195,17 @@ Result<Chosen> CheckChosen(std::span<const Proposal> offered, const wire::SaPayl
   }
   const Proposal& ours = offered[r.number - 1];
   if (r.protocol != protocol || ours.protocol != protocol) {
-    return Fail(NotOffered(fmt::format("protocol {} in answer to a proposal for {}", static_cast<unsigned>(r.protocol),
-                                       static_cast<unsigned>(ours.protocol))));
+    return Fail(
+        NotOffered(fmt::format("protocol {} in answer to a proposal for {}",
+                               static_cast<unsigned>(r.protocol), static_cast<unsigned>(ours.protocol))));
   }
   const Offered o = Sort(r);
   if (o.unknown_type) return Fail(NotOffered("a transform type we do not know"));
   if (o.duplicate_type) return Fail(NotOffered("more than one transform of one type"));
   // Sort() dropped transforms with unknown attributes; a chosen transform must not have any.
   std::size_t understood = o.encr.size() + o.prf.size() + o.integ.size() + o.ke.size() + o.esn.size();
-  if (understood != r.transforms.size()) return Fail(NotOffered("a transform with attributes we did not send"));
+  if (understood != r.transforms.size())
+    return Fail(NotOffered("a transform with attributes we did not send"));
 
   const bool ike = protocol == wire::ProtocolId::kIke;
   Chosen ch;
@@ -221,7 +223,8 @@ Result<Chosen> CheckChosen(std::span<const Proposal> offered, const wire::SaPayl
       return Fail(NotOffered("integrity algorithm with an AEAD"));
     }
   } else {
-    if (o.integ.size() != 1 || !Contains(ours.integ, o.integ[0])) return Fail(NotOffered("integrity algorithm"));
+    if (o.integ.size() != 1 || !Contains(ours.integ, o.integ[0]))
+      return Fail(NotOffered("integrity algorithm"));
     ch.integ = o.integ[0];
   }
   const bool ke_expected = !ignore_ke && (ike || !ours.ke.empty());
@@ -239,24 +242,29 @@ Result<Chosen> CheckChosen(std::span<const Proposal> offered, const wire::SaPayl
   return ch;
 }
 
-IkeSuite ToIkeSuite(const Chosen& c) { return IkeSuite{c.encr, c.prf, c.integ, c.ke}; }
-ChildSuite ToChildSuite(const Chosen& c) { return ChildSuite{c.encr, c.integ, c.ke, c.esn}; }
+IkeSuite ToIkeSuite(const Chosen& c) {
+  return IkeSuite{c.encr, c.prf, c.integ, c.ke};
+}
+ChildSuite ToChildSuite(const Chosen& c) {
+  return ChildSuite{c.encr, c.integ, c.ke, c.esn};
+}
 
 }  // namespace
 
 std::uint32_t ChildSelection::peer_spi_value() const {
   if (peer_spi.size() != 4) return 0;
-  return std::uint32_t{peer_spi[0]} << 24 | std::uint32_t{peer_spi[1]} << 16 | std::uint32_t{peer_spi[2]} << 8 |
-         peer_spi[3];
+  return std::uint32_t{peer_spi[0]} << 24 | std::uint32_t{peer_spi[1]} << 16 |
+         std::uint32_t{peer_spi[2]} << 8 | peer_spi[3];
 }
 
-Result<IkeSelection> SelectIkeProposal(std::span<const wire::Proposal> offered, std::span<const Proposal> configured,
-                                       const SelectOptions& options) {
+Result<IkeSelection> SelectIkeProposal(std::span<const wire::Proposal> offered,
+                                       std::span<const Proposal> configured, const SelectOptions& options) {
   return Select<IkeSelection>(offered, configured, options, ToIkeSuite);
 }
 
 Result<ChildSelection> SelectChildProposal(std::span<const wire::Proposal> offered,
-                                           std::span<const Proposal> configured, const SelectOptions& options) {
+                                           std::span<const Proposal> configured,
+                                           const SelectOptions& options) {
   return Select<ChildSelection>(offered, configured, options, ToChildSuite);
 }
 
@@ -292,7 +300,8 @@ Result<KeGroup> GroupForInvalidKe(std::span<const Proposal> offered, KeGroup sen
   const auto group = static_cast<KeGroup>(requested);
   auto refuse = [&](std::string why) -> Result<KeGroup> {
     return Fail(Error::Invalid(std::string(kInvalidKePayload),
-                               fmt::format("peer asked for key exchange group {}: {}", requested, why), "KE"));
+                               fmt::format("peer asked for key exchange group {}: {}", requested, why),
+                               "KE"));
   };
   if (group == sent) return refuse("that is the group we sent");
   if (group == KeGroup::kNone || !crypto::FindKe(group)) return refuse("not a group Isthmus supports");

@@ -53,10 +53,12 @@ struct ChildSelection {
 
 // Responder side. `offered` are the initiator's proposals from its SA payload; `configured` ours.
 // Fails with kNoProposalChosen (kind kInvalidArgument) naming what was offered.
-Result<IkeSelection> SelectIkeProposal(std::span<const wire::Proposal> offered, std::span<const Proposal> configured,
+Result<IkeSelection> SelectIkeProposal(std::span<const wire::Proposal> offered,
+                                       std::span<const Proposal> configured,
                                        const SelectOptions& options = {});
 Result<ChildSelection> SelectChildProposal(std::span<const wire::Proposal> offered,
-                                           std::span<const Proposal> configured, const SelectOptions& options = {});
+                                           std::span<const Proposal> configured,
+                                           const SelectOptions& options = {});
 
 // Initiator side: checks the responder's SA payload against what we sent, where `offered[i]` went out
 // as proposal number i + 1 (ToWireSa). Fails with kProposalNotOffered.

@@ -1,8 +1,8 @@
 #include "ike/sa/sk_protector.h"
 
-#include <fmt/format.h>
-
 #include <limits>
+
+#include <fmt/format.h>
 
 namespace isthmus::ike::sa {
 namespace {
@@ -15,16 +15,19 @@ Error Truncated(std::string what) {
   return Error::Invalid(std::string(kSkTruncated), std::move(what), "SK");
 }
 
-Error FrameMismatch(std::string what) { return Error::Invalid("SkFrameMismatch", std::move(what), "SK"); }
+Error FrameMismatch(std::string what) {
+  return Error::Invalid("SkFrameMismatch", std::move(what), "SK");
+}
 
 std::uint32_t ReadU32(wire::ByteView b, std::size_t at) {
-  return std::uint32_t{b[at]} << 24 | std::uint32_t{b[at + 1]} << 16 | std::uint32_t{b[at + 2]} << 8 | b[at + 3];
+  return std::uint32_t{b[at]} << 24 | std::uint32_t{b[at + 1]} << 16 | std::uint32_t{b[at + 2]} << 8 |
+         b[at + 3];
 }
 
 Status CheckKeySize(const SecretBytes& key, std::size_t expected, const char* name) {
   if (key.size() != expected) {
-    return Fail(Error::Invalid("InvalidKeyLength", fmt::format("{} is {} octets, the suite needs {}", name, key.size(),
-                                                               expected)));
+    return Fail(Error::Invalid(
+        "InvalidKeyLength", fmt::format("{} is {} octets, the suite needs {}", name, key.size(), expected)));
   }
   return {};
 }
@@ -38,7 +41,8 @@ SkProtector::~SkProtector() = default;
 Result<SkProtector> SkProtector::Create(const IkeSuite& suite, const IkeSaKeys& keys, IkeRole role) {
   auto info = crypto::FindEncr(suite.encr.id, suite.encr.key_bits);
   auto sizes = IkeKeySizesFor(suite);
-  if (!info || !sizes) return Fail(sizes ? Error::Invalid("UnsupportedSuite", "unsupported encryption") : sizes.error());
+  if (!info || !sizes)
+    return Fail(sizes ? Error::Invalid("UnsupportedSuite", "unsupported encryption") : sizes.error());
   const bool initiator = role == IkeRole::kInitiator;
   const SecretBytes& e_out = initiator ? keys.sk_ei : keys.sk_er;
   const SecretBytes& e_in = initiator ? keys.sk_er : keys.sk_ei;
@@ -88,8 +92,9 @@ Status SkProtector::SealParts(wire::ByteView aad, wire::ByteView payloads, std::
                               std::span<std::uint8_t> ciphertext_and_icv, Rng& rng) {
   const wire::Bytes padded = wire::PadSkPlaintext(payloads, info_.block_size);
   if (iv.size() != info_.iv_size || ciphertext_and_icv.size() != padded.size() + icv_size_) {
-    return Fail(FrameMismatch(fmt::format("frame has IV {} and ciphertext+ICV {} octets; expected {} and {}", iv.size(),
-                                          ciphertext_and_icv.size(), info_.iv_size, padded.size() + icv_size_)));
+    return Fail(FrameMismatch(fmt::format("frame has IV {} and ciphertext+ICV {} octets; expected {} and {}",
+                                          iv.size(), ciphertext_and_icv.size(), info_.iv_size,
+                                          padded.size() + icv_size_)));
   }
   if (info_.aead) {
     if (next_iv_ == std::numeric_limits<std::uint64_t>::max()) {
@@ -104,7 +109,8 @@ Status SkProtector::SealParts(wire::ByteView aad, wire::ByteView payloads, std::
   }
   rng.Fill(iv);
   auto ciphertext = ciphertext_and_icv.first(padded.size());
-  if (!cipher_out_->Encrypt(iv, padded, ciphertext)) return Fail(Error::Internal("CBC encryption of SK failed"));
+  if (!cipher_out_->Encrypt(iv, padded, ciphertext))
+    return Fail(Error::Internal("CBC encryption of SK failed"));
   if (!integ_out_->Compute({aad, wire::ByteView(iv), wire::ByteView(ciphertext)},
                            ciphertext_and_icv.subspan(padded.size()))) {
     return Fail(Error::Internal("ICV computation of the SK payload failed"));
@@ -124,13 +130,15 @@ Status SkProtector::SealFrame(wire::SkFrame& frame, wire::ByteView payloads, Rng
 Result<wire::Bytes> SkProtector::Seal(wire::ByteView aad, wire::ByteView payloads, Rng& rng) {
   const Sizes s = SizesFor(payloads.size());
   if (aad.size() < kMinAssociatedData) {
-    return Fail(FrameMismatch(fmt::format("associated data of {} octets cannot hold the IKE and SK headers", aad.size())));
+    return Fail(FrameMismatch(
+        fmt::format("associated data of {} octets cannot hold the IKE and SK headers", aad.size())));
   }
   const std::size_t ike_length = ReadU32(aad, kIkeLengthOffset);
   const std::size_t sk_length = std::size_t{aad[aad.size() - 2]} << 8 | aad[aad.size() - 1];
   if (ike_length != aad.size() + s.body() || sk_length != wire::kGenericHeaderSize + s.body()) {
-    return Fail(FrameMismatch(fmt::format("header Length {} / SK Payload Length {} do not count a {}-octet SK body",
-                                          ike_length, sk_length, s.body())));
+    return Fail(
+        FrameMismatch(fmt::format("header Length {} / SK Payload Length {} do not count a {}-octet SK body",
+                                  ike_length, sk_length, s.body())));
   }
   wire::Bytes body(s.body());
   std::span<std::uint8_t> b(body);
@@ -143,7 +151,8 @@ Result<wire::Bytes> SkProtector::Open(wire::ByteView aad, wire::ByteView body) {
   // At least IV, one block holding the Pad Length octet, and the ICV.
   const std::size_t min = iv + info_.block_size + icv_size_;
   if (body.size() < min) {
-    return Fail(Truncated(fmt::format("SK body of {} octets is shorter than the {} its transform needs", body.size(), min)));
+    return Fail(Truncated(
+        fmt::format("SK body of {} octets is shorter than the {} its transform needs", body.size(), min)));
   }
   const std::size_t ciphertext_len = body.size() - iv - icv_size_;
   if (ciphertext_len % info_.block_size != 0) {
@@ -153,14 +162,14 @@ Result<wire::Bytes> SkProtector::Open(wire::ByteView aad, wire::ByteView body) {
   wire::Bytes plain(ciphertext_len);
   if (info_.aead) {
     if (!aead_in_->Open(crypto::AeadIv(body.data(), 8), aad, body.subspan(iv), plain)) {
-      return Fail(Error{ErrorKind::kUnauthorized, std::string(kSkIntegrityFailed), "SK payload ICV does not verify",
-                        "SK"});
+      return Fail(Error{ErrorKind::kUnauthorized, std::string(kSkIntegrityFailed),
+                        "SK payload ICV does not verify", "SK"});
     }
   } else {
     // Encrypt-then-MAC: nothing is decrypted before the ICV over header .. ciphertext verifies.
     if (!integ_in_->Verify({aad, body.first(iv + ciphertext_len)}, body.last(icv_size_))) {
-      return Fail(Error{ErrorKind::kUnauthorized, std::string(kSkIntegrityFailed), "SK payload ICV does not verify",
-                        "SK"});
+      return Fail(Error{ErrorKind::kUnauthorized, std::string(kSkIntegrityFailed),
+                        "SK payload ICV does not verify", "SK"});
     }
     if (!cipher_in_->Decrypt(body.first(iv), body.subspan(iv, ciphertext_len), plain)) {
       return Fail(Error::Internal("CBC decryption of SK failed"));

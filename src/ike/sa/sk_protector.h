@@ -38,9 +38,9 @@ namespace isthmus::ike::sa {
 // Error codes (Error::code) of Open*, so the engine reacts without parsing text. Both of the first two
 // mean "not from our peer, or damaged": drop silently (RFC 7296 §2.21.2 does not answer unprotected
 // garbage). kSkBadPadding is a peer bug after a good ICV: the codec's INVALID_SYNTAX.
-inline constexpr std::string_view kSkTruncated = "SkTruncated";                 // kInvalidArgument
+inline constexpr std::string_view kSkTruncated = "SkTruncated";                   // kInvalidArgument
 inline constexpr std::string_view kSkIntegrityFailed = "SkIntegrityCheckFailed";  // kUnauthorized
-inline constexpr std::string_view kSkBadPadding = "INVALID_SYNTAX";             // kInvalidArgument
+inline constexpr std::string_view kSkBadPadding = "INVALID_SYNTAX";               // kInvalidArgument
 
 class SkProtector {
  public:

@@ -26,8 +26,8 @@ Result<std::vector<wire::Payload>> ChildCreate::Build(TaskContext& ctx) {
     }
     c->state = sa::ChildSaState::kRekeying;
     old = c;
-    p.push_back(wire::Payload::Of(
-        wire::NotifyPayload::AboutChildSa(wire::NotifyType::kRekeySa, wire::ProtocolId::kEsp, c->inbound_spi)));
+    p.push_back(wire::Payload::Of(wire::NotifyPayload::AboutChildSa(wire::NotifyType::kRekeySa,
+                                                                    wire::ProtocolId::kEsp, c->inbound_spi)));
   }
   if (proposals_.empty()) {
     proposals_ = ctx.conn.esp_proposals;
@@ -48,7 +48,8 @@ Result<std::vector<wire::Payload>> ChildCreate::Build(TaskContext& ctx) {
   p.push_back(wire::Payload::Of(wire::NoncePayload{ni_}));
   if (ke_) {
     auto pub = ke_->PublicValue();
-    p.push_back(wire::Payload::Of(wire::KePayload{static_cast<std::uint16_t>(group_), {pub.begin(), pub.end()}}));
+    p.push_back(
+        wire::Payload::Of(wire::KePayload{static_cast<std::uint16_t>(group_), {pub.begin(), pub.end()}}));
   }
   p.push_back(wire::Payload::Tsi(ToTsPayload(old ? old->local_ts : ctx.conn.local_prefixes)));
   p.push_back(wire::Payload::Tsr(ToTsPayload(old ? old->remote_ts : ctx.conn.remote_prefixes)));
@@ -63,7 +64,9 @@ void ChildCreate::Abort(TaskContext& ctx) {
   }
 }
 
-void ChildCreate::NotePeerRekey(const wire::Bytes& min_nonce, std::uint64_t) { peer_min_nonce_ = min_nonce; }
+void ChildCreate::NotePeerRekey(const wire::Bytes& min_nonce, std::uint64_t) {
+  peer_min_nonce_ = min_nonce;
+}
 
 TaskResult ChildCreate::Failed(TaskContext& ctx, std::string why) {
   Abort(ctx);
@@ -97,12 +100,14 @@ TaskResult ChildCreate::Process(TaskContext& ctx, const wire::Message& m) {
   const auto* tsi = m.Find<wire::TsPayload>(wire::PayloadType::kTsi);
   const auto* tsr = m.Find<wire::TsPayload>(wire::PayloadType::kTsr);
   if (!sa_p || !nr || !tsi || !tsr) return Failed(ctx, "response lacks SA, Nr or TS");
-  if (nr->data.size() < wire::kMinNonceSize || nr->data.size() > wire::kMaxNonceSize) return Failed(ctx, "bad Nr");
+  if (nr->data.size() < wire::kMinNonceSize || nr->data.size() > wire::kMaxNonceSize)
+    return Failed(ctx, "bad Nr");
   auto sel = sa::CheckChildResponse(proposals_, *sa_p);
   if (!sel) return Failed(ctx, sel.error().message);
   SecretBytes pfs;
   if (sel->suite.ke != crypto::KeGroup::kNone) {
-    if (!ke_ || !ker || ker->group != static_cast<std::uint16_t>(sel->suite.ke) || ke_->group() != sel->suite.ke) {
+    if (!ke_ || !ker || ker->group != static_cast<std::uint16_t>(sel->suite.ke) ||
+        ke_->group() != sel->suite.ke) {
       return Failed(ctx, "PFS group mismatch");
     }
     auto shared = ke_->ComputeShared(ker->data);
@@ -118,7 +123,8 @@ TaskResult ChildCreate::Process(TaskContext& ctx, const wire::Message& m) {
   c.outbound_spi = sel->peer_spi_value();
   c.local_ts = FromTsPayload(*tsi);
   c.remote_ts = FromTsPayload(*tsr);
-  if (!WithinSelectors(c.local_ts, ctx.conn.local_prefixes) || !WithinSelectors(c.remote_ts, ctx.conn.remote_prefixes)) {
+  if (!WithinSelectors(c.local_ts, ctx.conn.local_prefixes) ||
+      !WithinSelectors(c.remote_ts, ctx.conn.remote_prefixes)) {
     return Failed(ctx, "responder's traffic selectors are not within ours");
   }
   (void)want_local;
@@ -141,7 +147,8 @@ TaskResult ChildCreate::Process(TaskContext& ctx, const wire::Message& m) {
     if (NonceLess(mine, *peer_min_nonce_)) {
       // §2.8.1: our new SA holds the lowest nonce; we created it, we delete it. The peer deletes the old one.
       if (sa::ChildSa* o = ctx.sa.FindChild(old_id_)) o->state = sa::ChildSaState::kRekeyed;
-      ctx.host.QueueTask(ctx.sa.id, std::make_unique<ChildDelete>(new_id, "redundant after rekey collision (§2.8.1)"));
+      ctx.host.QueueTask(ctx.sa.id,
+                         std::make_unique<ChildDelete>(new_id, "redundant after rekey collision (§2.8.1)"));
       return TaskResult::kDone;
     }
   }
@@ -158,7 +165,8 @@ std::vector<wire::Payload> RespondCreateChild(TaskContext& ctx, const wire::Mess
     return ErrorResponse(type, std::move(data));
   };
   if (ctx.sa.state != sa::IkeSaState::kEstablished) {
-    return refuse(wire::NotifyType::kTemporaryFailure, "IKE SA is not established or is being rekeyed (§2.25)");
+    return refuse(wire::NotifyType::kTemporaryFailure,
+                  "IKE SA is not established or is being rekeyed (§2.25)");
   }
   sa::ChildSa* old = nullptr;
   if (const auto* rk = req.FindNotify(wire::NotifyType::kRekeySa)) {
@@ -219,7 +227,7 @@ std::vector<wire::Payload> RespondCreateChild(TaskContext& ctx, const wire::Mess
   c.pfs_secret = pfs.view();
   c.we_initiated = false;
   c.rekeys = old ? old->rekeys + 1 : 0;
-  c.replaces = old_id;  // keep sending on the old SA until the initiator deletes it
+  c.replaces = old_id;                    // keep sending on the old SA until the initiator deletes it
   auto installed = InstallChild(ctx, c);  // may reallocate children: `old` is stale from here on
   if (!installed) return refuse(wire::NotifyType::kNoAdditionalSas, installed.error().message);
   const std::uint64_t new_id = (*installed)->id;
@@ -244,7 +252,8 @@ std::vector<wire::Payload> RespondCreateChild(TaskContext& ctx, const wire::Mess
   out.push_back(wire::Payload::Of(wire::NoncePayload{nr}));
   if (ke) {
     auto pub = ke->PublicValue();
-    out.push_back(wire::Payload::Of(wire::KePayload{static_cast<std::uint16_t>(sel->suite.ke), {pub.begin(), pub.end()}}));
+    out.push_back(wire::Payload::Of(
+        wire::KePayload{static_cast<std::uint16_t>(sel->suite.ke), {pub.begin(), pub.end()}}));
   }
   out.push_back(wire::Payload::Tsi(ToTsPayload(remote_ts)));
   out.push_back(wire::Payload::Tsr(ToTsPayload(local_ts)));

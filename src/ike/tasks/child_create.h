@@ -3,7 +3,8 @@
 //
 //   HDR, SK { [N(REKEY_SA),] SA, Ni, [KEi,] TSi, TSr }  -->
 //                                   <--  HDR, SK { SA, Nr, [KEr,] TSi, TSr }
-//                                   <--  HDR, SK { N(NO_PROPOSAL_CHOSEN | TS_UNACCEPTABLE | CHILD_SA_NOT_FOUND |
+//                                   <--  HDR, SK { N(NO_PROPOSAL_CHOSEN | TS_UNACCEPTABLE |
+//                                   CHILD_SA_NOT_FOUND |
 //                                                    INVALID_KE_PAYLOAD | TEMPORARY_FAILURE) }
 //
 // A rekey installs the new CHILD SA (inbound, then outbound) before the old one is deleted with an

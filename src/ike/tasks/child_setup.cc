@@ -1,8 +1,8 @@
 #include "ike/tasks/child_setup.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
+
+#include <fmt/format.h>
 
 #include "ike/sa/keymat.h"
 
@@ -52,7 +52,8 @@ TimePoint SoftDeadline(TimePoint now, const LifetimeConfig& lifetime, Rng& rng) 
   if (lifetime.hard <= Duration::zero()) return TimePoint::max();
   Duration jitter{};
   if (lifetime.jitter > Duration::zero()) {
-    jitter = Duration(static_cast<Duration::rep>(rng.NextU64() % static_cast<std::uint64_t>(lifetime.jitter.count())));
+    jitter = Duration(
+        static_cast<Duration::rep>(rng.NextU64() % static_cast<std::uint64_t>(lifetime.jitter.count())));
   }
   Duration soft = lifetime.hard - lifetime.margin - jitter;
   if (soft <= Duration::zero()) soft = lifetime.hard / 2;
@@ -152,13 +153,15 @@ void RemoveChild(TaskContext& ctx, std::uint64_t child_id, std::string_view why)
     k.pending_outbound->remote_address = ctx.sa.remote.address;
     k.pending_outbound->encap = {ctx.sa.encap(), ctx.sa.local.port, ctx.sa.remote.port};
     if (auto s = ctx.host.installer().AddSa(*k.pending_outbound); !s) {
-      ctx.host.Log(ctx.sa, fmt::format("CHILD SA outbound {:08x} not installed", k.outbound_spi), s.error().message);
+      ctx.host.Log(ctx.sa, fmt::format("CHILD SA outbound {:08x} not installed", k.outbound_spi),
+                   s.error().message);
     }
     k.pending_outbound.reset();
   }
   (void)ctx.host.installer().DeleteSa(it->outbound_spi, ipsec::Direction::kOutbound);
   (void)ctx.host.installer().DeleteSa(it->inbound_spi, ipsec::Direction::kInbound);
-  ctx.host.Log(ctx.sa, fmt::format("CHILD SA deleted (in {:08x}, out {:08x})", it->inbound_spi, it->outbound_spi),
+  ctx.host.Log(ctx.sa,
+               fmt::format("CHILD SA deleted (in {:08x}, out {:08x})", it->inbound_spi, it->outbound_spi),
                std::string(why));
   kids.erase(it);
 }

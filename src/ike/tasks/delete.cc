@@ -20,7 +20,9 @@ TaskResult IkeDelete::Process(TaskContext& ctx, const wire::Message&) {
   return TaskResult::kDone;
 }
 
-void IkeDelete::Abort(TaskContext& ctx) { ctx.sa.state = sa::IkeSaState::kDead; }
+void IkeDelete::Abort(TaskContext& ctx) {
+  ctx.sa.state = sa::IkeSaState::kDead;
+}
 
 Result<std::vector<wire::Payload>> ChildDelete::Build(TaskContext& ctx) {
   sa::ChildSa* c = ctx.sa.FindChild(child_id_);
@@ -36,7 +38,9 @@ TaskResult ChildDelete::Process(TaskContext& ctx, const wire::Message&) {
   return TaskResult::kDone;
 }
 
-void ChildDelete::Abort(TaskContext& ctx) { RemoveChild(ctx, child_id_, why_ + " (no answer)"); }
+void ChildDelete::Abort(TaskContext& ctx) {
+  RemoveChild(ctx, child_id_, why_ + " (no answer)");
+}
 
 std::vector<wire::Payload> RespondInformational(TaskContext& ctx, const wire::Message& req) {
   std::vector<wire::Payload> out;
@@ -60,7 +64,8 @@ std::vector<wire::Payload> RespondInformational(TaskContext& ctx, const wire::Me
       RemoveChild(ctx, c->id, "peer sent D(ESP)");
     }
   }
-  if (!ours.empty()) out.push_back(wire::Payload::Of(wire::DeletePayload::ChildSas(wire::ProtocolId::kEsp, ours)));
+  if (!ours.empty())
+    out.push_back(wire::Payload::Of(wire::DeletePayload::ChildSas(wire::ProtocolId::kEsp, ours)));
   return out;
 }
 

@@ -10,7 +10,9 @@
 namespace isthmus::ike::tasks {
 namespace {
 
-bool SameId(const wire::IdPayload& a, const wire::IdPayload& b) { return a.type == b.type && a.data == b.data; }
+bool SameId(const wire::IdPayload& a, const wire::IdPayload& b) {
+  return a.type == b.type && a.data == b.data;
+}
 
 }  // namespace
 
@@ -24,8 +26,8 @@ Result<std::vector<wire::Payload>> IkeAuth::Build(TaskContext& ctx) {
   p.push_back(wire::Payload::Idi(ctx.conn.local_id));
   p.push_back(Notify(wire::NotifyType::kInitialContact));
   p.push_back(wire::Payload::Idr(ctx.conn.remote_id));
-  p.push_back(wire::Payload::Of(wire::AuthPayload{wire::AuthMethod::kSharedKeyMic,
-                                                  {auth->view().begin(), auth->view().end()}}));
+  p.push_back(wire::Payload::Of(
+      wire::AuthPayload{wire::AuthMethod::kSharedKeyMic, {auth->view().begin(), auth->view().end()}}));
   p.push_back(wire::Payload::Of(sa::ToWireSa(ctx.conn.esp_proposals, Spi32(inbound_spi_), false)));
   p.push_back(wire::Payload::Tsi(ToTsPayload(ctx.conn.local_prefixes)));
   p.push_back(wire::Payload::Tsr(ToTsPayload(ctx.conn.remote_prefixes)));
@@ -55,7 +57,8 @@ TaskResult IkeAuth::Process(TaskContext& ctx, const wire::Message& m) {
     std::string name = e ? wire::NotifyName(e->type) : "no IDr/AUTH";
     return fail(name, fmt::format("peer answered {}", name));
   }
-  if (!SameId(*idr, ctx.conn.remote_id)) return fail("AUTHENTICATION_FAILED", "responder ID is not the configured one");
+  if (!SameId(*idr, ctx.conn.remote_id))
+    return fail("AUTHENTICATION_FAILED", "responder ID is not the configured one");
   if (!VerifyPskAuth(ctx.sa, false, *idr, ctx.conn.psk, *auth)) {
     return fail("AUTHENTICATION_FAILED", "responder AUTH does not verify (wrong pre-shared key?)");
   }
@@ -83,7 +86,8 @@ TaskResult IkeAuth::Process(TaskContext& ctx, const wire::Message& m) {
   if (!sel) return child_failed("NO_PROPOSAL_CHOSEN", sel.error().message);
   auto local_ts = FromTsPayload(*tsi);
   auto remote_ts = FromTsPayload(*tsr);
-  if (!WithinSelectors(local_ts, ctx.conn.local_prefixes) || !WithinSelectors(remote_ts, ctx.conn.remote_prefixes)) {
+  if (!WithinSelectors(local_ts, ctx.conn.local_prefixes) ||
+      !WithinSelectors(remote_ts, ctx.conn.remote_prefixes)) {
     return child_failed("TS_UNACCEPTABLE", "responder's traffic selectors are not within ours");
   }
   NewChild c;
@@ -119,8 +123,8 @@ std::vector<wire::Payload> RespondIkeAuth(TaskHost& host, sa::IkeSa& sa, const w
     // also be one this connection accepts.
     const wire::Proposal agreed = sa.suite->ToWire(1, {});
     if (!sa::SelectIkeProposal({&agreed, 1}, conn->ike_proposals)) {
-      return auth_failed(fmt::format("connection {} does not accept the IKE proposal {}", conn->name,
-                                     sa.suite->Describe()));
+      return auth_failed(
+          fmt::format("connection {} does not accept the IKE proposal {}", conn->name, sa.suite->Describe()));
     }
   }
   if (!VerifyPskAuth(sa, true, *idi, conn->psk, *auth)) {

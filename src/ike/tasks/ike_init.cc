@@ -48,7 +48,8 @@ Result<std::vector<wire::Payload>> IkeInit::Build(TaskContext& ctx) {
   if (cookie_) p.push_back(Notify(wire::NotifyType::kCookie, *cookie_));
   p.push_back(wire::Payload::Of(sa::ToWireSa(proposals_, {})));
   auto pub = ke_->PublicValue();
-  p.push_back(wire::Payload::Of(wire::KePayload{static_cast<std::uint16_t>(group_), {pub.begin(), pub.end()}}));
+  p.push_back(
+      wire::Payload::Of(wire::KePayload{static_cast<std::uint16_t>(group_), {pub.begin(), pub.end()}}));
   p.push_back(wire::Payload::Of(wire::NoncePayload{ctx.sa.ni}));
   for (auto& n : NatdNotifies(ctx.sa.spi_i, 0, ctx.sa.local, ctx.sa.remote, ctx.conn.force_encapsulation,
                               ctx.host.rng())) {
@@ -86,7 +87,8 @@ TaskResult IkeInit::Process(TaskContext& ctx, const wire::Message& m) {
   const auto* nr = m.Find<wire::NoncePayload>(wire::PayloadType::kNonce);
   if (!sa_p || !ke_p || !nr) return fail("response lacks SA, KE or Nonce");
   if (m.header.responder_spi == 0) return fail("responder SPI is zero");
-  if (nr->data.size() < wire::kMinNonceSize || nr->data.size() > wire::kMaxNonceSize) return fail("bad Nr size");
+  if (nr->data.size() < wire::kMinNonceSize || nr->data.size() > wire::kMaxNonceSize)
+    return fail("bad Nr size");
   auto sel = sa::CheckIkeResponse(proposals_, *sa_p);
   if (!sel) return fail(sel.error().message);
   if (sel->suite.ke != group_ || ke_p->group != static_cast<std::uint16_t>(group_)) {
@@ -102,15 +104,18 @@ TaskResult IkeInit::Process(TaskContext& ctx, const wire::Message& m) {
     ctx.sa.local.port = kNatTPort;
     ctx.sa.remote.port = kNatTPort;
   }
-  ctx.host.Log(ctx.sa, "IKE_SA_INIT done",
-               fmt::format("{}{}", ctx.sa.suite->Describe(), ctx.sa.encap() ? ", UDP-encapsulated (port 4500)" : ""));
+  ctx.host.Log(
+      ctx.sa, "IKE_SA_INIT done",
+      fmt::format("{}{}", ctx.sa.suite->Describe(), ctx.sa.encap() ? ", UDP-encapsulated (port 4500)" : ""));
   ctx.host.QueueTask(ctx.sa.id, std::make_unique<IkeAuth>());
   return TaskResult::kDone;
 }
 
 // --- Cookies ---------------------------------------------------------------------------------------
 
-CookieJar::CookieJar(Rng& rng) : secret_(32) { rng.Fill(secret_.mutable_view()); }
+CookieJar::CookieJar(Rng& rng) : secret_(32) {
+  rng.Fill(secret_.mutable_view());
+}
 
 wire::Bytes CookieJar::Make(wire::ByteView ni, const net::IpAddress& ip, std::uint64_t spi_i) const {
   wire::Bytes data(ni.begin(), ni.end());
@@ -124,7 +129,8 @@ wire::Bytes CookieJar::Make(wire::ByteView ni, const net::IpAddress& ip, std::ui
   return out;
 }
 
-bool CookieJar::Check(wire::ByteView cookie, wire::ByteView ni, const net::IpAddress& ip, std::uint64_t spi_i) const {
+bool CookieJar::Check(wire::ByteView cookie, wire::ByteView ni, const net::IpAddress& ip,
+                      std::uint64_t spi_i) const {
   wire::Bytes expect = Make(ni, ip, spi_i);
   return SecretBytes(cookie) == SecretBytes(std::span<const std::uint8_t>(expect));
 }
@@ -164,8 +170,9 @@ InitReply RespondIkeInit(TaskHost& host, const ConnectionConfig& conn, std::uniq
   }
   if (auto want = sa::KeGroupToRequest(sel->suite.ke, ke_p->group)) {
     host.Log(*sa, "IKE_SA_INIT refused", fmt::format("INVALID_KE_PAYLOAD: want {}", sa::KeName(*want)));
-    reply.response = InitNotifyResponse(request.header, wire::NotifyType::kInvalidKePayload,
-                                        wire::NotifyPayload::InvalidKe(static_cast<std::uint16_t>(*want)).data);
+    reply.response =
+        InitNotifyResponse(request.header, wire::NotifyType::kInvalidKePayload,
+                           wire::NotifyPayload::InvalidKe(static_cast<std::uint16_t>(*want)).data);
     return reply;
   }
   auto ke = crypto::KeyExchange::Create(sel->suite.ke);
@@ -190,10 +197,11 @@ InitReply RespondIkeInit(TaskHost& host, const ConnectionConfig& conn, std::uniq
   m.header.message_id = 0;
   m.payloads.push_back(wire::Payload::Of(wire::SaPayload{{sel->suite.ToWire(sel->number, {})}}));
   auto pub = (*ke)->PublicValue();
-  m.payloads.push_back(
-      wire::Payload::Of(wire::KePayload{static_cast<std::uint16_t>(sel->suite.ke), {pub.begin(), pub.end()}}));
+  m.payloads.push_back(wire::Payload::Of(
+      wire::KePayload{static_cast<std::uint16_t>(sel->suite.ke), {pub.begin(), pub.end()}}));
   m.payloads.push_back(wire::Payload::Of(wire::NoncePayload{sa->nr}));
-  for (auto& n : NatdNotifies(sa->spi_i, sa->spi_r, sa->local, sa->remote, conn.force_encapsulation, host.rng())) {
+  for (auto& n :
+       NatdNotifies(sa->spi_i, sa->spi_r, sa->local, sa->remote, conn.force_encapsulation, host.rng())) {
     m.payloads.push_back(std::move(n));
   }
   auto bytes = wire::SerializeMessage(m);

@@ -2,8 +2,10 @@
 // (§1.2, §2.7) and NAT detection (§2.23).
 //
 //   HDR, [N(COOKIE),] SA, KEi, Ni, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP)  -->
-//                             <--  HDR, SA, KEr, Nr, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP)
-//                             <--  HDR, N(COOKIE)  |  HDR, N(INVALID_KE_PAYLOAD)  |  HDR, N(NO_PROPOSAL_CHOSEN)
+//                             <--  HDR, SA, KEr, Nr, N(NAT_DETECTION_SOURCE_IP),
+//                             N(NAT_DETECTION_DESTINATION_IP)
+//                             <--  HDR, N(COOKIE)  |  HDR, N(INVALID_KE_PAYLOAD)  |  HDR,
+//                             N(NO_PROPOSAL_CHOSEN)
 #pragma once
 
 #include <cstdint>

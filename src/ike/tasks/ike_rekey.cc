@@ -21,9 +21,10 @@ std::optional<std::uint64_t> Spi64Of(const wire::Bytes& b) {
 }
 
 // The new IKE SA: same connection and path, fresh keys, CHILD SAs not yet moved.
-Result<std::unique_ptr<sa::IkeSa>> MakeSuccessor(TaskContext& ctx, const sa::IkeSuite& suite, sa::IkeRole role,
-                                                 std::uint64_t spi_i, std::uint64_t spi_r, crypto::ConstBytes shared,
-                                                 wire::ByteView ni, wire::ByteView nr) {
+Result<std::unique_ptr<sa::IkeSa>> MakeSuccessor(TaskContext& ctx, const sa::IkeSuite& suite,
+                                                 sa::IkeRole role, std::uint64_t spi_i, std::uint64_t spi_r,
+                                                 crypto::ConstBytes shared, wire::ByteView ni,
+                                                 wire::ByteView nr) {
   const sa::IkeSa& old = ctx.sa;
   auto keys = sa::DeriveRekeyedIkeSaKeys(old.suite->prf, old.keys->sk_d, suite, shared, ni, nr, spi_i, spi_r);
   if (!keys) return Fail(keys.error());
@@ -87,7 +88,8 @@ Result<std::vector<wire::Payload>> IkeRekey::Build(TaskContext& ctx) {
   p.push_back(wire::Payload::Of(sa::ToWireSa(proposals_, Spi64(new_spi_))));
   p.push_back(wire::Payload::Of(wire::NoncePayload{ni_}));
   auto pub = ke_->PublicValue();
-  p.push_back(wire::Payload::Of(wire::KePayload{static_cast<std::uint16_t>(group_), {pub.begin(), pub.end()}}));
+  p.push_back(
+      wire::Payload::Of(wire::KePayload{static_cast<std::uint16_t>(group_), {pub.begin(), pub.end()}}));
   return p;
 }
 
@@ -106,12 +108,14 @@ TaskResult IkeRekey::Process(TaskContext& ctx, const wire::Message& m) {
     ke_.reset();
     return TaskResult::kRetry;
   }
-  if (const auto* e = m.FirstErrorNotify()) return Failed(ctx, fmt::format("peer answered {}", wire::NotifyName(e->type)));
+  if (const auto* e = m.FirstErrorNotify())
+    return Failed(ctx, fmt::format("peer answered {}", wire::NotifyName(e->type)));
   const auto* sa_p = m.Find<wire::SaPayload>(wire::PayloadType::kSa);
   const auto* nr = m.Find<wire::NoncePayload>(wire::PayloadType::kNonce);
   const auto* ker = m.Find<wire::KePayload>(wire::PayloadType::kKe);
   if (!sa_p || !nr || !ker) return Failed(ctx, "response lacks SA, Nr or KEr");
-  if (nr->data.size() < wire::kMinNonceSize || nr->data.size() > wire::kMaxNonceSize) return Failed(ctx, "bad Nr");
+  if (nr->data.size() < wire::kMinNonceSize || nr->data.size() > wire::kMaxNonceSize)
+    return Failed(ctx, "bad Nr");
   auto sel = sa::CheckIkeResponse(proposals_, *sa_p);
   if (!sel) return Failed(ctx, sel.error().message);
   auto spi_r = Spi64Of(sel->peer_spi);
@@ -121,7 +125,8 @@ TaskResult IkeRekey::Process(TaskContext& ctx, const wire::Message& m) {
   }
   auto shared = ke_->ComputeShared(ker->data);
   if (!shared) return Failed(ctx, shared.error().message);
-  auto next = MakeSuccessor(ctx, sel->suite, sa::IkeRole::kInitiator, new_spi_, *spi_r, shared->view(), ni_, nr->data);
+  auto next = MakeSuccessor(ctx, sel->suite, sa::IkeRole::kInitiator, new_spi_, *spi_r, shared->view(), ni_,
+                            nr->data);
   if (!next) return Failed(ctx, next.error().message);
   sa::IkeSa& fresh = ctx.host.AdoptIkeSa(std::move(*next));
   ctx.host.Log(fresh, "IKE SA rekeyed", fmt::format("{} replaces #{}", fresh.suite->Describe(), ctx.sa.id));
@@ -173,11 +178,13 @@ std::vector<wire::Payload> RespondIkeRekey(TaskContext& ctx, const wire::Message
   if (!shared) return refuse(wire::NotifyType::kInvalidSyntax, shared.error().message);
   const std::uint64_t spi_r = ctx.host.NewIkeSpi();
   wire::Bytes nr = RandomBytes(ctx.host.rng(), ctx.host.engine_config().nonce_size);
-  auto next = MakeSuccessor(ctx, sel->suite, sa::IkeRole::kResponder, *spi_i, spi_r, shared->view(), ni->data, nr);
+  auto next =
+      MakeSuccessor(ctx, sel->suite, sa::IkeRole::kResponder, *spi_i, spi_r, shared->view(), ni->data, nr);
   if (!next) return refuse(wire::NotifyType::kNoProposalChosen, next.error().message);
   sa::IkeSa& fresh = ctx.host.AdoptIkeSa(std::move(*next));
   MoveChildren(ctx.sa, fresh);
-  ctx.host.Log(fresh, "IKE SA rekeyed by peer", fmt::format("{} replaces #{}", fresh.suite->Describe(), ctx.sa.id));
+  ctx.host.Log(fresh, "IKE SA rekeyed by peer",
+               fmt::format("{} replaces #{}", fresh.suite->Describe(), ctx.sa.id));
   Task* active = ctx.host.ActiveTask(ctx.sa.id);
   if (active && active->kind() == TaskKind::kIkeRekey) {
     active->NotePeerRekey(MinNonce(ni->data, nr), fresh.id);  // §2.8.1: decided when our answer arrives
@@ -190,7 +197,8 @@ std::vector<wire::Payload> RespondIkeRekey(TaskContext& ctx, const wire::Message
   out.push_back(wire::Payload::Of(wire::SaPayload{{sel->suite.ToWire(sel->number, Spi64(spi_r))}}));
   out.push_back(wire::Payload::Of(wire::NoncePayload{nr}));
   auto pub = (*ke)->PublicValue();
-  out.push_back(wire::Payload::Of(wire::KePayload{static_cast<std::uint16_t>(sel->suite.ke), {pub.begin(), pub.end()}}));
+  out.push_back(wire::Payload::Of(
+      wire::KePayload{static_cast<std::uint16_t>(sel->suite.ke), {pub.begin(), pub.end()}}));
   return out;
 }
 

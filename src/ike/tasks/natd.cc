@@ -1,8 +1,8 @@
 #include "ike/tasks/natd.h"
 
-#include <openssl/evp.h>
-
 #include <array>
+
+#include <openssl/evp.h>
 
 #include "ike/tasks/task.h"
 

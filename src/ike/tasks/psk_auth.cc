@@ -20,7 +20,8 @@ Result<SecretBytes> PskAuthData(const sa::IkeSa& sa, bool of_initiator, const wi
   const auto* pad = reinterpret_cast<const std::uint8_t*>(kKeyPad);
   auto key = (*prf)->Compute(psk.view(), crypto::ConstBytes(pad, std::strlen(kKeyPad)));
   if (!key) return Fail(key.error());
-  return (*prf)->Compute(key->view(), {crypto::ConstBytes(message), crypto::ConstBytes(nonce), maced_id->view()});
+  return (*prf)->Compute(key->view(),
+                         {crypto::ConstBytes(message), crypto::ConstBytes(nonce), maced_id->view()});
 }
 
 bool VerifyPskAuth(const sa::IkeSa& sa, bool of_initiator, const wire::IdPayload& id, const SecretBytes& psk,

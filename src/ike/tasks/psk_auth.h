@@ -1,7 +1,8 @@
 // Pre-shared key authentication (RFC 7296 §2.15):
 //   AUTH = prf( prf(Shared Secret, "Key Pad for IKEv2"), <SignedOctets> )
-//   InitiatorSignedOctets = RealMessage1 | NonceRData | MACedIDForI,  MACedIDForI = prf(SK_pi, RestOfInitIDPayload)
-//   ResponderSignedOctets = RealMessage2 | NonceIData | MACedIDForR,  MACedIDForR = prf(SK_pr, RestOfRespIDPayload)
+//   InitiatorSignedOctets = RealMessage1 | NonceRData | MACedIDForI,  MACedIDForI = prf(SK_pi,
+//   RestOfInitIDPayload) ResponderSignedOctets = RealMessage2 | NonceIData | MACedIDForR,  MACedIDForR =
+//   prf(SK_pr, RestOfRespIDPayload)
 // RestOfXIDPayload is "ID Type | RESERVED | Identification Data" (wire::IdPayload::Body()).
 #pragma once
 

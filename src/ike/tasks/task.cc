@@ -1,8 +1,8 @@
 #include "ike/tasks/task.h"
 
-#include "ike/sa/proposal_selection.h"
-
 #include <algorithm>
+
+#include "ike/sa/proposal_selection.h"
 
 namespace isthmus::ike::tasks {
 
@@ -45,10 +45,13 @@ bool NonceLess(wire::ByteView a, wire::ByteView b) {
   return false;
 }
 
-const wire::Bytes& MinNonce(const wire::Bytes& a, const wire::Bytes& b) { return NonceLess(b, a) ? b : a; }
+const wire::Bytes& MinNonce(const wire::Bytes& a, const wire::Bytes& b) {
+  return NonceLess(b, a) ? b : a;
+}
 
-Result<crypto::KeGroup> AdoptRequestedGroup(const wire::NotifyPayload& n, std::vector<sa::Proposal>& proposals,
-                                            crypto::KeGroup& group, int& retries, int max_retries) {
+Result<crypto::KeGroup> AdoptRequestedGroup(const wire::NotifyPayload& n,
+                                            std::vector<sa::Proposal>& proposals, crypto::KeGroup& group,
+                                            int& retries, int max_retries) {
   auto requested = n.invalid_ke_group();
   if (!requested || ++retries > max_retries) {
     return Fail(Error::Invalid("INVALID_KE_PAYLOAD", "bad INVALID_KE_PAYLOAD"));

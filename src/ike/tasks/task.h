@@ -66,7 +66,15 @@ enum class TaskResult : std::uint8_t {
   kFailed,  // the task failed; what that means for the SA is the task's to set (sa.state)
 };
 
-enum class TaskKind : std::uint8_t { kIkeInit, kIkeAuth, kChildCreate, kChildRekey, kIkeRekey, kDelete, kDpd };
+enum class TaskKind : std::uint8_t {
+  kIkeInit,
+  kIkeAuth,
+  kChildCreate,
+  kChildRekey,
+  kIkeRekey,
+  kDelete,
+  kDpd
+};
 
 class Task {
  public:
@@ -97,7 +105,8 @@ bool NonceLess(wire::ByteView a, wire::ByteView b);
 const wire::Bytes& MinNonce(const wire::Bytes& a, const wire::Bytes& b);
 // RFC 7296 §1.2/§2.7: adopt the group an INVALID_KE_PAYLOAD asks for, if we offered it, so the caller can
 // retry with a new key share. Fails after `max_retries` retries or for a group we did not offer.
-Result<crypto::KeGroup> AdoptRequestedGroup(const wire::NotifyPayload& n, std::vector<sa::Proposal>& proposals,
-                                            crypto::KeGroup& group, int& retries, int max_retries);
+Result<crypto::KeGroup> AdoptRequestedGroup(const wire::NotifyPayload& n,
+                                            std::vector<sa::Proposal>& proposals, crypto::KeGroup& group,
+                                            int& retries, int max_retries);
 
 }  // namespace isthmus::ike::tasks

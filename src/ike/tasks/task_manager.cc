@@ -1,9 +1,9 @@
 #include "ike/tasks/task_manager.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
+
+#include <fmt/format.h>
 
 namespace isthmus::ike::tasks {
 namespace {
@@ -142,7 +142,8 @@ void TaskManager::CacheResponse(std::uint32_t message_id, wire::ByteView request
   expected_request_ = message_id + 1;
 }
 
-Result<wire::Bytes> SealMessage(TaskContext& ctx, const wire::Header& header, std::span<const wire::Payload> payloads) {
+Result<wire::Bytes> SealMessage(TaskContext& ctx, const wire::Header& header,
+                                std::span<const wire::Payload> payloads) {
   if (!ctx.sa.protector) return Fail(Error::Internal("no SK keys"));
   auto chain = wire::SerializePayloadChain(payloads);
   if (!chain) return Fail(chain.error());

@@ -18,7 +18,8 @@ namespace isthmus::ike::tasks {
 using SendFn = std::function<void(const sa::IkeSa& sa, const wire::Bytes& message)>;
 
 // Serializes and protects (SK) a message of an established IKE SA.
-Result<wire::Bytes> SealMessage(TaskContext& ctx, const wire::Header& header, std::span<const wire::Payload> payloads);
+Result<wire::Bytes> SealMessage(TaskContext& ctx, const wire::Header& header,
+                                std::span<const wire::Payload> payloads);
 
 class TaskManager {
  public:

@@ -1,9 +1,9 @@
 #include "ike/wire/exchange_rules.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <array>
+
+#include <fmt/format.h>
 
 namespace isthmus::ike::wire {
 namespace {

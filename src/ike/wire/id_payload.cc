@@ -1,8 +1,8 @@
 #include "ike/wire/id_payload.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
+
+#include <fmt/format.h>
 
 namespace isthmus::ike::wire {
 namespace {

@@ -1,8 +1,8 @@
 #include "ike/wire/message.h"
 
-#include <fmt/format.h>
-
 #include <limits>
+
+#include <fmt/format.h>
 
 namespace isthmus::ike::wire {
 

@@ -1,14 +1,14 @@
 #include "mgmt/metrics/metrics.h"
 
+#include <algorithm>
+#include <array>
+#include <string_view>
+
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
-
-#include <algorithm>
-#include <array>
-#include <string_view>
 
 namespace isthmus::mgmt {
 namespace {

@@ -66,8 +66,8 @@ std::string RandomKey(const std::function<std::string()>& new_guid, std::size_t 
 Status CheckSharedKey(const std::string& key) {
   if (key.empty() || key.size() > kMaxSharedKeyLength) {
     return Fail(Bad("InvalidSharedKey",
-                    fmt::format("The shared key must be 1 to {} characters long (it has {}).", kMaxSharedKeyLength,
-                                key.size()),
+                    fmt::format("The shared key must be 1 to {} characters long (it has {}).",
+                                kMaxSharedKeyLength, key.size()),
                     "properties.sharedKey"));
   }
   for (unsigned char c : key) {
@@ -100,10 +100,11 @@ Result<Json> NormalizeIpsecPolicy(const Json& policy, const std::string& path) {
     bool ok = false;
     for (const auto& s : f.supported) ok = ok || s == **v;
     if (!ok) {
-      return Fail(Bad("IpsecPolicyValueNotSupported",
-                      fmt::format("{}.{} = {} is accepted by Azure but not supported by Isthmus; use one of {}.",
-                                  path, f.name, **v, fmt::join(f.supported, ", ")),
-                      path + "." + f.name));
+      return Fail(
+          Bad("IpsecPolicyValueNotSupported",
+              fmt::format("{}.{} = {} is accepted by Azure but not supported by Isthmus; use one of {}.",
+                          path, f.name, **v, fmt::join(f.supported, ", ")),
+              path + "." + f.name));
     }
     out[f.name] = **v;
   }
@@ -121,24 +122,26 @@ Result<Json> NormalizeIpsecPolicy(const Json& policy, const std::string& path) {
   }
   if (**size < kMinSaKilobytes || **size > kMaxSaKilobytes) {
     return Fail(Bad("IpsecPolicyLifetimeOutOfRange",
-                    fmt::format("{}.saDataSizeKilobytes = {} is outside {}..{}.", path, **size, kMinSaKilobytes,
-                                kMaxSaKilobytes),
+                    fmt::format("{}.saDataSizeKilobytes = {} is outside {}..{}.", path, **size,
+                                kMinSaKilobytes, kMaxSaKilobytes),
                     path + ".saDataSizeKilobytes"));
   }
   auto gcm = [](const std::string& v) { return v.starts_with("GCMAES"); };
   const std::string enc = out["ipsecEncryption"], integ = out["ipsecIntegrity"];
   if ((gcm(enc) || gcm(integ)) && enc != integ) {
-    return Fail(Bad("IpsecPolicyGcmMismatch",
-                    fmt::format("With GCM, ipsecEncryption and ipsecIntegrity must be the same GCMAES algorithm "
-                                "and key length; got {} and {}.",
-                                enc, integ),
-                    path + ".ipsecIntegrity"));
+    return Fail(
+        Bad("IpsecPolicyGcmMismatch",
+            fmt::format("With GCM, ipsecEncryption and ipsecIntegrity must be the same GCMAES algorithm "
+                        "and key length; got {} and {}.",
+                        enc, integ),
+            path + ".ipsecIntegrity"));
   }
   const std::string ike_enc = out["ikeEncryption"], ike_integ = out["ikeIntegrity"];
   if (gcm(ike_integ) && ike_enc != ike_integ) {
-    return Fail(Bad("IpsecPolicyGcmMismatch",
-                    fmt::format("ikeIntegrity {} requires ikeEncryption {}; got {}.", ike_integ, ike_integ, ike_enc),
-                    path + ".ikeIntegrity"));
+    return Fail(
+        Bad("IpsecPolicyGcmMismatch",
+            fmt::format("ikeIntegrity {} requires ikeEncryption {}; got {}.", ike_integ, ike_integ, ike_enc),
+            path + ".ikeIntegrity"));
   }
   out["saLifeTimeSeconds"] = **life;
   out["saDataSizeKilobytes"] = **size;
@@ -160,9 +163,10 @@ Result<Plan> Planner::PutConnection(const ResourceId& id, const Json& body) {
                     "properties.connectionType"));
   }
   if (**type != "Vnet2Vnet" && **type != "IPsec") {
-    return Fail(Bad("UnsupportedConnectionType",
-                    fmt::format("Connection type '{}' is not supported by Isthmus; use Vnet2Vnet or IPsec.", **type),
-                    "properties.connectionType"));
+    return Fail(
+        Bad("UnsupportedConnectionType",
+            fmt::format("Connection type '{}' is not supported by Isthmus; use Vnet2Vnet or IPsec.", **type),
+            "properties.connectionType"));
   }
   const bool v2v = **type == "Vnet2Vnet";
 
@@ -190,8 +194,8 @@ Result<Plan> Planner::PutConnection(const ResourceId& id, const Json& body) {
     const Resource* r = rid.kind == want ? state_.Find(rid) : nullptr;
     if (!r) {
       return Fail(Bad("InvalidResourceReference",
-                      fmt::format("properties.{}.id '{}' does not name an existing {}.", field, rid.ToString(),
-                                  DisplayName(want)),
+                      fmt::format("properties.{}.id '{}' does not name an existing {}.", field,
+                                  rid.ToString(), DisplayName(want)),
                       fmt::format("properties.{}.id", field)));
     }
     auto st = r->doc["properties"].value("provisioningState", "");
@@ -211,11 +215,12 @@ Result<Plan> Planner::PutConnection(const ResourceId& id, const Json& body) {
     if (!gw2) return Fail(gw2.error());
     other = *gw2;
     if ((*gw1)->id.Key() == other->id.Key()) {
-      return Fail(Bad("ConnectionToSelfNotAllowed",
-                      fmt::format("Connection '{}' joins gateway '{}' to itself; virtualNetworkGateway2 must be "
-                                  "another gateway.",
-                                  id.name, other->id.name),
-                      "properties.virtualNetworkGateway2.id"));
+      return Fail(
+          Bad("ConnectionToSelfNotAllowed",
+              fmt::format("Connection '{}' joins gateway '{}' to itself; virtualNetworkGateway2 must be "
+                          "another gateway.",
+                          id.name, other->id.name),
+              "properties.virtualNetworkGateway2.id"));
     }
     for (const Resource* g : {*gw1, other}) {
       if (g->doc["properties"].value("vpnType", "") != "RouteBased") {
@@ -236,23 +241,25 @@ Result<Plan> Planner::PutConnection(const ResourceId& id, const Json& body) {
     const char* end2 = v2v ? "virtualNetworkGateway2" : "localNetworkGateway2";
     bool same2 = ep.contains(end2) && IEquals(ep[end2].value("id", ""), other->id.ToString());
     if (!same1 || !same2) {
-      return Fail(Bad("ConnectionEndsCannotBeChanged",
-                      fmt::format("The gateways of connection '{}' cannot be changed; create a new connection.",
-                                  existing->id.name),
-                      "properties.virtualNetworkGateway1"));
+      return Fail(
+          Bad("ConnectionEndsCannotBeChanged",
+              fmt::format("The gateways of connection '{}' cannot be changed; create a new connection.",
+                          existing->id.name),
+              "properties.virtualNetworkGateway1"));
     }
   }
   // Address spaces joined by a connection must not overlap (DESIGN.md §1).
   if (auto o = SpaceBehind(**gw1).FirstOverlap(SpaceBehind(*other))) {
     const Resource* vnet1 = VnetOfGateway(**gw1);
     const Resource* vnet2 = v2v ? VnetOfGateway(*other) : nullptr;
-    return Fail(Bad("VnetAddressSpacesOverlap",
-                    fmt::format("Cannot connect: address prefix {} of virtual network '{}' overlaps address prefix {} "
-                                "of {} '{}'.",
-                                o->first.ToString(), vnet1 ? vnet1->id.name : (*gw1)->id.name, o->second.ToString(),
-                                v2v ? "virtual network" : "local network gateway",
-                                vnet2 ? vnet2->id.name : other->id.name),
-                    "properties.virtualNetworkGateway2.id"));
+    return Fail(Bad(
+        "VnetAddressSpacesOverlap",
+        fmt::format("Cannot connect: address prefix {} of virtual network '{}' overlaps address prefix {} "
+                    "of {} '{}'.",
+                    o->first.ToString(), vnet1 ? vnet1->id.name : (*gw1)->id.name, o->second.ToString(),
+                    v2v ? "virtual network" : "local network gateway",
+                    vnet2 ? vnet2->id.name : other->id.name),
+        "properties.virtualNetworkGateway2.id"));
   }
   // Tunnel limit of gateway1's SKU (each connection resource is one tunnel of its gateway1).
   std::string sku = (*gw1)->doc["properties"]["sku"].value("name", "");
@@ -281,9 +288,10 @@ Result<Plan> Planner::PutConnection(const ResourceId& id, const Json& body) {
   auto dpd = fields::Integer(*props, "dpdTimeoutSeconds", pp);
   if (!dpd) return Fail(dpd.error());
   if (*dpd && (**dpd < kMinDpd || **dpd > kMaxDpd)) {
-    return Fail(Bad("InvalidDpdTimeout",
-                    fmt::format("properties.dpdTimeoutSeconds = {} is outside {}..{}.", **dpd, kMinDpd, kMaxDpd),
-                    "properties.dpdTimeoutSeconds"));
+    return Fail(
+        Bad("InvalidDpdTimeout",
+            fmt::format("properties.dpdTimeoutSeconds = {} is outside {}..{}.", **dpd, kMinDpd, kMaxDpd),
+            "properties.dpdTimeoutSeconds"));
   }
   auto bgp = fields::Bool(*props, "enableBgp", pp);
   if (!bgp) return Fail(bgp.error());
@@ -291,7 +299,8 @@ Result<Plan> Planner::PutConnection(const ResourceId& id, const Json& body) {
     for (const Resource* g : {*gw1, other}) {
       if (g->id.kind == Kind::kVirtualNetworkGateway && !g->doc["properties"].value("enableBgp", false)) {
         return Fail(Bad("BgpNotEnabledOnGateway",
-                        fmt::format("enableBgp needs BGP enabled on gateway '{}'.", g->id.name), "properties.enableBgp"));
+                        fmt::format("enableBgp needs BGP enabled on gateway '{}'.", g->id.name),
+                        "properties.enableBgp"));
       }
     }
   }
@@ -316,13 +325,15 @@ Result<Plan> Planner::PutConnection(const ResourceId& id, const Json& body) {
     }
   }
   if (!policies.empty() && sku == "Basic") {
-    return Fail(Bad("BasicSkuFeatureNotSupported", "Custom IPsec/IKE policies are not available on the Basic SKU.",
+    return Fail(Bad("BasicSkuFeatureNotSupported",
+                    "Custom IPsec/IKE policies are not available on the Basic SKU.",
                     "properties.ipsecPolicies"));
   }
   if (pbts->value_or(false) && policies.empty()) {
-    return Fail(Bad("PolicyBasedTrafficSelectorsRequireIpsecPolicy",
-                    "usePolicyBasedTrafficSelectors requires a custom IPsec/IKE policy (properties.ipsecPolicies).",
-                    "properties.usePolicyBasedTrafficSelectors"));
+    return Fail(
+        Bad("PolicyBasedTrafficSelectorsRequireIpsecPolicy",
+            "usePolicyBasedTrafficSelectors requires a custom IPsec/IKE policy (properties.ipsecPolicies).",
+            "properties.usePolicyBasedTrafficSelectors"));
   }
 
   auto key = fields::String(*props, "sharedKey", pp);
@@ -336,8 +347,9 @@ Result<Plan> Planner::PutConnection(const ResourceId& id, const Json& body) {
     shared_key = existing->doc["properties"].value("sharedKey", "");
   } else {
     shared_key = RandomKey(ctx_.new_guid, kGeneratedKeyLength);
-    warnings.push_back("No shared key was given, so a random one was generated; read it with "
-                       "'vpn-connection shared-key show' and set the same key on the other side.");
+    warnings.push_back(
+        "No shared key was given, so a random one was generated; read it with "
+        "'vpn-connection shared-key show' and set the same key on the other side.");
   }
 
   Json d = BaseDoc(id, *env, existing);
@@ -368,8 +380,8 @@ Result<Plan> Planner::PutConnection(const ResourceId& id, const Json& body) {
 Result<Plan> Planner::SetSharedKey(const ResourceId& connection, const std::string& key) {
   const Resource* existing = state_.Find(connection);
   if (!existing || connection.kind != Kind::kConnection) {
-    return Fail(Error::NotFound("ResourceNotFound",
-                                fmt::format("Connection '{}' was not found.", connection.name)));
+    return Fail(
+        Error::NotFound("ResourceNotFound", fmt::format("Connection '{}' was not found.", connection.name)));
   }
   if (auto s = CheckNotBusy(existing); !s) return Fail(s.error());
   if (auto s = CheckSharedKey(key); !s) {

@@ -117,7 +117,8 @@ Result<Json> Tags(const Json& body) {
   if (!body.contains("tags") || body["tags"].is_null()) return Json::object();
   const auto& t = body["tags"];
   if (!t.is_object()) return Fail(WrongType("tags", "an object of strings"));
-  if (t.size() > 50) return Fail(Bad("InvalidTagNameOrValue", "A resource can have at most 50 tags.", "tags"));
+  if (t.size() > 50)
+    return Fail(Bad("InvalidTagNameOrValue", "A resource can have at most 50 tags.", "tags"));
   for (const auto& [k, v] : t.items()) {
     if (!v.is_string()) return Fail(WrongType("tags." + k, "a string"));
     if (k.empty() || k.size() > 512 || v.get<std::string>().size() > 256) {

@@ -17,9 +17,9 @@ struct SkuInfo {
 
 // Azure VPN Gateway SKU table ("About gateway SKUs", learn.microsoft.com).
 constexpr SkuInfo kSkus[] = {
-    {"Basic", 10},     {"VpnGw1", 30},    {"VpnGw2", 30},    {"VpnGw3", 30},    {"VpnGw4", 100},
-    {"VpnGw5", 100},   {"VpnGw1AZ", 30},  {"VpnGw2AZ", 30},  {"VpnGw3AZ", 30},  {"VpnGw4AZ", 100},
-    {"VpnGw5AZ", 100},
+    {"Basic", 10},    {"VpnGw1", 30},    {"VpnGw2", 30},    {"VpnGw3", 30},
+    {"VpnGw4", 100},  {"VpnGw5", 100},   {"VpnGw1AZ", 30},  {"VpnGw2AZ", 30},
+    {"VpnGw3AZ", 30}, {"VpnGw4AZ", 100}, {"VpnGw5AZ", 100},
 };
 
 // A GatewaySubnet must be /29 or larger; Azure recommends /27 so that later features fit.
@@ -99,11 +99,12 @@ Result<Plan> Planner::PutGateway(const ResourceId& id, const Json& body) {
   if (existing) {
     std::string old = existing->doc["properties"].value("vpnType", "RouteBased");
     if (old != vt) {
-      return Fail(Bad("VpnTypeCannotBeChanged",
-                      fmt::format("The VPN type of gateway '{}' is {} and cannot be changed to {}; delete and "
-                                  "recreate the gateway instead.",
-                                  existing->id.name, old, vt),
-                      "properties.vpnType"));
+      return Fail(
+          Bad("VpnTypeCannotBeChanged",
+              fmt::format("The VPN type of gateway '{}' is {} and cannot be changed to {}; delete and "
+                          "recreate the gateway instead.",
+                          existing->id.name, old, vt),
+              "properties.vpnType"));
     }
   }
   auto sku_obj = fields::Object(*props, "sku", pp);
@@ -130,10 +131,11 @@ Result<Plan> Planner::PutGateway(const ResourceId& id, const Json& body) {
   // ipConfigurations: the GatewaySubnet and the public IP of each gateway instance.
   if (!props->contains("ipConfigurations") || !(*props)["ipConfigurations"].is_array() ||
       (*props)["ipConfigurations"].empty()) {
-    return Fail(Bad("MissingRequiredProperty",
-                    "A virtual network gateway needs properties.ipConfigurations with a subnet and a public IP "
-                    "address.",
-                    "properties.ipConfigurations"));
+    return Fail(
+        Bad("MissingRequiredProperty",
+            "A virtual network gateway needs properties.ipConfigurations with a subnet and a public IP "
+            "address.",
+            "properties.ipConfigurations"));
   }
   const auto& cfgs = (*props)["ipConfigurations"];
   std::size_t want = active->value_or(false) ? 2 : 1;
@@ -157,35 +159,39 @@ Result<Plan> Planner::PutGateway(const ResourceId& id, const Json& body) {
     auto subnet_id = fields::Reference(*cprops, "subnet", path + ".properties");
     if (!subnet_id) return Fail(subnet_id.error());
     if (!*subnet_id || (*subnet_id)->kind != Kind::kSubnet) {
-      return Fail(Bad("MissingRequiredProperty", fmt::format("{}.properties.subnet.id must name a subnet.", path),
+      return Fail(Bad("MissingRequiredProperty",
+                      fmt::format("{}.properties.subnet.id must name a subnet.", path),
                       path + ".properties.subnet"));
     }
     const Json* subnet = state_.FindSubnet(**subnet_id);
     if (!subnet) {
-      return Fail(Bad("InvalidResourceReference",
-                      fmt::format("Subnet '{}' referenced by {} was not found.", (*subnet_id)->ToString(), path),
-                      path + ".properties.subnet.id"));
+      return Fail(
+          Bad("InvalidResourceReference",
+              fmt::format("Subnet '{}' referenced by {} was not found.", (*subnet_id)->ToString(), path),
+              path + ".properties.subnet.id"));
     }
     std::string subnet_name = (*subnet)["name"].get<std::string>();
     if (subnet_name != "GatewaySubnet") {
-      return Fail(Bad("GatewaySubnetRequired",
-                      fmt::format("A VPN gateway must be deployed in the subnet named exactly 'GatewaySubnet'; "
-                                  "'{}' is not it.",
-                                  subnet_name),
-                      path + ".properties.subnet.id"));
+      return Fail(
+          Bad("GatewaySubnetRequired",
+              fmt::format("A VPN gateway must be deployed in the subnet named exactly 'GatewaySubnet'; "
+                          "'{}' is not it.",
+                          subnet_name),
+              path + ".properties.subnet.id"));
     }
     auto prefix = net::Prefix::Parse((*subnet)["properties"].value("addressPrefix", ""));
     if (prefix && prefix->family() == net::Family::kV4) {
       if (prefix->length() > kMinGatewaySubnetLength) {
         return Fail(Bad("GatewaySubnetTooSmall",
-                        fmt::format("GatewaySubnet {} is too small: it must be /{} or larger.", prefix->ToString(),
-                                    kMinGatewaySubnetLength),
+                        fmt::format("GatewaySubnet {} is too small: it must be /{} or larger.",
+                                    prefix->ToString(), kMinGatewaySubnetLength),
                         path + ".properties.subnet.id"));
       }
       if (prefix->length() > kRecommendedGatewaySubnetLength) {
-        warnings.push_back(fmt::format("GatewaySubnet {} is smaller than the recommended /{}; some gateway "
-                                       "features may not fit later.",
-                                       prefix->ToString(), kRecommendedGatewaySubnetLength));
+        warnings.push_back(
+            fmt::format("GatewaySubnet {} is smaller than the recommended /{}; some gateway "
+                        "features may not fit later.",
+                        prefix->ToString(), kRecommendedGatewaySubnetLength));
       }
     }
     const Resource* this_vnet = state_.Find((*subnet_id)->Parent());
@@ -206,10 +212,10 @@ Result<Plan> Planner::PutGateway(const ResourceId& id, const Json& body) {
     }
     const Resource* pip = state_.Find(**pip_id);
     if (!pip) {
-      return Fail(Bad("InvalidResourceReference",
-                      fmt::format("Public IP address '{}' referenced by {} was not found.", (*pip_id)->ToString(),
-                                  path),
-                      path + ".properties.publicIPAddress.id"));
+      return Fail(Bad(
+          "InvalidResourceReference",
+          fmt::format("Public IP address '{}' referenced by {} was not found.", (*pip_id)->ToString(), path),
+          path + ".properties.publicIPAddress.id"));
     }
     ResourceId self_id = existing ? existing->id : id;
     std::string cfg_id = fmt::format("{}/ipConfigurations/{}", self_id.ToString(), cfg_name);
@@ -218,8 +224,8 @@ Result<Plan> Planner::PutGateway(const ResourceId& id, const Json& body) {
       std::string owner = ToLower(pprops["ipConfiguration"].value("id", ""));
       if (!owner.starts_with(self_id.Key() + "/")) {
         return Fail(Error::Conflict("PublicIPAddressInUse",
-                                    fmt::format("Public IP address '{}' is already used by '{}'.", pip->id.name,
-                                                pprops["ipConfiguration"].value("id", ""))));
+                                    fmt::format("Public IP address '{}' is already used by '{}'.",
+                                                pip->id.name, pprops["ipConfiguration"].value("id", ""))));
       }
     }
     for (const auto& c : pip_changes) {
@@ -250,20 +256,22 @@ Result<Plan> Planner::PutGateway(const ResourceId& id, const Json& body) {
 
   // One VPN gateway per virtual network.
   if (const Resource* other = GatewayInVnet(vnet->id); other && other->id.Key() != id.Key()) {
-    return Fail(Error::Conflict("VnetAlreadyHasVpnGateway",
-                                fmt::format("Virtual network '{}' already has VPN gateway '{}'; a virtual network "
-                                            "can have only one.",
-                                            vnet->id.name, other->id.name)));
+    return Fail(
+        Error::Conflict("VnetAlreadyHasVpnGateway",
+                        fmt::format("Virtual network '{}' already has VPN gateway '{}'; a virtual network "
+                                    "can have only one.",
+                                    vnet->id.name, other->id.name)));
   }
   if (existing) {
     int used = 0;
     for (const Resource* c : ConnectionsUsing(existing->id)) {
-      if (IEquals(c->doc["properties"]["virtualNetworkGateway1"].value("id", ""), existing->id.ToString())) ++used;
+      if (IEquals(c->doc["properties"]["virtualNetworkGateway1"].value("id", ""), existing->id.ToString()))
+        ++used;
     }
     if (used > TunnelLimit(sku_name)) {
       return Fail(Error::Conflict("TooManyConnectionsForSku",
-                                  fmt::format("Gateway '{}' has {} connections; SKU {} allows {}.", id.name, used,
-                                              sku_name, TunnelLimit(sku_name))));
+                                  fmt::format("Gateway '{}' has {} connections; SKU {} allows {}.", id.name,
+                                              used, sku_name, TunnelLimit(sku_name))));
     }
   }
 
@@ -287,7 +295,8 @@ Result<Plan> Planner::PutGateway(const ResourceId& id, const Json& body) {
   // RFC 6996/7300 ranges are fine; Azure reserves 65515-65520 for itself except its own default.
   if (asn_value < 1 || asn_value > 4294967294LL ||
       (asn_value != kDefaultAsn && asn_value >= 65515 && asn_value <= 65520)) {
-    return Fail(Bad("InvalidAsn", fmt::format("BGP ASN {} is not allowed.", asn_value), "properties.bgpSettings.asn"));
+    return Fail(Bad("InvalidAsn", fmt::format("BGP ASN {} is not allowed.", asn_value),
+                    "properties.bgpSettings.asn"));
   }
   auto peer_weight = fields::Integer(*bgp_obj, "peerWeight", "properties.bgpSettings");
   if (!peer_weight) return Fail(peer_weight.error());
@@ -305,7 +314,8 @@ Result<Plan> Planner::PutGateway(const ResourceId& id, const Json& body) {
     return Fail(Bad("InvalidBgpPeeringAddress", fmt::format("'{}' is not an IP address.", peering),
                     "properties.bgpSettings.bgpPeeringAddress"));
   }
-  p["bgpSettings"] = {{"asn", asn_value}, {"bgpPeeringAddress", peering}, {"peerWeight", peer_weight->value_or(0)}};
+  p["bgpSettings"] = {
+      {"asn", asn_value}, {"bgpPeeringAddress", peering}, {"peerWeight", peer_weight->value_or(0)}};
   d["properties"] = p;
 
   Plan plan = Single({existing ? existing->id : id, d}, existing == nullptr, true);

@@ -38,7 +38,7 @@ Status CheckName(Kind kind, const std::string& name) {
 }
 
 Result<Planner::Envelope> Planner::ReadEnvelope(const ResourceId& id, const Json& body,
-                                               bool needs_location) const {
+                                                bool needs_location) const {
   if (!body.is_object()) {
     return Fail(Bad("InvalidRequestFormat", "The request body must be a JSON object."));
   }
@@ -49,9 +49,10 @@ Result<Planner::Envelope> Planner::ReadEnvelope(const ResourceId& id, const Json
   if (*loc) env.location = ToLower(**loc);
   env.location.erase(std::remove(env.location.begin(), env.location.end(), ' '), env.location.end());
   if (needs_location && env.location.empty()) {
-    return Fail(Bad("LocationRequired", fmt::format("The location property is required for {} '{}'.",
-                                                    DisplayName(id.kind), id.LeafName()),
-                    "location"));
+    return Fail(Bad(
+        "LocationRequired",
+        fmt::format("The location property is required for {} '{}'.", DisplayName(id.kind), id.LeafName()),
+        "location"));
   }
   auto tags = fields::Tags(body);
   if (!tags) return Fail(tags.error());
@@ -154,11 +155,12 @@ Result<Plan> Planner::PutGroup(const ResourceId& id, const Json& body) {
   auto env = ReadEnvelope(id, body, true);
   if (!env) return Fail(env.error());
   if (existing && existing->doc.value("location", "") != env->location) {
-    return Fail(Bad("InvalidResourceGroupLocation",
-                    fmt::format("Resource group '{}' already exists in location '{}'; its location cannot "
-                                "change to '{}'.",
-                                existing->id.resource_group, existing->doc.value("location", ""), env->location),
-                    "location"));
+    return Fail(
+        Bad("InvalidResourceGroupLocation",
+            fmt::format("Resource group '{}' already exists in location '{}'; its location cannot "
+                        "change to '{}'.",
+                        existing->id.resource_group, existing->doc.value("location", ""), env->location),
+            "location"));
   }
   ResourceId canonical = existing ? existing->id : id;
   Json d = Json::object();
@@ -176,8 +178,9 @@ Result<Plan> Planner::PatchTags(const ResourceId& id, const Json& body) {
   const Resource* existing = state_.Find(id.kind == Kind::kSubnet ? id.Parent() : id);
   if (!existing || id.kind == Kind::kSubnet) {
     if (id.kind == Kind::kSubnet) return Fail(Bad("InvalidRequest", "Subnets have no tags; use PUT."));
-    return Fail(Error::NotFound(id.kind == Kind::kResourceGroup ? "ResourceGroupNotFound" : "ResourceNotFound",
-                                fmt::format("The {} '{}' was not found.", DisplayName(id.kind), id.LeafName())));
+    return Fail(
+        Error::NotFound(id.kind == Kind::kResourceGroup ? "ResourceGroupNotFound" : "ResourceNotFound",
+                        fmt::format("The {} '{}' was not found.", DisplayName(id.kind), id.LeafName())));
   }
   for (const auto& [k, v] : body.items()) {
     if (k != "tags") {
@@ -216,8 +219,9 @@ Result<std::string> Planner::AllocatePublicIp(const std::string& subscription,
     net::IpAddress a = pool.address().Plus(i);
     if (!used.contains(a)) return a.ToString();
   }
-  return Fail(Error::Conflict("PublicIPAddressPoolExhausted",
-                              fmt::format("No free address is left in the underlay pool {}.", pool.ToString())));
+  return Fail(
+      Error::Conflict("PublicIPAddressPoolExhausted",
+                      fmt::format("No free address is left in the underlay pool {}.", pool.ToString())));
 }
 
 Result<Plan> Planner::PutPublicIp(const ResourceId& id, const Json& body) {
@@ -237,9 +241,10 @@ Result<Plan> Planner::PutPublicIp(const ResourceId& id, const Json& body) {
   std::string sku_name = sku->value_or("Standard");
   std::string alloc = method->value_or(sku_name == "Standard" ? "Static" : "Dynamic");
   if (version->value_or("IPv4") == "IPv6") {
-    return Fail(Bad("PublicIPv6NotSupported",
-                    "Isthmus allocates public IP addresses from an IPv4 underlay pool; IPv6 is not supported.",
-                    "properties.publicIPAddressVersion"));
+    return Fail(
+        Bad("PublicIPv6NotSupported",
+            "Isthmus allocates public IP addresses from an IPv4 underlay pool; IPv6 is not supported.",
+            "properties.publicIPAddressVersion"));
   }
   if (sku_name == "Standard" && alloc == "Dynamic") {
     return Fail(Bad("StandardSkuPublicIPAddressesMustBeStatic",

@@ -24,7 +24,7 @@ inline constexpr const char* kFailed = "Failed";
 
 struct PlanContext {
   std::function<std::string()> new_guid;  // injected so tests are deterministic
-  net::Prefix underlay_pool;               // public IP addresses are allocated from here
+  net::Prefix underlay_pool;              // public IP addresses are allocated from here
 };
 
 struct Plan {

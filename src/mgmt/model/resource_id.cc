@@ -49,7 +49,9 @@ constexpr bool InEnumOrder() {
 }
 static_assert(InEnumOrder(), "kKinds is indexed by Kind");
 
-const KindInfo& Info(Kind k) { return kKinds[static_cast<std::size_t>(k)]; }
+const KindInfo& Info(Kind k) {
+  return kKinds[static_cast<std::size_t>(k)];
+}
 
 std::vector<std::string_view> Split(std::string_view s) {
   std::vector<std::string_view> out;
@@ -72,17 +74,23 @@ std::string ToLower(std::string_view s) {
 }
 
 bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(),
+                    [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
 }
 
-std::string_view ArmType(Kind k) { return Info(k).arm_type; }
+std::string_view ArmType(Kind k) {
+  return Info(k).arm_type;
+}
 std::string_view ProviderNamespace(Kind k) {
   return Info(k).provider;
 }
-std::string_view CollectionName(Kind k) { return Info(k).collection; }
-std::string_view DisplayName(Kind k) { return Info(k).display; }
+std::string_view CollectionName(Kind k) {
+  return Info(k).collection;
+}
+std::string_view DisplayName(Kind k) {
+  return Info(k).display;
+}
 bool IsAsync(Kind k) {
   return k == Kind::kVirtualNetworkGateway || k == Kind::kConnection || k == Kind::kVirtualMachine;
 }
@@ -161,15 +169,18 @@ std::string ResourceId::ToString() const {
     case Kind::kResourceGroup:
       return fmt::format("/subscriptions/{}/resourceGroups/{}", subscription, resource_group);
     case Kind::kSubnet:
-      return fmt::format("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/virtualNetworks/{}/subnets/{}",
-                         subscription, resource_group, name, child_name);
+      return fmt::format(
+          "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/virtualNetworks/{}/subnets/{}",
+          subscription, resource_group, name, child_name);
     default:
       return fmt::format("/subscriptions/{}/resourceGroups/{}/providers/{}/{}/{}", subscription,
                          resource_group, ProviderNamespace(kind), CollectionName(kind), name);
   }
 }
 
-std::string ResourceId::Key() const { return ToLower(ToString()); }
+std::string ResourceId::Key() const {
+  return ToLower(ToString());
+}
 
 ResourceId ResourceId::Parent() const {
   if (kind == Kind::kSubnet) return Network(Kind::kVirtualNetwork, subscription, resource_group, name);

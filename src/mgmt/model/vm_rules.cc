@@ -2,11 +2,11 @@
 // namespace with one NIC in a subnet (DESIGN.md §1). The rules are Azure's: dynamic addresses from .4 up,
 // the reserved addresses refused, GatewaySubnet kept for gateways, one VM per NIC, and what is in use stays
 // until its users are gone (the deletion side lives with the other deletion rules in planner.cc).
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cctype>
 #include <set>
+
+#include <fmt/format.h>
 
 #include "mgmt/model/fields.h"
 #include "mgmt/model/planner.h"

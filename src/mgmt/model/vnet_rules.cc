@@ -68,10 +68,12 @@ Result<Json> Planner::NormalizeSubnet(const ResourceId& vnet_id, const Json& sub
   }
   if (prefixes.empty()) {
     return Fail(Bad("MissingRequiredProperty",
-                    fmt::format("Subnet '{}' needs properties.addressPrefix.", *name), ppath + ".addressPrefix"));
+                    fmt::format("Subnet '{}' needs properties.addressPrefix.", *name),
+                    ppath + ".addressPrefix"));
   }
   for (const auto& p : prefixes) {
-    bool too_small = p.family() == net::Family::kV4 ? p.length() > kMaxV4SubnetLength : p.length() != kV6SubnetLength;
+    bool too_small =
+        p.family() == net::Family::kV4 ? p.length() > kMaxV4SubnetLength : p.length() != kV6SubnetLength;
     if (too_small) {
       return Fail(Bad("InvalidSubnetPrefixLength",
                       fmt::format("Subnet '{}' prefix {} is not usable: IPv4 subnets must be /{} or larger "
@@ -101,7 +103,8 @@ Result<Json> Planner::NormalizeSubnet(const ResourceId& vnet_id, const Json& sub
   return d;
 }
 
-Status Planner::CheckVnetSpace(const ResourceId& vnet_id, const net::PrefixSet& space, const Json& subnets) const {
+Status Planner::CheckVnetSpace(const ResourceId& vnet_id, const net::PrefixSet& space,
+                               const Json& subnets) const {
   if (space.empty()) {
     return Fail(Bad("MissingRequiredProperty",
                     fmt::format("Virtual network '{}' needs at least one address prefix in "
@@ -121,17 +124,19 @@ Status Planner::CheckVnetSpace(const ResourceId& vnet_id, const net::PrefixSet& 
     const net::PrefixSet mine = SubnetPrefixes(s);
     for (const auto& p : mine.prefixes()) {
       if (!space.Contains(p)) {
-        return Fail(Bad("NetcfgSubnetRangeOutsideVnet",
-                        fmt::format("Subnet '{}' prefix {} is not within the address space of virtual network "
-                                    "'{}' ({}).",
-                                    name, p.ToString(), vnet_id.name, [&] {
-                                      std::string all;
-                                      for (const auto& x : space.prefixes()) {
-                                        all += (all.empty() ? "" : ", ") + x.ToString();
-                                      }
-                                      return all;
-                                    }()),
-                        "properties.subnets"));
+        return Fail(
+            Bad("NetcfgSubnetRangeOutsideVnet",
+                fmt::format("Subnet '{}' prefix {} is not within the address space of virtual network "
+                            "'{}' ({}).",
+                            name, p.ToString(), vnet_id.name,
+                            [&] {
+                              std::string all;
+                              for (const auto& x : space.prefixes()) {
+                                all += (all.empty() ? "" : ", ") + x.ToString();
+                              }
+                              return all;
+                            }()),
+                "properties.subnets"));
       }
       for (const auto& [other, op] : seen) {
         if (op.Overlaps(p)) {
@@ -203,9 +208,10 @@ Result<Plan> Planner::PutVnet(const ResourceId& id, const Json& body) {
       if (!n) return Fail(n.error());
       for (const auto& prev : subnets) {
         if (IEquals(prev["name"].get<std::string>(), (*n)["name"].get<std::string>())) {
-          return Fail(Bad("DuplicateResourceName",
-                          fmt::format("Subnet name '{}' appears more than once.", (*n)["name"].get<std::string>()),
-                          "properties.subnets"));
+          return Fail(
+              Bad("DuplicateResourceName",
+                  fmt::format("Subnet name '{}' appears more than once.", (*n)["name"].get<std::string>()),
+                  "properties.subnets"));
         }
       }
       subnets.push_back(*n);
@@ -223,16 +229,18 @@ Result<Plan> Planner::PutVnet(const ResourceId& id, const Json& body) {
           if (IEquals(s.value("name", ""), "GatewaySubnet")) now = &s;
         }
         if (!now) {
-          return Fail(Error::Conflict("InUseSubnetCannotBeDeleted",
-                                      fmt::format("Subnet 'GatewaySubnet' is in use by virtual network gateway "
-                                                  "'{}' and cannot be removed from virtual network '{}'.",
-                                                  gw->id.name, id.name)));
+          return Fail(
+              Error::Conflict("InUseSubnetCannotBeDeleted",
+                              fmt::format("Subnet 'GatewaySubnet' is in use by virtual network gateway "
+                                          "'{}' and cannot be removed from virtual network '{}'.",
+                                          gw->id.name, id.name)));
         }
         if (SubnetPrefixes(*now).prefixes() != SubnetPrefixes(old).prefixes()) {
-          return Fail(Error::Conflict("InUseSubnetCannotBeUpdated",
-                                      fmt::format("Subnet 'GatewaySubnet' is in use by virtual network gateway "
-                                                  "'{}'; its address prefix cannot change.",
-                                                  gw->id.name)));
+          return Fail(
+              Error::Conflict("InUseSubnetCannotBeUpdated",
+                              fmt::format("Subnet 'GatewaySubnet' is in use by virtual network gateway "
+                                          "'{}'; its address prefix cannot change.",
+                                          gw->id.name)));
         }
       }
     }
@@ -267,8 +275,8 @@ Result<Plan> Planner::PutVnet(const ResourceId& id, const Json& body) {
 Result<Plan> Planner::PutSubnet(const ResourceId& id, const Json& body) {
   const Resource* vnet = state_.Find(id.Parent());
   if (!vnet) {
-    return Fail(Error::NotFound("ResourceNotFound",
-                                fmt::format("Virtual network '{}' was not found.", id.name)));
+    return Fail(
+        Error::NotFound("ResourceNotFound", fmt::format("Virtual network '{}' was not found.", id.name)));
   }
   if (!body.is_object()) return Fail(Bad("InvalidRequestFormat", "The request body must be a JSON object."));
   Json named = body;
@@ -293,10 +301,11 @@ Result<Plan> Planner::PutSubnet(const ResourceId& id, const Json& body) {
   if (old && IEquals(id.child_name, "GatewaySubnet")) {
     if (const Resource* gw = GatewayInVnet(vnet->id);
         gw && SubnetPrefixes(*old).prefixes() != SubnetPrefixes(*subnet).prefixes()) {
-      return Fail(Error::Conflict("InUseSubnetCannotBeUpdated",
-                                  fmt::format("Subnet 'GatewaySubnet' is in use by virtual network gateway '{}'; "
-                                              "its address prefix cannot change.",
-                                              gw->id.name)));
+      return Fail(
+          Error::Conflict("InUseSubnetCannotBeUpdated",
+                          fmt::format("Subnet 'GatewaySubnet' is in use by virtual network gateway '{}'; "
+                                      "its address prefix cannot change.",
+                                      gw->id.name)));
     }
   }
   if (auto s = CheckSubnetsKeepNics(*vnet, subnets); !s) return Fail(s.error());

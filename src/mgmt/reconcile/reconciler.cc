@@ -8,9 +8,9 @@ namespace isthmus::mgmt {
 namespace {
 
 // Kinds whose provisioningState the reconciler drives (the rest are Succeeded at once).
-constexpr Kind kProvisioned[] = {Kind::kResourceGroup,       Kind::kVirtualNetwork,        Kind::kPublicIpAddress,
-                                 Kind::kLocalNetworkGateway, Kind::kVirtualNetworkGateway, Kind::kConnection,
-                                 Kind::kNetworkInterface,    Kind::kVirtualMachine};
+constexpr Kind kProvisioned[] = {
+    Kind::kResourceGroup,         Kind::kVirtualNetwork, Kind::kPublicIpAddress,  Kind::kLocalNetworkGateway,
+    Kind::kVirtualNetworkGateway, Kind::kConnection,     Kind::kNetworkInterface, Kind::kVirtualMachine};
 
 std::string StateOf(const Resource& r) {
   const auto& p = r.doc["properties"];
@@ -89,8 +89,9 @@ PassResult Reconciler::RunOnce() {
         render::Render(snap.state, snap.subscriptions, options_.render));
     out.report = realizer_.Converge(*out.plan);
     out.progressed = WriteProvisioning(snap, *out.plan, out.report);
-    settled_ = out.progressed == 0 && failures_.empty() && out.report.errors.empty() && out.report.pending.empty() &&
-               out.report.removals_done && out.plan->blocked.empty() && !Unsettled(snap);
+    settled_ = out.progressed == 0 && failures_.empty() && out.report.errors.empty() &&
+               out.report.pending.empty() && out.report.removals_done && out.plan->blocked.empty() &&
+               !Unsettled(snap);
     last_plan_ = out.plan;
     last_generation_ = snap.generation;
   }
@@ -100,7 +101,8 @@ PassResult Reconciler::RunOnce() {
   return out;
 }
 
-int Reconciler::WriteProvisioning(const Snapshot& snap, const render::HostPlan& plan, const ConvergeReport& report) {
+int Reconciler::WriteProvisioning(const Snapshot& snap, const render::HostPlan& plan,
+                                  const ConvergeReport& report) {
   int progressed = 0;
   std::vector<const Resource*> deleting;
   for (const auto& sub : snap.subscriptions) {
@@ -154,7 +156,8 @@ int Reconciler::WriteProvisioning(const Snapshot& snap, const render::HostPlan& 
     Snapshot now = service_.TakeSnapshot();
     bool empty = true;
     for (Kind k : kProvisioned) {
-      if (k != Kind::kResourceGroup && !now.state.List(k, r->id.subscription, r->id.resource_group).empty()) empty = false;
+      if (k != Kind::kResourceGroup && !now.state.List(k, r->id.subscription, r->id.resource_group).empty())
+        empty = false;
     }
     if (empty && service_.FinishDelete(r->id.Key())) ++progressed;
   }
@@ -184,11 +187,13 @@ void Reconciler::WriteObserved(const std::shared_ptr<const render::HostPlan>& pl
     // The gateway's entries by name, found once (a hub has hundreds).
     const nlohmann::json& status = it->second.status ? *it->second.status : kNone;
     const nlohmann::json& entries =
-        status.is_object() && status.contains("connections") && status["connections"].is_array() ? status["connections"]
-                                                                                                  : kNone;
+        status.is_object() && status.contains("connections") && status["connections"].is_array()
+            ? status["connections"]
+            : kNone;
     std::map<std::string, const nlohmann::json*> by_name;
     for (const auto& c : entries) {
-      if (c.is_object() && c.contains("name") && c["name"].is_string()) by_name.emplace(c["name"].get<std::string>(), &c);
+      if (c.is_object() && c.contains("name") && c["name"].is_string())
+        by_name.emplace(c["name"].get<std::string>(), &c);
     }
     for (const auto& [name, key] : g.connection_keys) {
       ConnectionObservation o;
@@ -211,10 +216,12 @@ void Reconciler::WriteObserved(const std::shared_ptr<const render::HostPlan>& pl
     }
   }
   observed_connecting_ = false;
-  for (const auto& [key, o] : observed) observed_connecting_ = observed_connecting_ || o.status == "Connecting";
+  for (const auto& [key, o] : observed)
+    observed_connecting_ = observed_connecting_ || o.status == "Connecting";
   busy_ = !settled_ || observed_connecting_;
   std::erase_if(gateways, [&](const auto& kv) {
-    return std::none_of(plan->gateways.begin(), plan->gateways.end(), [&](const auto& g) { return g.key == kv.first; });
+    return std::none_of(plan->gateways.begin(), plan->gateways.end(),
+                        [&](const auto& g) { return g.key == kv.first; });
   });
   service_.SetObserved(std::move(observed), std::move(gateways));
   observed_plan_ = plan;

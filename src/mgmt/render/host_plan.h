@@ -54,7 +54,7 @@ struct LegPlan {
   std::string bridge;       // the bridge in peer_ns it is enslaved to
   net::IpAddress address;   // on ifname
   int prefix_length = 0;
-  std::string mac;          // lowercase colon form, "" to keep the kernel's
+  std::string mac;  // lowercase colon form, "" to keep the kernel's
   auto operator<=>(const LegPlan&) const = default;
 };
 
@@ -85,7 +85,7 @@ struct GatewayPlan {
   LegPlan wan;
   std::vector<RoutePlan> routes;  // the VNet's address space via the GatewaySubnet's router address
   gateway::GatewayConfig config;
-  std::string config_text;        // RenderGatewayConfig(config): what the fabric compares and writes
+  std::string config_text;  // RenderGatewayConfig(config): what the fabric compares and writes
   std::int64_t reset_generation = 0;
   // Gateway connection name -> the connection resource's key (a Vnet2Vnet pair has one on each side).
   std::map<std::string, std::string> connection_keys;
@@ -116,7 +116,8 @@ std::string VmNamespace(const std::string& prefix, const std::string& vm_key);
 std::string UnderlayNamespace(const std::string& prefix);
 
 // Resources in Deleting are left out (the fabric removes what they had); everything else is rendered.
-HostPlan Render(const State& state, const std::vector<std::string>& subscriptions, const RenderOptions& options);
+HostPlan Render(const State& state, const std::vector<std::string>& subscriptions,
+                const RenderOptions& options);
 
 // Azure's "10-0D-3A-…" MAC form to the kernel's "10:0d:3a:…"; "" when it is not a MAC.
 std::string KernelMac(const std::string& azure_mac);

@@ -48,7 +48,9 @@ std::optional<net::Prefix> SubnetPrefix(const Json& subnet) {
   return v.front();
 }
 
-net::IpAddress Host(const net::Prefix& p, std::uint32_t n) { return p.address().Plus(n); }
+net::IpAddress Host(const net::Prefix& p, std::uint32_t n) {
+  return p.address().Plus(n);
+}
 
 const Json* GetObject(const Json& j, const char* key) {
   auto it = j.find(key);
@@ -71,7 +73,9 @@ T NumberOr(const Json& j, const char* key, T def) {
   return it != j.end() && it->is_number() ? it->get<T>() : def;
 }
 
-bool Deleting(const Resource& r) { return StringOr(r.doc["properties"], "provisioningState", "") == "Deleting"; }
+bool Deleting(const Resource& r) {
+  return StringOr(r.doc["properties"], "provisioningState", "") == "Deleting";
+}
 
 // Everything about one gateway that the connection rendering needs.
 struct GatewayFacts {
@@ -91,8 +95,9 @@ class Renderer {
   HostPlan Run() {
     plan_.prefix = o_.prefix;
     plan_.underlay_ns = UnderlayNamespace(o_.prefix);
-    for (Kind k : {Kind::kResourceGroup, Kind::kVirtualNetwork, Kind::kPublicIpAddress, Kind::kLocalNetworkGateway,
-                   Kind::kVirtualNetworkGateway, Kind::kConnection, Kind::kNetworkInterface, Kind::kVirtualMachine}) {
+    for (Kind k :
+         {Kind::kResourceGroup, Kind::kVirtualNetwork, Kind::kPublicIpAddress, Kind::kLocalNetworkGateway,
+          Kind::kVirtualNetworkGateway, Kind::kConnection, Kind::kNetworkInterface, Kind::kVirtualMachine}) {
       for (const Resource* r : All(k)) {
         if (!Deleting(*r)) plan_.keys.push_back(r->id.Key());
       }
@@ -161,8 +166,11 @@ class Renderer {
   }
 
   std::expected<VmPlan, std::string> RenderVm(const Resource& vm) const {
-    const auto& nics = vm.doc["properties"].value("networkProfile", Json::object()).value("networkInterfaces", Json::array());
-    if (nics.empty() || !nics[0].is_object()) return std::unexpected(std::string("the VM has no network interface"));
+    const auto& nics = vm.doc["properties"]
+                           .value("networkProfile", Json::object())
+                           .value("networkInterfaces", Json::array());
+    if (nics.empty() || !nics[0].is_object())
+      return std::unexpected(std::string("the VM has no network interface"));
     const Resource* nic = state_.FindKey(ToLower(StringOr(nics[0], "id", "")));
     if (!nic) return std::unexpected(std::string("the VM's network interface does not exist"));
     const auto& cfgs = nic->doc["properties"].value("ipConfigurations", Json::array());
@@ -179,8 +187,9 @@ class Renderer {
     m.key = vm.id.Key();
     m.name = vm.id.name;
     m.ns = VmNamespace(o_.prefix, m.key);
-    m.nic = Leg("eth0", VnetNamespace(o_.prefix, subnet_id->Parent().Key()), "m-" + NameHash(m.key, kLinkHash),
-                "br-" + NameHash(subnet_id->Key(), kBridgeHash), *address, prefix->length());
+    m.nic =
+        Leg("eth0", VnetNamespace(o_.prefix, subnet_id->Parent().Key()), "m-" + NameHash(m.key, kLinkHash),
+            "br-" + NameHash(subnet_id->Key(), kBridgeHash), *address, prefix->length());
     m.nic.mac = KernelMac(StringOr(nic->doc["properties"], "macAddress", ""));
     m.default_gateway = Host(*prefix, kRouterHost);
     return m;
@@ -196,7 +205,8 @@ class Renderer {
     if (!subnet_id) return std::unexpected(std::string("the gateway's subnet reference is not valid"));
     f.vnet = state_.Find(subnet_id->Parent());
     const Json* subnet = state_.FindSubnet(*subnet_id);
-    if (!f.vnet || !subnet) return std::unexpected(fmt::format("subnet '{}' does not exist", subnet_id->ToString()));
+    if (!f.vnet || !subnet)
+      return std::unexpected(fmt::format("subnet '{}' does not exist", subnet_id->ToString()));
     auto prefix = SubnetPrefix(*subnet);
     if (!prefix) return std::unexpected(std::string("the GatewaySubnet has no IPv4 prefix"));
     f.gateway_subnet = *prefix;
@@ -226,7 +236,8 @@ class Renderer {
     const net::IpAddress lan_address = Host(f.gateway_subnet, kGatewayHost);
     gp.lan = Leg("lan0", vnet_ns, link, "br-" + NameHash(f.gateway_subnet_key, kBridgeHash), lan_address,
                  f.gateway_subnet.length());
-    gp.wan = Leg("wan0", plan_.underlay_ns, link, plan_.underlay_bridge, f.public_ip, o_.underlay_pool.length());
+    gp.wan =
+        Leg("wan0", plan_.underlay_ns, link, plan_.underlay_bridge, f.public_ip, o_.underlay_pool.length());
     for (const auto& p : f.space) gp.routes.push_back({p, Host(f.gateway_subnet, kRouterHost)});
     gp.reset_generation = NumberOr<std::int64_t>(g.doc["properties"], "resetGeneration", 0);
 
@@ -278,7 +289,8 @@ class Renderer {
     }
   }
 
-  std::expected<gateway::ConnectionConfig, std::string> RenderConnection(const Resource& conn, const GatewayFacts& local) {
+  std::expected<gateway::ConnectionConfig, std::string> RenderConnection(const Resource& conn,
+                                                                         const GatewayFacts& local) {
     const auto& p = conn.doc["properties"];
     gateway::ConnectionConfig cc;
     cc.name = conn.id.name;
@@ -287,14 +299,16 @@ class Renderer {
     if (type == "Vnet2Vnet") {
       auto it = facts_.find(RefId(p, "virtualNetworkGateway2"));
       if (it == facts_.end()) {
-        return std::unexpected(fmt::format("the remote gateway '{}' is not realized",
-                                           p.contains("virtualNetworkGateway2") ? StringOr(p["virtualNetworkGateway2"], "id", "") : ""));
+        return std::unexpected(fmt::format(
+            "the remote gateway '{}' is not realized",
+            p.contains("virtualNetworkGateway2") ? StringOr(p["virtualNetworkGateway2"], "id", "") : ""));
       }
       remote_ip = it->second.public_ip;
       cc.remote_prefixes = it->second.space;
       // One side of a pair initiates, so that the pair's two connection resources drive one IKE SA:
       // the gateway with the lower public address; the other only responds.
-      cc.mode = local.public_ip < remote_ip ? gateway::ConnectionMode::kBoth : gateway::ConnectionMode::kResponder;
+      cc.mode =
+          local.public_ip < remote_ip ? gateway::ConnectionMode::kBoth : gateway::ConnectionMode::kResponder;
     } else if (type == "IPsec") {
       const Resource* lng = state_.FindKey(RefId(p, "localNetworkGateway2"));
       if (!lng) return std::unexpected(std::string("the local network gateway does not exist"));
@@ -314,7 +328,8 @@ class Renderer {
     const std::string mode = StringOr(p, "connectionMode", "Default");
     if (mode == "InitiatorOnly") cc.mode = gateway::ConnectionMode::kInitiator;
     if (mode == "ResponderOnly") cc.mode = gateway::ConnectionMode::kResponder;
-    if (cc.remote_prefixes.empty()) return std::unexpected(std::string("the remote side has no IPv4 address space"));
+    if (cc.remote_prefixes.empty())
+      return std::unexpected(std::string("the remote side has no IPv4 address space"));
     if (local.space.empty()) return std::unexpected(std::string("the local VNet has no IPv4 address space"));
     cc.remote_address = remote_ip;
     cc.remote_id = remote_ip.ToString();
@@ -365,7 +380,9 @@ std::string GatewayNamespace(const std::string& prefix, const std::string& key) 
 std::string VmNamespace(const std::string& prefix, const std::string& key) {
   return prefix + "m-" + NameHash(key, kNsHash);
 }
-std::string UnderlayNamespace(const std::string& prefix) { return prefix + "u"; }
+std::string UnderlayNamespace(const std::string& prefix) {
+  return prefix + "u";
+}
 
 std::string KernelMac(const std::string& azure_mac) {
   std::string out;
@@ -382,7 +399,8 @@ std::string KernelMac(const std::string& azure_mac) {
   return digits == 12 ? out : "";
 }
 
-HostPlan Render(const State& state, const std::vector<std::string>& subscriptions, const RenderOptions& options) {
+HostPlan Render(const State& state, const std::vector<std::string>& subscriptions,
+                const RenderOptions& options) {
   return Renderer(state, subscriptions, options).Run();
 }
 

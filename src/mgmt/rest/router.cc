@@ -98,14 +98,22 @@ Result<Json> ParseBody(const HttpRequest& req) {
 
 int HttpStatusFor(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kInvalidArgument: return 400;
-    case ErrorKind::kUnauthorized: return 401;
-    case ErrorKind::kNotFound: return 404;
-    case ErrorKind::kConflict: return 409;
-    case ErrorKind::kPreconditionFailed: return 412;
-    case ErrorKind::kTooLarge: return 413;
-    case ErrorKind::kUnavailable: return 503;
-    case ErrorKind::kInternal: return 500;
+    case ErrorKind::kInvalidArgument:
+      return 400;
+    case ErrorKind::kUnauthorized:
+      return 401;
+    case ErrorKind::kNotFound:
+      return 404;
+    case ErrorKind::kConflict:
+      return 409;
+    case ErrorKind::kPreconditionFailed:
+      return 412;
+    case ErrorKind::kTooLarge:
+      return 413;
+    case ErrorKind::kUnavailable:
+      return 503;
+    case ErrorKind::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -128,16 +136,20 @@ bool Router::Authorized(const HttpRequest& req) const {
 
 HttpResponse Router::Handle(const HttpRequest& req) const {
   if (!Authorized(req)) {
-    HttpResponse r = ErrorResponse({ErrorKind::kUnauthorized, "AuthenticationFailed",
-                                    "Authentication failed: the request needs 'Authorization: Bearer <token>' with "
-                                    "the token from isthmusd's state directory.",
-                                    {}});
+    HttpResponse r =
+        ErrorResponse({ErrorKind::kUnauthorized,
+                       "AuthenticationFailed",
+                       "Authentication failed: the request needs 'Authorization: Bearer <token>' with "
+                       "the token from isthmusd's state directory.",
+                       {}});
     r.headers["WWW-Authenticate"] = "Bearer";
     return r;
   }
   if (req.body.size() > kMaxBodyBytes) {
-    return ErrorResponse({ErrorKind::kTooLarge, "RequestEntityTooLarge",
-                          fmt::format("The request body is larger than {} bytes.", kMaxBodyBytes), {}});
+    return ErrorResponse({ErrorKind::kTooLarge,
+                          "RequestEntityTooLarge",
+                          fmt::format("The request body is larger than {} bytes.", kMaxBodyBytes),
+                          {}});
   }
   HttpResponse r = Route(req);
   r.headers["x-ms-request-id"] = Header(req, "x-ms-client-request-id");
@@ -291,8 +303,8 @@ HttpResponse Router::Action(const HttpRequest& req, const ResourceId& id, const 
     auto body = ParseBody(req);
     if (!body) return ErrorResponse(body.error());
     if (!body->is_object() || !body->contains("value") || !(*body)["value"].is_string()) {
-      return ErrorResponse(Error::Invalid("InvalidRequestFormat", "The body must be {\"value\": \"<shared key>\"}.",
-                                          "value"));
+      return ErrorResponse(
+          Error::Invalid("InvalidRequestFormat", "The body must be {\"value\": \"<shared key>\"}.", "value"));
     }
     auto o = service_.SetSharedKey(id, (*body)["value"].get<std::string>());
     if (!o) return ErrorResponse(o.error());
@@ -305,8 +317,8 @@ HttpResponse Router::Action(const HttpRequest& req, const ResourceId& id, const 
     auto body = ParseBody(req);
     if (!body) return ErrorResponse(body.error());
     if (!body->is_object() || !body->contains("keyLength") || !(*body)["keyLength"].is_number_integer()) {
-      return ErrorResponse(Error::Invalid("InvalidRequestFormat", "The body must be {\"keyLength\": 1..128}.",
-                                          "keyLength"));
+      return ErrorResponse(
+          Error::Invalid("InvalidRequestFormat", "The body must be {\"keyLength\": 1..128}.", "keyLength"));
     }
     auto len = (*body)["keyLength"].get<std::int64_t>();
     auto o = service_.ResetSharedKey(id, static_cast<int>(std::clamp<std::int64_t>(len, -1, 100000)));

@@ -23,14 +23,15 @@ struct HttpRequest {
 struct HttpResponse {
   int status = 200;
   std::map<std::string, std::string> headers;  // "Content-Type" is the body's (JSON unless it says otherwise)
-  std::string body;  // JSON text (or empty); /metrics: Prometheus text
+  std::string body;                            // JSON text (or empty); /metrics: Prometheus text
 };
 
 class Router {
  public:
   // `token` is the bearer token every request must present. `vm_agent` runs `runCommand` scripts inside
   // VMs; without one (isthmusd with no VM fabric) runCommand answers a clear 409.
-  Router(ResourceService& service, std::string token, VmAgent* vm_agent = nullptr, FabricAdmin* fabric = nullptr)
+  Router(ResourceService& service, std::string token, VmAgent* vm_agent = nullptr,
+         FabricAdmin* fabric = nullptr)
       : service_(service), token_(std::move(token)), vm_agent_(vm_agent), fabric_(fabric) {}
 
   HttpResponse Handle(const HttpRequest& req) const;

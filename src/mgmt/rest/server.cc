@@ -1,8 +1,7 @@
 #include "mgmt/rest/server.h"
 
-#include <httplib.h>
-
 #include <fmt/format.h>
+#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 namespace isthmus::mgmt {
@@ -43,8 +42,9 @@ RestServer::RestServer(const Router& router) : router_(router), server_(std::mak
   }
   server_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.status == 413) {
-      res.set_content(R"({"error":{"code":"RequestEntityTooLarge","message":"The request body is too large."}})",
-                      "application/json");
+      res.set_content(
+          R"({"error":{"code":"RequestEntityTooLarge","message":"The request body is too large."}})",
+          "application/json");
     }
   });
 }
@@ -54,14 +54,20 @@ RestServer::~RestServer() = default;
 Result<int> RestServer::Bind(const std::string& host, int port) {
   int bound = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
   if (bound < 0) {
-    return Fail({ErrorKind::kUnavailable, "BindFailed",
-                 fmt::format("cannot listen on {}:{} (in use, or not a local address?)", host, port), {}});
+    return Fail({ErrorKind::kUnavailable,
+                 "BindFailed",
+                 fmt::format("cannot listen on {}:{} (in use, or not a local address?)", host, port),
+                 {}});
   }
   return bound;
 }
 
-void RestServer::Serve() { server_->listen_after_bind(); }
+void RestServer::Serve() {
+  server_->listen_after_bind();
+}
 
-void RestServer::Stop() { server_->stop(); }
+void RestServer::Stop() {
+  server_->stop();
+}
 
 }  // namespace isthmus::mgmt

@@ -14,7 +14,9 @@ constexpr const char* kOperationRow = "operation";
 constexpr const char* kSubscriptionRow = "subscription";
 constexpr int kMaxResetKeyLength = 128;
 
-std::string OpKey(const std::string& op) { return "op:" + op; }
+std::string OpKey(const std::string& op) {
+  return "op:" + op;
+}
 
 const char* ProvisioningState(const Resource& r) {
   static const std::string empty;
@@ -40,8 +42,8 @@ std::string ResourceService::Now() const {
   std::tm tm{};
   gmtime_r(&t, &tm);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 PlanContext ResourceService::Context() {
@@ -73,8 +75,9 @@ Status ResourceService::Open() {
   state_.Apply(changes);
   if (subscriptions_.empty()) {
     std::string sub = NewGuid(rng_);
-    Json s = {{"id", "/subscriptions/" + sub},     {"subscriptionId", sub}, {"displayName", "Isthmus"},
-              {"state", "Enabled"},                {"tenantId", NewGuid(rng_)}, {"isDefault", true}};
+    Json s = {{"id", "/subscriptions/" + sub}, {"subscriptionId", sub},
+              {"displayName", "Isthmus"},      {"state", "Enabled"},
+              {"tenantId", NewGuid(rng_)},     {"isDefault", true}};
     if (auto st = store_->Commit({{"sub:" + sub, kSubscriptionRow, s.dump()}}); !st) return st;
     subscriptions_[sub] = s;
     spdlog::info("created default subscription {}", sub);
@@ -148,27 +151,35 @@ Status ResourceService::CheckPreconditions(const ResourceId& id, const Precondit
     etag = r->doc.value("etag", "");
   }
   if (pre.if_none_match_any && exists) {
-    return Fail({ErrorKind::kPreconditionFailed, "PreconditionFailed",
-                 fmt::format("The {} '{}' already exists (If-None-Match: *).", DisplayName(id.kind), id.LeafName()),
-                 {}});
+    return Fail(
+        {ErrorKind::kPreconditionFailed,
+         "PreconditionFailed",
+         fmt::format("The {} '{}' already exists (If-None-Match: *).", DisplayName(id.kind), id.LeafName()),
+         {}});
   }
   if (pre.if_match && *pre.if_match != "*" && (!exists || *pre.if_match != etag)) {
-    return Fail({ErrorKind::kPreconditionFailed, "PreconditionFailed",
-                 exists ? fmt::format("The {} '{}' has changed: its etag is {}, not {}.", DisplayName(id.kind),
-                                      id.LeafName(), etag, *pre.if_match)
-                        : fmt::format("The {} '{}' does not exist (If-Match).", DisplayName(id.kind), id.LeafName()),
-                 {}});
+    return Fail(
+        {ErrorKind::kPreconditionFailed,
+         "PreconditionFailed",
+         exists ? fmt::format("The {} '{}' has changed: its etag is {}, not {}.", DisplayName(id.kind),
+                              id.LeafName(), etag, *pre.if_match)
+                : fmt::format("The {} '{}' does not exist (If-Match).", DisplayName(id.kind), id.LeafName()),
+         {}});
   }
   if (pre.if_match && *pre.if_match == "*" && !exists) {
-    return Fail({ErrorKind::kPreconditionFailed, "PreconditionFailed",
-                 fmt::format("The {} '{}' does not exist (If-Match: *).", DisplayName(id.kind), id.LeafName()), {}});
+    return Fail(
+        {ErrorKind::kPreconditionFailed,
+         "PreconditionFailed",
+         fmt::format("The {} '{}' does not exist (If-Match: *).", DisplayName(id.kind), id.LeafName()),
+         {}});
   }
   return {};
 }
 
 Status ResourceService::CommitChanges(const std::vector<Change>& changes, std::vector<RowChange> rows) {
   for (const auto& c : changes) {
-    rows.push_back({c.key, kResourceRow, c.after ? std::optional<std::string>(c.after->doc.dump()) : std::nullopt});
+    rows.push_back(
+        {c.key, kResourceRow, c.after ? std::optional<std::string>(c.after->doc.dump()) : std::nullopt});
   }
   // Durable first, visible second: nothing a client was told about can be lost by a crash.
   if (auto s = store_->Commit(rows); !s) return s;
@@ -183,8 +194,8 @@ std::string ResourceService::StartOperation(const std::string& resource_key, con
   std::string op = NewGuid(rng_);
   std::string sub;
   if (auto id = ResourceId::Parse(resource_key)) sub = id->subscription;
-  Json o = {{"id", fmt::format("/subscriptions/{}/providers/Microsoft.Network/locations/{}/operations/{}", sub,
-                               location, op)},
+  Json o = {{"id", fmt::format("/subscriptions/{}/providers/Microsoft.Network/locations/{}/operations/{}",
+                               sub, location, op)},
             {"name", op},
             {"status", "InProgress"},
             {"startTime", Now()},
@@ -194,8 +205,8 @@ std::string ResourceService::StartOperation(const std::string& resource_key, con
   return op;
 }
 
-Status ResourceService::CompleteOperations(const std::string& resource_key, const char* status, const Error* error,
-                                           std::vector<RowChange>& rows) {
+Status ResourceService::CompleteOperations(const std::string& resource_key, const char* status,
+                                           const Error* error, std::vector<RowChange>& rows) {
   for (auto& [name, o] : operations_) {
     if (o.value("status", "") != "InProgress" || o.value("resourceKey", "") != resource_key) continue;
     o["status"] = status;
@@ -249,7 +260,8 @@ Result<WriteOutcome> ResourceService::Put(const ResourceId& id, const Json& body
   return out;
 }
 
-Result<WriteOutcome> ResourceService::Patch(const ResourceId& id, const Json& body, const Preconditions& pre) {
+Result<WriteOutcome> ResourceService::Patch(const ResourceId& id, const Json& body,
+                                            const Preconditions& pre) {
   std::lock_guard lock(mu_);
   if (auto s = CheckSubscription(id.subscription); !s) return Fail(s.error());
   if (auto s = CheckPreconditions(id, pre); !s) return Fail(s.error());
@@ -274,7 +286,8 @@ Result<WriteOutcome> ResourceService::Delete(const ResourceId& id, const Precond
 Result<Json> ResourceService::Get(const ResourceId& id) const {
   std::lock_guard lock(mu_);
   if (auto s = CheckSubscription(id.subscription); !s) return Fail(s.error());
-  if (id.kind != Kind::kResourceGroup && !state_.Find(ResourceId::Group(id.subscription, id.resource_group))) {
+  if (id.kind != Kind::kResourceGroup &&
+      !state_.Find(ResourceId::Group(id.subscription, id.resource_group))) {
     return Fail(Error::NotFound("ResourceGroupNotFound",
                                 fmt::format("Resource group '{}' could not be found.", id.resource_group)));
   }
@@ -288,7 +301,8 @@ Result<Json> ResourceService::Get(const ResourceId& id) const {
       id.kind == Kind::kResourceGroup
           ? fmt::format("Resource group '{}' could not be found.", id.resource_group)
           : fmt::format("The Resource '{}/{}' under resource group '{}' was not found.", ArmType(id.kind),
-                        id.kind == Kind::kSubnet ? id.name + "/" + id.child_name : id.name, id.resource_group)));
+                        id.kind == Kind::kSubnet ? id.name + "/" + id.child_name : id.name,
+                        id.resource_group)));
 }
 
 Result<Json> ResourceService::List(Kind kind, const ResourceId& scope) const {
@@ -298,7 +312,8 @@ Result<Json> ResourceService::List(Kind kind, const ResourceId& scope) const {
   if (kind == Kind::kSubnet) {
     const Resource* vnet = state_.Find(scope);
     if (!vnet) {
-      return Fail(Error::NotFound("ResourceNotFound", fmt::format("Virtual network '{}' was not found.", scope.name)));
+      return Fail(Error::NotFound("ResourceNotFound",
+                                  fmt::format("Virtual network '{}' was not found.", scope.name)));
     }
     list = vnet->doc["properties"].value("subnets", Json::array());
     return Json{{"value", list}};
@@ -306,8 +321,9 @@ Result<Json> ResourceService::List(Kind kind, const ResourceId& scope) const {
   std::optional<std::string> group;
   if (scope.kind == Kind::kResourceGroup) {
     if (!state_.Find(scope)) {
-      return Fail(Error::NotFound("ResourceGroupNotFound",
-                                  fmt::format("Resource group '{}' could not be found.", scope.resource_group)));
+      return Fail(
+          Error::NotFound("ResourceGroupNotFound",
+                          fmt::format("Resource group '{}' could not be found.", scope.resource_group)));
     }
     group = scope.resource_group;
   }
@@ -320,7 +336,8 @@ Result<std::string> ResourceService::GetSharedKey(const ResourceId& connection) 
   if (auto s = CheckSubscription(connection.subscription); !s) return Fail(s.error());
   const Resource* r = state_.Find(connection);
   if (!r || connection.kind != Kind::kConnection) {
-    return Fail(Error::NotFound("ResourceNotFound", fmt::format("Connection '{}' was not found.", connection.name)));
+    return Fail(
+        Error::NotFound("ResourceNotFound", fmt::format("Connection '{}' was not found.", connection.name)));
   }
   return r->doc["properties"].value("sharedKey", "");
 }
@@ -336,10 +353,10 @@ Result<WriteOutcome> ResourceService::SetSharedKey(const ResourceId& connection,
 
 Result<WriteOutcome> ResourceService::ResetSharedKey(const ResourceId& connection, int key_length) {
   if (key_length < 1 || key_length > kMaxResetKeyLength) {
-    return Fail(Error::Invalid("InvalidParameter",
-                               fmt::format("keyLength must be between 1 and {}; got {}.", kMaxResetKeyLength,
-                                           key_length),
-                               "keyLength"));
+    return Fail(Error::Invalid(
+        "InvalidParameter",
+        fmt::format("keyLength must be between 1 and {}; got {}.", kMaxResetKeyLength, key_length),
+        "keyLength"));
   }
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string key;
@@ -375,7 +392,8 @@ Result<Json> ResourceService::GetOperation(const std::string& operation_id) cons
   std::lock_guard lock(mu_);
   auto it = operations_.find(ToLower(operation_id));
   if (it == operations_.end()) {
-    return Fail(Error::NotFound("OperationNotFound", fmt::format("Operation '{}' was not found.", operation_id)));
+    return Fail(
+        Error::NotFound("OperationNotFound", fmt::format("Operation '{}' was not found.", operation_id)));
   }
   Json o = it->second;
   o.erase("resourceKey");
@@ -385,8 +403,9 @@ Result<Json> ResourceService::GetOperation(const std::string& operation_id) cons
 std::vector<Resource> ResourceService::Pending() const {
   std::lock_guard lock(mu_);
   std::vector<Resource> out;
-  for (Kind k : {Kind::kResourceGroup, Kind::kVirtualNetwork, Kind::kPublicIpAddress, Kind::kVirtualNetworkGateway,
-                 Kind::kLocalNetworkGateway, Kind::kConnection, Kind::kNetworkInterface, Kind::kVirtualMachine}) {
+  for (Kind k :
+       {Kind::kResourceGroup, Kind::kVirtualNetwork, Kind::kPublicIpAddress, Kind::kVirtualNetworkGateway,
+        Kind::kLocalNetworkGateway, Kind::kConnection, Kind::kNetworkInterface, Kind::kVirtualMachine}) {
     for (const auto& [key, sub] : subscriptions_) {
       for (const Resource* r : state_.List(k, sub.value("subscriptionId", ""))) {
         std::string st = ProvisioningState(*r);

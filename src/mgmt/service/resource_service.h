@@ -31,9 +31,9 @@ struct Preconditions {
 };
 
 struct WriteOutcome {
-  Json body;             // the resource as a plain GET shows it (secrets redacted)
+  Json body;  // the resource as a plain GET shows it (secrets redacted)
   bool created = false;
-  bool noop = false;     // DELETE of something that was not there
+  bool noop = false;                        // DELETE of something that was not there
   std::optional<std::string> operation_id;  // set when the request continues asynchronously
   std::string operation_location;           // the location segment for the operation URL
   std::vector<std::string> warnings;
@@ -64,8 +64,8 @@ struct GatewayObservation {
   std::shared_ptr<const nlohmann::json> status;
   std::string error;  // why there is no status
   int restarts = 0;   // times the supervisor restarted its process since isthmusd started
-  // Changes whenever `status` does (0: unversioned, always looked at again); the SAs' ages in `status` are as of `status_at`
-  // (isthmusd's steady clock).
+  // Changes whenever `status` does (0: unversioned, always looked at again); the SAs' ages in `status` are as
+  // of `status_at` (isthmusd's steady clock).
   std::uint64_t status_version = 0;
   TimePoint status_at{};
 };
@@ -109,7 +109,7 @@ class ResourceService {
   Result<Json> GetOperation(const std::string& operation_id) const;
 
   // ---- Reconciler seam (level-triggered: it reads what is pending, acts, reports back) ----------
-  std::vector<Resource> Pending() const;           // provisioningState Updating or Deleting
+  std::vector<Resource> Pending() const;            // provisioningState Updating or Deleting
   std::vector<Resource> Realized(Kind kind) const;  // Succeeded resources of a kind
   Status MarkSucceeded(const std::string& key, const std::string& etag_seen);
   Status MarkFailed(const std::string& key, const std::string& etag_seen, const Error& why);
@@ -155,9 +155,9 @@ class ResourceService {
   std::uint64_t generation_ = 0;
   mutable std::uint64_t wakeups_ = 0;
   State state_;
-  std::map<std::string, Json> subscriptions_;  // by lowercased subscription ID
-  std::map<std::string, Json> operations_;     // by operation ID
-  std::map<std::string, ConnectionObservation> observed_;  // by connection key; memory only
+  std::map<std::string, Json> subscriptions_;                    // by lowercased subscription ID
+  std::map<std::string, Json> operations_;                       // by operation ID
+  std::map<std::string, ConnectionObservation> observed_;        // by connection key; memory only
   std::map<std::string, GatewayObservation> observed_gateways_;  // by gateway key; memory only
   ReconcileStats reconcile_stats_;
 };

@@ -15,7 +15,7 @@ namespace isthmus::mgmt {
 
 // Azure's fault types ("Troubleshoot VPN Gateway and Connections", Network Watcher docs).
 struct Fault {
-  std::string id;       // NoFault, Authentication, IkePolicyMismatch, PeerReachability, GatewayNotFound, …
+  std::string id;  // NoFault, Authentication, IkePolicyMismatch, PeerReachability, GatewayNotFound, …
   std::string summary;
   std::string detail;
   std::vector<std::string> actions;
@@ -24,10 +24,12 @@ struct Fault {
 Fault DiagnoseConnection(const Resource* connection, const std::optional<ConnectionObservation>& observed,
                          bool gateway_running);
 // `connections`: every connection on the gateway with its observation.
-Fault DiagnoseGateway(const Resource* gateway, bool running,
-                      const std::vector<std::pair<const Resource*, std::optional<ConnectionObservation>>>& connections);
+Fault DiagnoseGateway(
+    const Resource* gateway, bool running,
+    const std::vector<std::pair<const Resource*, std::optional<ConnectionObservation>>>& connections);
 
 // The troubleshoot result document (what the long-running operation returns).
-Json TroubleshootResult(const std::vector<Fault>& faults, const std::string& start_time, const std::string& end_time);
+Json TroubleshootResult(const std::vector<Fault>& faults, const std::string& start_time,
+                        const std::string& end_time);
 
 }  // namespace isthmus::mgmt

@@ -1,8 +1,7 @@
 #include "mgmt/store/sqlite_store.h"
 
-#include <sqlite3.h>
-
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 namespace isthmus::mgmt {
 namespace {
@@ -22,11 +21,13 @@ struct Stmt {
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
-    Error e{ErrorKind::kUnavailable, "StoreError",
-            fmt::format("store: cannot open {}: {}", path, db ? sqlite3_errmsg(db) : "out of memory"), {}};
+    Error e{ErrorKind::kUnavailable,
+            "StoreError",
+            fmt::format("store: cannot open {}: {}", path, db ? sqlite3_errmsg(db) : "out of memory"),
+            {}};
     sqlite3_close(db);
     return Fail(std::move(e));
   }
@@ -40,14 +41,17 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
                           "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"}) {
     if (auto s = store->Exec(sql); !s) return Fail(s.error());
   }
-  if (auto s = store->Exec(fmt::format("INSERT OR IGNORE INTO meta VALUES ('schema', '{}')", kSchemaVersion).c_str());
+  if (auto s = store->Exec(
+          fmt::format("INSERT OR IGNORE INTO meta VALUES ('schema', '{}')", kSchemaVersion).c_str());
       !s) {
     return Fail(s.error());
   }
   return store;
 }
 
-SqliteStore::~SqliteStore() { sqlite3_close(db_); }
+SqliteStore::~SqliteStore() {
+  sqlite3_close(db_);
+}
 
 Status SqliteStore::Exec(const char* sql) {
   char* err = nullptr;
@@ -61,13 +65,16 @@ Status SqliteStore::Exec(const char* sql) {
 
 Result<std::vector<StoredRow>> SqliteStore::LoadAll() {
   Stmt st;
-  if (sqlite3_prepare_v2(db_, "SELECT key, kind, body FROM rows ORDER BY key", -1, &st.s, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_, "SELECT key, kind, body FROM rows ORDER BY key", -1, &st.s, nullptr) !=
+      SQLITE_OK) {
     return Fail(DbError(db_, "load"));
   }
   std::vector<StoredRow> rows;
   int rc;
   while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-    auto col = [&](int i) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st.s, i))); };
+    auto col = [&](int i) {
+      return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st.s, i)));
+    };
     rows.push_back({col(0), col(1), col(2)});
   }
   if (rc != SQLITE_DONE) return Fail(DbError(db_, "load"));
@@ -78,8 +85,8 @@ Status SqliteStore::Commit(const std::vector<RowChange>& changes) {
   if (changes.empty()) return {};
   if (auto s = Exec("BEGIN IMMEDIATE"); !s) return s;
   Stmt put, del;
-  bool ok = sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO rows (key, kind, body) VALUES (?, ?, ?)", -1, &put.s,
-                               nullptr) == SQLITE_OK &&
+  bool ok = sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO rows (key, kind, body) VALUES (?, ?, ?)", -1,
+                               &put.s, nullptr) == SQLITE_OK &&
             sqlite3_prepare_v2(db_, "DELETE FROM rows WHERE key = ?", -1, &del.s, nullptr) == SQLITE_OK;
   for (const auto& c : changes) {
     if (!ok) break;

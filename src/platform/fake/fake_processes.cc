@@ -97,7 +97,8 @@ int FakeProcesses::LivePid(const std::string& needle) const {
   return 0;
 }
 
-Result<std::string> FakeControlChannel::Request(const std::string& socket_path, const std::string& line, Duration) {
+Result<std::string> FakeControlChannel::Request(const std::string& socket_path, const std::string& line,
+                                                Duration) {
   Handler h;
   {
     std::lock_guard lock(mu_);

@@ -31,10 +31,10 @@ class FakeProcesses final : public Processes {
 
   // Test controls.
   void FailNextSpawn(Error e);
-  void Kill(int pid);                        // dies as if by SIGKILL from outside
-  void MoveOutOfNetns(int pid);              // its namespace name now points elsewhere
-  void SetRunResult(RunOutcome r);           // what Run answers next (and after)
-  std::vector<Daemon> daemons() const;       // every daemon ever spawned, in order
+  void Kill(int pid);                   // dies as if by SIGKILL from outside
+  void MoveOutOfNetns(int pid);         // its namespace name now points elsewhere
+  void SetRunResult(RunOutcome r);      // what Run answers next (and after)
+  std::vector<Daemon> daemons() const;  // every daemon ever spawned, in order
   std::vector<RunSpec> runs() const;
   int LivePid(const std::string& needle) const;  // the live daemon whose argv contains needle, or 0
 
@@ -50,7 +50,8 @@ class FakeProcesses final : public Processes {
 class FakeControlChannel final : public ControlChannel {
  public:
   using Handler = std::function<Result<std::string>(const std::string& line)>;
-  Result<std::string> Request(const std::string& socket_path, const std::string& line, Duration timeout) override;
+  Result<std::string> Request(const std::string& socket_path, const std::string& line,
+                              Duration timeout) override;
 
   void Serve(const std::string& socket_path, Handler h);  // replaces any earlier handler
   void Close(const std::string& socket_path);

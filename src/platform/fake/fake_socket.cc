@@ -5,7 +5,9 @@
 
 namespace isthmus::platform {
 
-FakeSocket::~FakeSocket() { net_.Forget(this); }
+FakeSocket::~FakeSocket() {
+  net_.Forget(this);
+}
 
 Result<std::size_t> FakeSocket::Receive(std::span<Datagram> batch) {
   std::size_t n = 0;

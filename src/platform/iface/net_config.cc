@@ -178,8 +178,9 @@ Error NetConfigError(std::string_view ns, std::string_view what, int errnum, std
   std::string message = fmt::format("netns {}: {}: {}", ns, what, ErrnoText(errnum));
   if (!detail.empty()) message += fmt::format(" ({})", detail);
   if (errnum == EPERM && detail.empty()) {
-    message += " — realizing networks needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN); run isthmusd as root, "
-               "or with --fabric none to serve the API only";
+    message +=
+        " — realizing networks needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN); run isthmusd as root, "
+        "or with --fabric none to serve the API only";
   }
   return Error{kind, CodeOf(kind), std::move(message), std::string(ns)};
 }

@@ -33,7 +33,7 @@ struct LinkInfo {
   std::string master;  // the bridge it is enslaved to, "" if none
   bool up = false;     // administratively up (IFF_UP)
   std::uint32_t mtu = 0;
-  std::string mac;     // "aa:bb:cc:dd:ee:ff", lowercase; "" for links without one
+  std::string mac;                          // "aa:bb:cc:dd:ee:ff", lowercase; "" for links without one
   std::vector<InterfaceAddress> addresses;  // IPv4 and global IPv6; link-local IPv6 left out
 };
 
@@ -54,12 +54,13 @@ class NetConfig {
   virtual Status AddBridge(const std::string& name) = 0;
   // A veth pair: `name` here and `peer_name` in namespace `peer_ns` (created there directly, so the
   // host namespace never holds either end). Both ends are left down.
-  virtual Status AddVeth(const std::string& name, const std::string& peer_ns, const std::string& peer_name) = 0;
+  virtual Status AddVeth(const std::string& name, const std::string& peer_ns,
+                         const std::string& peer_name) = 0;
   virtual Status DeleteLink(const std::string& name) = 0;  // NotFound when absent
   virtual Status SetUp(const std::string& name, bool up) = 0;
   virtual Status SetMtu(const std::string& name, std::uint32_t mtu) = 0;
   virtual Status SetMac(const std::string& name, const std::string& mac) = 0;
-  virtual Status SetMaster(const std::string& name, const std::string& bridge) = 0;  // "" releases it
+  virtual Status SetMaster(const std::string& name, const std::string& bridge) = 0;   // "" releases it
   virtual Status AddAddress(const std::string& link, const InterfaceAddress& a) = 0;  // ok if present
   virtual Status DeleteAddress(const std::string& link, const InterfaceAddress& a) = 0;
 

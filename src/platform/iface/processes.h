@@ -51,7 +51,8 @@ class Processes {
 class ControlChannel {
  public:
   virtual ~ControlChannel() = default;
-  virtual Result<std::string> Request(const std::string& socket_path, const std::string& line, Duration timeout) = 0;
+  virtual Result<std::string> Request(const std::string& socket_path, const std::string& line,
+                                      Duration timeout) = 0;
 };
 
 }  // namespace isthmus::platform

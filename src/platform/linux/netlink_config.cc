@@ -4,6 +4,15 @@
 #include <linux/if.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <optional>
+
+#include <fmt/format.h>
 #include <netlink/attr.h>
 #include <netlink/cache.h>
 #include <netlink/errno.h>
@@ -16,15 +25,6 @@
 #include <netlink/route/nexthop.h>
 #include <netlink/route/route.h>
 #include <netlink/socket.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <map>
-#include <optional>
-
-#include <fmt/format.h>
 
 #include "platform/iface/net_config_rules.h"
 

@@ -20,9 +20,13 @@
 namespace isthmus::platform {
 namespace {
 
-std::string NetnsPath(const std::string& name) { return "/run/netns/" + name; }
+std::string NetnsPath(const std::string& name) {
+  return "/run/netns/" + name;
+}
 
-Error Sys(const std::string& what) { return Error::Internal(fmt::format("{}: {}", what, std::strerror(errno))); }
+Error Sys(const std::string& what) {
+  return Error::Internal(fmt::format("{}: {}", what, std::strerror(errno)));
+}
 
 std::vector<char*> Argv(const std::vector<std::string>& args) {
   std::vector<char*> v;
@@ -128,7 +132,8 @@ bool LinuxProcesses::Alive(int pid, const std::string& needle) {
 }
 
 bool LinuxProcesses::InNetns(int pid, const std::string& netns) {
-  struct stat a {}, b {};
+  struct stat a {
+  }, b{};
   if (::stat(fmt::format("/proc/{}/ns/net", pid).c_str(), &a) != 0) return false;
   if (::stat(NetnsPath(netns).c_str(), &b) != 0) return false;
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
@@ -176,7 +181,8 @@ Result<RunOutcome> LinuxProcesses::Run(const RunSpec& spec) {
   int open_fds = 2;
   char buf[4096];
   while (open_fds > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       r.timed_out = true;
       ::kill(-pid, SIGKILL);
@@ -241,11 +247,13 @@ Result<std::string> UnixRequest(const std::string& path, const std::string& line
     out.append(buf, static_cast<std::size_t>(n));
   }
   ::close(fd);
-  if (out.empty()) return Fail(Error::Unavailable("ControlSocketNoReply", "control socket " + path + ": no reply"));
+  if (out.empty())
+    return Fail(Error::Unavailable("ControlSocketNoReply", "control socket " + path + ": no reply"));
   return out;
 }
 
-Result<std::string> UnixControlChannel::Request(const std::string& path, const std::string& line, Duration timeout) {
+Result<std::string> UnixControlChannel::Request(const std::string& path, const std::string& line,
+                                                Duration timeout) {
   return UnixRequest(path, line, timeout);
 }
 

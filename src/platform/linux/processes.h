@@ -17,7 +17,8 @@ class LinuxProcesses final : public Processes {
 
 class UnixControlChannel final : public ControlChannel {
  public:
-  Result<std::string> Request(const std::string& socket_path, const std::string& line, Duration timeout) override;
+  Result<std::string> Request(const std::string& socket_path, const std::string& line,
+                              Duration timeout) override;
 };
 
 // The same request as a free function (what `isthmus-gateway status --socket` uses).

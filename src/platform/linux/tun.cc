@@ -22,8 +22,9 @@ Error Errno(const std::string& what) {
 
 Result<std::unique_ptr<LinuxTun>> LinuxTun::Open(const std::string& name, const TunOptions& options) {
   if (name.empty() || name.size() >= IFNAMSIZ) {
-    return Fail(Error::Invalid("InvalidInterfaceName",
-                               fmt::format("interface name '{}' must be 1..{} characters", name, IFNAMSIZ - 1)));
+    return Fail(
+        Error::Invalid("InvalidInterfaceName",
+                       fmt::format("interface name '{}' must be 1..{} characters", name, IFNAMSIZ - 1)));
   }
   int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return Fail(Errno("open /dev/net/tun"));
@@ -47,7 +48,9 @@ Result<std::unique_ptr<LinuxTun>> LinuxTun::Open(const std::string& name, const 
   return std::unique_ptr<LinuxTun>(new LinuxTun(fd, ifr.ifr_name, options.offloads));
 }
 
-LinuxTun::~LinuxTun() { ::close(fd_); }
+LinuxTun::~LinuxTun() {
+  ::close(fd_);
+}
 
 Result<std::size_t> LinuxTun::Read(std::span<std::uint8_t> buffer) {
   ssize_t n = ::read(fd_, buffer.data(), buffer.size());

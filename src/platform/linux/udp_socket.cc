@@ -49,11 +49,13 @@ Endpoint FromSockaddr(const sockaddr_storage& ss) {
   Endpoint e;
   if (ss.ss_family == AF_INET) {
     const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
-    e.address = net::IpAddress::FromBytes(net::Family::kV4, reinterpret_cast<const std::uint8_t*>(&sin->sin_addr));
+    e.address =
+        net::IpAddress::FromBytes(net::Family::kV4, reinterpret_cast<const std::uint8_t*>(&sin->sin_addr));
     e.port = ntohs(sin->sin_port);
   } else {
     const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-    e.address = net::IpAddress::FromBytes(net::Family::kV6, reinterpret_cast<const std::uint8_t*>(&sin6->sin6_addr));
+    e.address =
+        net::IpAddress::FromBytes(net::Family::kV6, reinterpret_cast<const std::uint8_t*>(&sin6->sin6_addr));
     e.port = ntohs(sin6->sin6_port);
   }
   return e;
@@ -87,7 +89,9 @@ Result<std::unique_ptr<UdpSocket>> UdpSocket::Bind(const Endpoint& local, const 
   return std::unique_ptr<UdpSocket>(new UdpSocket(fd, FromSockaddr(ss)));
 }
 
-UdpSocket::~UdpSocket() { ::close(fd_); }
+UdpSocket::~UdpSocket() {
+  ::close(fd_);
+}
 
 Result<std::size_t> UdpSocket::Receive(std::span<Datagram> batch) {
   std::size_t n = std::min(batch.size(), kMaxBatch);

@@ -8,8 +8,8 @@
 namespace isthmus::platform {
 
 struct UdpOptions {
-  bool gro = false;                     // coalesce received datagrams (UDP_GRO)
-  int receive_buffer = 4 << 20;         // SO_RCVBUF: absorbs bursts between event-loop turns
+  bool gro = false;              // coalesce received datagrams (UDP_GRO)
+  int receive_buffer = 4 << 20;  // SO_RCVBUF: absorbs bursts between event-loop turns
   int send_buffer = 4 << 20;
 };
 

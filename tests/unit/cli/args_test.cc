@@ -80,7 +80,8 @@ TEST(Args, UniquePrefixMatchesAmbiguousPrefixFails) {
   EXPECT_EQ(r->args.GetList("address_prefixes"), std::vector<std::string>{"10.0.0.0/16"});
   auto amb = Parse({"-g", "a", "-n", "b", "--vnet-gateway", "x"});
   ASSERT_FALSE(amb.has_value());
-  EXPECT_NE(amb.error().message.find("ambiguous option: --vnet-gateway could match --vnet-gateway1, --vnet-gateway2"),
+  EXPECT_NE(amb.error().message.find(
+                "ambiguous option: --vnet-gateway could match --vnet-gateway1, --vnet-gateway2"),
             std::string::npos)
       << amb.error().message;
 }
@@ -120,7 +121,8 @@ TEST(Args, NegativeNumbersAreValues) {
 }
 
 TEST(Args, IdsReplaceIdPartArguments) {
-  auto r = Parse({"--ids", "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v"});
+  auto r =
+      Parse({"--ids", "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v"});
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_EQ(r->args.GetList("ids").size(), 1u);
 }
@@ -128,8 +130,10 @@ TEST(Args, IdsReplaceIdPartArguments) {
 TEST(ResourceIds, NameOrIdResolution) {
   auto by_name = ResolveNameOrId("VNet4GW", "s", "RG1", "virtualNetworkGateways", "--vnet-gateway2");
   ASSERT_TRUE(by_name.has_value());
-  EXPECT_EQ(*by_name, "/subscriptions/s/resourceGroups/RG1/providers/Microsoft.Network/virtualNetworkGateways/VNet4GW");
-  const std::string id = "/subscriptions/s/resourceGroups/RG4/providers/Microsoft.Network/virtualNetworkGateways/VNet4GW";
+  EXPECT_EQ(*by_name,
+            "/subscriptions/s/resourceGroups/RG1/providers/Microsoft.Network/virtualNetworkGateways/VNet4GW");
+  const std::string id =
+      "/subscriptions/s/resourceGroups/RG4/providers/Microsoft.Network/virtualNetworkGateways/VNet4GW";
   auto by_id = ResolveNameOrId(id, "s", "RG1", "virtualNetworkGateways", "--vnet-gateway2");
   ASSERT_TRUE(by_id.has_value());
   EXPECT_EQ(*by_id, id);
@@ -138,20 +142,23 @@ TEST(ResourceIds, NameOrIdResolution) {
                               "VIRTUALNETWORKGATEWAYS/x",
                               "s", "RG1", "virtualNetworkGateways", "--vnet-gateway2")
                   .has_value());
-  auto wrong_type = ResolveNameOrId("/subscriptions/s/resourceGroups/RG4/providers/Microsoft.Network/"
-                                    "localNetworkGateways/x",
-                                    "s", "RG1", "virtualNetworkGateways", "--vnet-gateway2");
+  auto wrong_type = ResolveNameOrId(
+      "/subscriptions/s/resourceGroups/RG4/providers/Microsoft.Network/"
+      "localNetworkGateways/x",
+      "s", "RG1", "virtualNetworkGateways", "--vnet-gateway2");
   ASSERT_FALSE(wrong_type.has_value());
   EXPECT_NE(wrong_type.error().message.find("--vnet-gateway2"), std::string::npos);
   EXPECT_FALSE(ResolveNameOrId("a/b", "s", "RG1", "virtualNetworkGateways", "--vnet-gateway2").has_value());
 }
 
 TEST(ResourceIds, ParseChildAndEncode) {
-  auto id = ParseResourceId("/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/x");
+  auto id = ParseResourceId(
+      "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/x");
   ASSERT_TRUE(id.has_value());
   EXPECT_EQ(id->child_type, "subnets");
   EXPECT_EQ(id->child_name, "x");
-  EXPECT_FALSE(ParseResourceId("/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/v").has_value());
+  EXPECT_FALSE(
+      ParseResourceId("/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/v").has_value());
   EXPECT_EQ(EncodeSegment("a b/c"), "a%20b%2Fc");
 }
 

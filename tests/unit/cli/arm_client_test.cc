@@ -1,8 +1,8 @@
 #include "cli/arm_client.h"
 
-#include <gtest/gtest.h>
-
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "fake_transport.h"
 
@@ -22,7 +22,8 @@ struct ClientFixture : ::testing::Test {
   FakeSleeper sleeper{clock};
 };
 
-const std::string kOp = std::string(kEndpoint) + "/subscriptions/s/providers/Microsoft.Network/locations/w/operations/1";
+const std::string kOp =
+    std::string(kEndpoint) + "/subscriptions/s/providers/Microsoft.Network/locations/w/operations/1";
 
 TEST_F(ClientFixture, AddsTokenApiVersionAndJsonBody) {
   transport.On("PUT /subscriptions/s/resourceGroups/g", 201, {{"name", "g"}});
@@ -47,15 +48,18 @@ TEST_F(ClientFixture, ServerWarningsArePrintedLikeAz) {
   transport.On("PUT /x", 201, {{"name", "gw"}},
                {{"Warning", "299 - \"GatewaySubnet 10.0.255.0/28 is smaller than the recommended /27\""}});
   std::ostringstream warnings;
-  ArmClient c(transport, clock, sleeper, ArmClientOptions{kEndpoint, "tok", std::chrono::seconds(60), nullptr, &warnings});
+  ArmClient c(transport, clock, sleeper,
+              ArmClientOptions{kEndpoint, "tok", std::chrono::seconds(60), nullptr, &warnings});
   Json body = Json::object();
   ASSERT_TRUE(c.Send("PUT", "/x", "", &body));
   EXPECT_EQ(warnings.str(), "WARNING: GatewaySubnet 10.0.255.0/28 is smaller than the recommended /27\n");
 }
 
 TEST_F(ClientFixture, ArmErrorBodyBecomesCodeAndMessage) {
-  transport.On("GET /subscriptions/s/resourceGroups/nope", 404,
-               {{"error", {{"code", "ResourceGroupNotFound"}, {"message", "Resource group 'nope' could not be found."}}}});
+  transport.On(
+      "GET /subscriptions/s/resourceGroups/nope", 404,
+      {{"error",
+        {{"code", "ResourceGroupNotFound"}, {"message", "Resource group 'nope' could not be found."}}}});
   auto c = Client();
   auto r = c.Get("/subscriptions/s/resourceGroups/nope", kResourcesApiVersion);
   ASSERT_FALSE(r.has_value());
@@ -91,7 +95,8 @@ TEST_F(ClientFixture, WaitHonoursRetryAfterUntilSucceeded) {
 
 TEST_F(ClientFixture, WaitReportsFailedOperationError) {
   transport.On("GET /subscriptions/s/providers/Microsoft.Network/locations/w/operations/1", 200,
-               {{"status", "Failed"}, {"error", {{"code", "GatewaySubnetRequired"}, {"message", "no GatewaySubnet"}}}});
+               {{"status", "Failed"},
+                {"error", {{"code", "GatewaySubnetRequired"}, {"message", "no GatewaySubnet"}}}});
   auto c = Client();
   ArmResponse accepted;
   accepted.status = 202;

@@ -16,16 +16,13 @@ using testing::Harness;
 using testing::kSub;
 using testing::NetPath;
 
-constexpr char kOpPath[] = "/subscriptions/11111111-2222-3333-4444-555555555555/providers/Microsoft.Network/locations/"
-                           "westus2/operations/op1";
+constexpr char kOpPath[] =
+    "/subscriptions/11111111-2222-3333-4444-555555555555/providers/Microsoft.Network/locations/"
+    "westus2/operations/op1";
 
 Json Arm(const std::string& rg, const std::string& type, const std::string& name, Json props) {
-  return {{"id", NetPath(rg, type, name)},
-          {"name", name},
-          {"type", "Microsoft.Network/" + type},
-          {"location", "westus2"},
-          {"etag", "W/\"1\""},
-          {"properties", std::move(props)}};
+  return {{"id", NetPath(rg, type, name)}, {"name", name},      {"type", "Microsoft.Network/" + type},
+          {"location", "westus2"},         {"etag", "W/\"1\""}, {"properties", std::move(props)}};
 }
 
 struct Cli : ::testing::Test {
@@ -46,8 +43,9 @@ TEST_F(Cli, VnetCreateSendsArmBodyAndPrintsNewVNet) {
                  Arm("RG1", "virtualNetworks", "VNet1",
                      {{"provisioningState", "Succeeded"},
                       {"addressSpace", {{"addressPrefixes", {"10.11.0.0/16", "10.12.0.0/16"}}}}}));
-  int rc = h.Run({"network", "vnet", "create", "-g", "RG1", "-n", "VNet1", "--address-prefixes", "10.11.0.0/16",
-                  "10.12.0.0/16", "--subnet-name", "FrontEnd", "--subnet-prefix", "10.11.0.0/24"});
+  int rc =
+      h.Run({"network", "vnet", "create", "-g", "RG1", "-n", "VNet1", "--address-prefixes", "10.11.0.0/16",
+             "10.12.0.0/16", "--subnet-name", "FrontEnd", "--subnet-prefix", "10.11.0.0/24"});
   ASSERT_EQ(rc, 0) << h.err.str();
   auto sent = h.transport.Sent("PUT " + path);
   ASSERT_EQ(sent.size(), 1u);
@@ -64,9 +62,10 @@ TEST_F(Cli, VnetCreateSendsArmBodyAndPrintsNewVNet) {
 
 TEST_F(Cli, ExplicitLocationSkipsGroupLookup) {
   const std::string path = NetPath("RG1", "publicIPAddresses", "GWIP");
-  h.transport.On("PUT " + path, 201, Arm("RG1", "publicIPAddresses", "GWIP", {{"provisioningState", "Succeeded"}}));
-  ASSERT_EQ(h.Run({"network", "public-ip", "create", "-g", "RG1", "-n", "GWIP", "-l", "eastus", "--allocation-method",
-                   "dynamic", "--sku", "basic"}),
+  h.transport.On("PUT " + path, 201,
+                 Arm("RG1", "publicIPAddresses", "GWIP", {{"provisioningState", "Succeeded"}}));
+  ASSERT_EQ(h.Run({"network", "public-ip", "create", "-g", "RG1", "-n", "GWIP", "-l", "eastus",
+                   "--allocation-method", "dynamic", "--sku", "basic"}),
             0)
       << h.err.str();
   EXPECT_TRUE(h.transport.Sent("GET " + GroupUrlPath("RG1")).empty());
@@ -80,7 +79,8 @@ TEST_F(Cli, ExplicitLocationSkipsGroupLookup) {
 
 TEST_F(Cli, MissingRequiredArgumentExitsTwoWithoutRequests) {
   EXPECT_EQ(h.Run({"network", "vnet", "create", "-g", "RG1"}), kExitUsage);
-  EXPECT_NE(h.err.str().find("the following arguments are required: --name/-n"), std::string::npos) << h.err.str();
+  EXPECT_NE(h.err.str().find("the following arguments are required: --name/-n"), std::string::npos)
+      << h.err.str();
   EXPECT_TRUE(h.transport.requests.empty());
 }
 
@@ -106,14 +106,17 @@ TEST_F(Cli, HelpAtEveryLevel) {
 TEST_F(Cli, ConnectionCreateResolvesGatewaysByNameAndById) {
   const std::string path = NetPath("RG1", "connections", "VNet1ToVNet4");
   const std::string gw4 = NetPath("RG4", "virtualNetworkGateways", "VNet4GW");
-  h.transport.On("PUT " + path, 201, Arm("RG1", "connections", "VNet1ToVNet4", {{"provisioningState", "Succeeded"}}));
-  ASSERT_EQ(h.Run({"network", "vpn-connection", "create", "-g", "RG1", "-n", "VNet1ToVNet4", "--vnet-gateway1",
-                   "VNet1GW", "-l", "westus2", "--shared-key", "s3cret-Key", "--vnet-gateway2", gw4}),
-            0)
+  h.transport.On("PUT " + path, 201,
+                 Arm("RG1", "connections", "VNet1ToVNet4", {{"provisioningState", "Succeeded"}}));
+  ASSERT_EQ(
+      h.Run({"network", "vpn-connection", "create", "-g", "RG1", "-n", "VNet1ToVNet4", "--vnet-gateway1",
+             "VNet1GW", "-l", "westus2", "--shared-key", "s3cret-Key", "--vnet-gateway2", gw4}),
+      0)
       << h.err.str();
   Json body = SentBody("PUT " + path);
   EXPECT_EQ(body["properties"]["connectionType"], "Vnet2Vnet");
-  EXPECT_EQ(body["properties"]["virtualNetworkGateway1"]["id"], NetPath("RG1", "virtualNetworkGateways", "VNet1GW"));
+  EXPECT_EQ(body["properties"]["virtualNetworkGateway1"]["id"],
+            NetPath("RG1", "virtualNetworkGateways", "VNet1GW"));
   EXPECT_EQ(body["properties"]["virtualNetworkGateway2"]["id"], gw4);
   EXPECT_EQ(body["properties"]["sharedKey"], "s3cret-Key");
   EXPECT_TRUE(h.OutJson().contains("resource"));
@@ -123,13 +126,15 @@ TEST_F(Cli, ConnectionCreateResolvesGatewaysByNameAndById) {
 TEST_F(Cli, ConnectionCreateToLocalGatewayIsIpsec) {
   const std::string path = NetPath("RG1", "connections", "ToSite");
   h.transport.On("PUT " + path, 201, Arm("RG1", "connections", "ToSite", {}));
-  ASSERT_EQ(h.Run({"network", "vpn-connection", "create", "-g", "RG1", "-n", "ToSite", "--vnet-gateway1", "VNet1GW",
-                   "--local-gateway2", "Site2", "--enable-bgp", "--use-policy-based-traffic-selectors", "false"}),
-            0)
+  ASSERT_EQ(
+      h.Run({"network", "vpn-connection", "create", "-g", "RG1", "-n", "ToSite", "--vnet-gateway1", "VNet1GW",
+             "--local-gateway2", "Site2", "--enable-bgp", "--use-policy-based-traffic-selectors", "false"}),
+      0)
       << h.err.str();
   Json body = SentBody("PUT " + path);
   EXPECT_EQ(body["properties"]["connectionType"], "IPsec");
-  EXPECT_EQ(body["properties"]["localNetworkGateway2"]["id"], NetPath("RG1", "localNetworkGateways", "Site2"));
+  EXPECT_EQ(body["properties"]["localNetworkGateway2"]["id"],
+            NetPath("RG1", "localNetworkGateways", "Site2"));
   EXPECT_EQ(body["properties"]["enableBgp"], true);
   EXPECT_EQ(body["properties"]["usePolicyBasedTrafficSelectors"], false);
   EXPECT_EQ(body["location"], "westus2");  // from the resource group
@@ -151,15 +156,18 @@ struct GatewayCreate : Cli {
   void SetUp() override {
     Cli::SetUp();
     path = NetPath("RG1", "virtualNetworkGateways", "VNet1GW");
-    h.transport.On("PUT " + path, 201,
-                   Arm("RG1", "virtualNetworkGateways", "VNet1GW", {{"provisioningState", "Updating"}}),
-                   {{"Azure-AsyncOperation", std::string(testing::kEndpoint) + kOpPath + "?api-version=2023-09-01"},
-                    {"Retry-After", "2"}});
+    h.transport.On(
+        "PUT " + path, 201,
+        Arm("RG1", "virtualNetworkGateways", "VNet1GW", {{"provisioningState", "Updating"}}),
+        {{"Azure-AsyncOperation", std::string(testing::kEndpoint) + kOpPath + "?api-version=2023-09-01"},
+         {"Retry-After", "2"}});
   }
   int Create(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"network", "vnet-gateway", "create", "-g", "RG1", "-n", "VNet1GW",
-                                     "--public-ip-address", "VNet1GWIP", "--vnet", "TestVNet1", "--gateway-type", "Vpn",
-                                     "--sku", "VpnGw1", "--vpn-type", "RouteBased"};
+    std::vector<std::string> args = {"network",   "vnet-gateway", "create",    "-g",
+                                     "RG1",       "-n",           "VNet1GW",   "--public-ip-address",
+                                     "VNet1GWIP", "--vnet",       "TestVNet1", "--gateway-type",
+                                     "Vpn",       "--sku",        "VpnGw1",    "--vpn-type",
+                                     "RouteBased"};
     args.insert(args.end(), extra.begin(), extra.end());
     return h.Run(args);
   }
@@ -201,11 +209,13 @@ TEST_F(GatewayCreate, WaitsForOperationThenPrintsFinalResource) {
 }
 
 TEST_F(GatewayCreate, FailedOperationIsAnErrorWithItsCode) {
-  h.transport.On(std::string("GET ") + kOpPath, 200,
-                 {{"status", "Failed"},
-                  {"error", {{"code", "GatewaySubnetRequired"}, {"message", "VNet TestVNet1 has no GatewaySubnet"}}}});
+  h.transport.On(
+      std::string("GET ") + kOpPath, 200,
+      {{"status", "Failed"},
+       {"error", {{"code", "GatewaySubnetRequired"}, {"message", "VNet TestVNet1 has no GatewaySubnet"}}}});
   EXPECT_EQ(Create(), kExitError);
-  EXPECT_NE(h.err.str().find("(GatewaySubnetRequired) VNet TestVNet1 has no GatewaySubnet"), std::string::npos)
+  EXPECT_NE(h.err.str().find("(GatewaySubnetRequired) VNet TestVNet1 has no GatewaySubnet"),
+            std::string::npos)
       << h.err.str();
   EXPECT_EQ(h.out.str(), "");
 }
@@ -229,13 +239,34 @@ TEST_F(Cli, IpsecPolicyAddAppendsToExistingAndOmitsSharedKey) {
   Json existing = {{"ikeEncryption", "AES128"}};
   h.transport.On("GET " + path, 200,
                  Arm("RG1", "connections", "C1",
-                     {{"provisioningState", "Succeeded"}, {"connectionStatus", "Connected"},
+                     {{"provisioningState", "Succeeded"},
+                      {"connectionStatus", "Connected"},
                       {"ipsecPolicies", Json::array({existing})}}));
   h.transport.On("PUT " + path, 200, Arm("RG1", "connections", "C1", {{"provisioningState", "Succeeded"}}));
-  ASSERT_EQ(h.Run({"network", "vpn-connection", "ipsec-policy", "add", "-g", "RG1", "--connection-name", "C1",
-                   "--dh-group", "dhgroup14", "--ike-encryption", "AES256", "--ike-integrity", "SHA384",
-                   "--ipsec-encryption", "GCMAES256", "--ipsec-integrity", "GCMAES256", "--pfs-group", "PFS2048",
-                   "--sa-lifetime", "27000", "--sa-max-size", "102400000"}),
+  ASSERT_EQ(h.Run({"network",
+                   "vpn-connection",
+                   "ipsec-policy",
+                   "add",
+                   "-g",
+                   "RG1",
+                   "--connection-name",
+                   "C1",
+                   "--dh-group",
+                   "dhgroup14",
+                   "--ike-encryption",
+                   "AES256",
+                   "--ike-integrity",
+                   "SHA384",
+                   "--ipsec-encryption",
+                   "GCMAES256",
+                   "--ipsec-integrity",
+                   "GCMAES256",
+                   "--pfs-group",
+                   "PFS2048",
+                   "--sa-lifetime",
+                   "27000",
+                   "--sa-max-size",
+                   "102400000"}),
             0)
       << h.err.str();
   Json body = SentBody("PUT " + path);
@@ -252,10 +283,28 @@ TEST_F(Cli, IpsecPolicyAddAppendsToExistingAndOmitsSharedKey) {
 }
 
 TEST_F(Cli, IpsecPolicyAddRejectsUnknownAlgorithmAndBadInt) {
-  std::vector<std::string> base = {"network", "vpn-connection", "ipsec-policy", "add", "-g", "RG1",
-                                   "--connection-name", "C1", "--dh-group", "DHGroup14", "--ike-encryption", "AES256",
-                                   "--ike-integrity", "SHA384", "--ipsec-encryption", "GCMAES256",
-                                   "--ipsec-integrity", "GCMAES256", "--pfs-group", "PFS2048", "--sa-max-size", "1"};
+  std::vector<std::string> base = {"network",
+                                   "vpn-connection",
+                                   "ipsec-policy",
+                                   "add",
+                                   "-g",
+                                   "RG1",
+                                   "--connection-name",
+                                   "C1",
+                                   "--dh-group",
+                                   "DHGroup14",
+                                   "--ike-encryption",
+                                   "AES256",
+                                   "--ike-integrity",
+                                   "SHA384",
+                                   "--ipsec-encryption",
+                                   "GCMAES256",
+                                   "--ipsec-integrity",
+                                   "GCMAES256",
+                                   "--pfs-group",
+                                   "PFS2048",
+                                   "--sa-max-size",
+                                   "1"};
   auto bad_alg = base;
   bad_alg.insert(bad_alg.end(), {"--sa-lifetime", "27000", "--ike-encryption", "ROT13"});
   EXPECT_EQ(h.Run(bad_alg), kExitUsage);
@@ -282,8 +331,8 @@ TEST_F(Cli, SharedKeyUpdateAndResetBodies) {
   const std::string path = NetPath("RG1", "connections", "C1");
   h.transport.On("PUT " + path + "/sharedkey", 200, {{"value", "n3w-Key"}});
   h.transport.On("POST " + path + "/sharedkey/reset", 200, {{"keyLength", 64}});
-  ASSERT_EQ(h.Run({"network", "vpn-connection", "shared-key", "update", "-g", "RG1", "--connection-name", "C1",
-                   "--value", "n3w-Key"}),
+  ASSERT_EQ(h.Run({"network", "vpn-connection", "shared-key", "update", "-g", "RG1", "--connection-name",
+                   "C1", "--value", "n3w-Key"}),
             0);
   EXPECT_EQ(SentBody("PUT " + path + "/sharedkey"), Json({{"value", "n3w-Key"}}));
   EXPECT_EQ(h.out.str().find("n3w-Key"), std::string::npos);
@@ -297,32 +346,35 @@ TEST_F(Cli, SharedKeyUpdateAndResetBodies) {
 TEST_F(Cli, DebugLogsRequestLinesNeverBodies) {
   const std::string path = NetPath("RG1", "connections", "C1");
   h.transport.On("PUT " + path + "/sharedkey", 200, {{"value", "d3bug-Key"}});
-  ASSERT_EQ(h.Run({"network", "vpn-connection", "shared-key", "update", "-g", "RG1", "--connection-name", "C1",
-                   "--value", "d3bug-Key", "--debug"}),
+  ASSERT_EQ(h.Run({"network", "vpn-connection", "shared-key", "update", "-g", "RG1", "--connection-name",
+                   "C1", "--value", "d3bug-Key", "--debug"}),
             0);
   EXPECT_NE(h.err.str().find("DEBUG: Request: PUT"), std::string::npos);
   EXPECT_EQ(h.err.str().find("d3bug-Key"), std::string::npos);
 }
 
 TEST_F(Cli, ListWithQueryAndTsvAndTable) {
-  h.transport.On("GET " + GroupUrlPath("RG1") + "/providers/Microsoft.Network/virtualNetworks", 200,
-                 {{"value", Json::array({Arm("RG1", "virtualNetworks", "VNet1", {{"provisioningState", "Succeeded"}}),
-                                         Arm("RG1", "virtualNetworks", "VNet2", {{"provisioningState", "Updating"}})})}});
-  ASSERT_EQ(h.Run({"network", "vnet", "list", "-g", "RG1", "--query", "[].name", "-o", "tsv"}), 0) << h.err.str();
+  h.transport.On(
+      "GET " + GroupUrlPath("RG1") + "/providers/Microsoft.Network/virtualNetworks", 200,
+      {{"value",
+        Json::array({Arm("RG1", "virtualNetworks", "VNet1", {{"provisioningState", "Succeeded"}}),
+                     Arm("RG1", "virtualNetworks", "VNet2", {{"provisioningState", "Updating"}})})}});
+  ASSERT_EQ(h.Run({"network", "vnet", "list", "-g", "RG1", "--query", "[].name", "-o", "tsv"}), 0)
+      << h.err.str();
   EXPECT_EQ(h.out.str(), "VNet1\nVNet2\n");
-  ASSERT_EQ(h.Run({"network", "vnet", "list", "-g", "RG1", "--query", "[?provisioningState=='Updating'].name", "-o",
-                   "tsv"}),
+  ASSERT_EQ(h.Run({"network", "vnet", "list", "-g", "RG1", "--query", "[?provisioningState=='Updating'].name",
+                   "-o", "tsv"}),
             0);
   EXPECT_EQ(h.out.str(), "VNet2\n");
-  ASSERT_EQ(h.Run({"network", "vnet", "list", "-g", "RG1", "--query", "[].{Name:name, State:provisioningState}",
-                   "-o", "table"}),
+  ASSERT_EQ(h.Run({"network", "vnet", "list", "-g", "RG1", "--query",
+                   "[].{Name:name, State:provisioningState}", "-o", "table"}),
             0);
   EXPECT_EQ(h.out.str(), "Name   State\n-----  ---------\nVNet1  Succeeded\nVNet2  Updating\n");
 }
 
 TEST_F(Cli, SubscriptionScopeListWithoutGroup) {
-  h.transport.On(std::string("GET /subscriptions/") + kSub + "/providers/Microsoft.Network/publicIPAddresses", 200,
-                 {{"value", Json::array()}});
+  h.transport.On(std::string("GET /subscriptions/") + kSub + "/providers/Microsoft.Network/publicIPAddresses",
+                 200, {{"value", Json::array()}});
   ASSERT_EQ(h.Run({"network", "public-ip", "list"}), 0) << h.err.str();
   EXPECT_EQ(h.out.str(), "[]\n");
 }
@@ -346,13 +398,15 @@ TEST_F(Cli, ShowByIdsFetchesEachId) {
 
 TEST_F(Cli, VnetUpdateReplacesPrefixesAndKeepsSubnets) {
   const std::string path = NetPath("RG1", "virtualNetworks", "VNet1");
-  Json subnet = {{"name", "FrontEnd"}, {"properties", {{"addressPrefix", "10.11.0.0/24"}, {"provisioningState", "Succeeded"}}}};
-  h.transport.On("GET " + path, 200,
-                 Arm("RG1", "virtualNetworks", "VNet1",
-                     {{"addressSpace", {{"addressPrefixes", {"10.11.0.0/16"}}}}, {"subnets", Json::array({subnet})}}));
+  Json subnet = {{"name", "FrontEnd"},
+                 {"properties", {{"addressPrefix", "10.11.0.0/24"}, {"provisioningState", "Succeeded"}}}};
+  h.transport.On(
+      "GET " + path, 200,
+      Arm("RG1", "virtualNetworks", "VNet1",
+          {{"addressSpace", {{"addressPrefixes", {"10.11.0.0/16"}}}}, {"subnets", Json::array({subnet})}}));
   h.transport.On("PUT " + path, 200, Arm("RG1", "virtualNetworks", "VNet1", {}));
-  ASSERT_EQ(h.Run({"network", "vnet", "update", "-g", "RG1", "-n", "VNet1", "--address-prefixes", "10.11.0.0/16",
-                   "10.12.0.0/16"}),
+  ASSERT_EQ(h.Run({"network", "vnet", "update", "-g", "RG1", "-n", "VNet1", "--address-prefixes",
+                   "10.11.0.0/16", "10.12.0.0/16"}),
             0)
       << h.err.str();
   Json body = SentBody("PUT " + path);
@@ -363,12 +417,16 @@ TEST_F(Cli, VnetUpdateReplacesPrefixesAndKeepsSubnets) {
 
 TEST_F(Cli, GroupCommands) {
   h.transport.On("PUT " + GroupUrlPath("RG9"), 201,
-                 {{"id", GroupUrlPath("RG9")}, {"name", "RG9"}, {"location", "eastus"},
+                 {{"id", GroupUrlPath("RG9")},
+                  {"name", "RG9"},
+                  {"location", "eastus"},
                   {"properties", {{"provisioningState", "Succeeded"}}}});
-  ASSERT_EQ(h.Run({"group", "create", "-n", "RG9", "-l", "eastus", "--tags", "env=test", "owner"}), 0) << h.err.str();
+  ASSERT_EQ(h.Run({"group", "create", "-n", "RG9", "-l", "eastus", "--tags", "env=test", "owner"}), 0)
+      << h.err.str();
   EXPECT_EQ(SentBody("PUT " + GroupUrlPath("RG9")),
             Json({{"location", "eastus"}, {"tags", {{"env", "test"}, {"owner", ""}}}}));
-  EXPECT_NE(h.transport.Sent("PUT " + GroupUrlPath("RG9"))[0].url.find("api-version=2022-09-01"), std::string::npos);
+  EXPECT_NE(h.transport.Sent("PUT " + GroupUrlPath("RG9"))[0].url.find("api-version=2022-09-01"),
+            std::string::npos);
   EXPECT_EQ(h.OutJson()["properties"]["provisioningState"], "Succeeded");
 
   ASSERT_EQ(h.Run({"group", "exists", "-n", "RG1"}), 0);
@@ -398,7 +456,8 @@ TEST_F(Cli, AccountSetPersistsAndSubscriptionFlagOverrides) {
 
   h.transport.requests.clear();
   const std::string other = "99999999-2222-3333-4444-555555555555";
-  h.transport.On(std::string("GET /subscriptions/") + kSub + "/resourcegroups", 200, {{"value", Json::array()}});
+  h.transport.On(std::string("GET /subscriptions/") + kSub + "/resourcegroups", 200,
+                 {{"value", Json::array()}});
   h.transport.On("GET /subscriptions/" + other + "/resourcegroups", 200, {{"value", Json::array()}});
   ASSERT_EQ(h.Run({"group", "list"}), 0) << h.err.str();
   ASSERT_EQ(h.Run({"group", "list", "--subscription", other}), 0) << h.err.str();

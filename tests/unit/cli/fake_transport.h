@@ -31,17 +31,20 @@ class FakeTransport final : public Transport {
  public:
   // Responses for one route are served in order; the last one repeats.
   void On(const std::string& method_and_path, int status, const Json& body = nullptr, Headers headers = {}) {
-    routes_[method_and_path].push_back(HttpResponse{status, std::move(headers), body.is_null() ? "" : body.dump()});
+    routes_[method_and_path].push_back(
+        HttpResponse{status, std::move(headers), body.is_null() ? "" : body.dump()});
   }
 
   Result<HttpResponse> Send(const HttpRequest& r) override {
     requests.push_back(r);
     if (refuse) {
-      return Fail(Error{ErrorKind::kUnavailable, "ClientConnectionError", "cannot reach isthmusd: refused", {}});
+      return Fail(
+          Error{ErrorKind::kUnavailable, "ClientConnectionError", "cannot reach isthmusd: refused", {}});
     }
     auto it = routes_.find(RouteKey(r));
     if (it == routes_.end() || it->second.empty()) {
-      Json err = {{"error", {{"code", "NoCannedResponse"}, {"message", "no canned response for " + RouteKey(r)}}}};
+      Json err = {
+          {"error", {{"code", "NoCannedResponse"}, {"message", "no canned response for " + RouteKey(r)}}}};
       return HttpResponse{404, {}, err.dump()};
     }
     HttpResponse res = it->second.front();

@@ -35,7 +35,9 @@ TEST(JmesPath, IdentifiersAndDottedPaths) {
   EXPECT_TRUE(Q("name.length").is_null());  // a field of a string is null, not an error
 }
 
-TEST(JmesPath, QuotedIdentifier) { EXPECT_EQ(Q("\"with space\""), "quoted"); }
+TEST(JmesPath, QuotedIdentifier) {
+  EXPECT_EQ(Q("\"with space\""), "quoted");
+}
 
 TEST(JmesPath, IndexesIncludingNegative) {
   EXPECT_EQ(Q("subnets[0].name"), "FrontEnd");
@@ -104,8 +106,8 @@ TEST(JmesPath, LiteralsAndOr) {
 }
 
 TEST(JmesPath, BadExpressionsAreUsageErrors) {
-  for (const char* bad : {"[?", "subnets[", "a.", "{a b}", "foo(", "unknown_fn(@)", "a = b", "`{bad json`", "[0",
-                          "subnets[?name=='x'", "a..b", "\"unterminated"}) {
+  for (const char* bad : {"[?", "subnets[", "a.", "{a b}", "foo(", "unknown_fn(@)", "a = b", "`{bad json`",
+                          "[0", "subnets[?name=='x'", "a..b", "\"unterminated"}) {
     auto r = Search(bad, Data());
     ASSERT_FALSE(r.has_value()) << bad;
     EXPECT_NE(r.error().message.find("--query"), std::string::npos) << r.error().message;

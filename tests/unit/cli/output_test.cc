@@ -54,8 +54,9 @@ TEST(Output, TableOfScalarsUsesResultColumnAndRightAlignsNumbers) {
 }
 
 TEST(Output, TsvRowsAndColumns) {
-  Json rows = Json::array({{{"name", "VNet1"}, {"count", 2}, {"ok", true}, {"list", {1, 2, 3}}, {"obj", {{"k", 1}}}},
-                           {{"name", "VNet2"}, {"count", 0}, {"ok", false}, {"list", Json::array()}, {"obj", nullptr}}});
+  Json rows = Json::array(
+      {{{"name", "VNet1"}, {"count", 2}, {"ok", true}, {"list", {1, 2, 3}}, {"obj", {{"k", 1}}}},
+       {{"name", "VNet2"}, {"count", 0}, {"ok", false}, {"list", Json::array()}, {"obj", nullptr}}});
   EXPECT_EQ(FormatTsv(rows), "VNet1\t2\ttrue\t3\t\nVNet2\t0\tfalse\t0\t\n");
   EXPECT_EQ(FormatTsv(Json::array({"10.11.0.0/16", "10.12.0.0/16"})), "10.11.0.0/16\n10.12.0.0/16\n");
   EXPECT_EQ(FormatTsv(Json("VNet1")), "VNet1\n");

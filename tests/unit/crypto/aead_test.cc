@@ -1,11 +1,11 @@
 #include "crypto/aead.h"
 
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "hex.h"
 
@@ -213,8 +213,9 @@ TEST_P(AeadKat, OtherPathOpensWhatThisOneSeals) {
   EXPECT_FALSE(aead_->Open(Iv(), aad_, sealed2, back));
 }
 
-INSTANTIATE_TEST_SUITE_P(Rfc, AeadKat, ::testing::Combine(::testing::ValuesIn(Vectors()),
-                                                          ::testing::Values(AeadPath::kDirect, AeadPath::kEvp)),
+INSTANTIATE_TEST_SUITE_P(Rfc, AeadKat,
+                         ::testing::Combine(::testing::ValuesIn(Vectors()),
+                                            ::testing::Values(AeadPath::kDirect, AeadPath::kEvp)),
                          [](const auto& p) {
                            return std::get<0>(p.param).name +
                                   (std::get<1>(p.param) == AeadPath::kDirect ? "Direct" : "Evp");

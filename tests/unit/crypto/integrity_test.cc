@@ -1,11 +1,11 @@
 #include "crypto/integrity.h"
 
-#include <gtest/gtest.h>
-
 #include <random>
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "hex.h"
 
@@ -122,7 +122,9 @@ INSTANTIATE_TEST_SUITE_P(Rfc4868, IntegKat,
 TEST(Integrity, DirectAgreesWithEvpMacOnRandomInputs) {
   std::mt19937 rng(5);
   for (IntegId id : {IntegId::kHmacSha2_256_128, IntegId::kHmacSha2_384_192, IntegId::kHmacSha2_512_256}) {
-    const std::size_t key_size = id == IntegId::kHmacSha2_256_128 ? 32 : id == IntegId::kHmacSha2_384_192 ? 48 : 64;
+    const std::size_t key_size = id == IntegId::kHmacSha2_256_128   ? 32
+                                 : id == IntegId::kHmacSha2_384_192 ? 48
+                                                                    : 64;
     std::vector<std::uint8_t> key(key_size);
     for (auto& b : key) b = static_cast<std::uint8_t>(rng());
     auto direct = Integrity::Create(id, key, IntegrityPath::kDirect);

@@ -1,10 +1,10 @@
 #include "crypto/key_exchange.h"
 
-#include <gtest/gtest.h>
-#include <openssl/bn.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <openssl/bn.h>
 
 #include "hex.h"
 

@@ -1,9 +1,9 @@
 #include "crypto/prf.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "hex.h"
 

@@ -1,10 +1,10 @@
 #include "crypto/random.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <array>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace isthmus::crypto {
 namespace {

@@ -1,8 +1,8 @@
 #include "crypto/transforms.h"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "crypto/aead.h"
 #include "crypto/cipher.h"

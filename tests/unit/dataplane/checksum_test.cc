@@ -2,11 +2,11 @@
 // for every length and alignment, on both the AVX2 and the portable path.
 #include "dataplane/path/checksum.h"
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <random>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "dataplane/path/packet.h"
 
@@ -39,7 +39,8 @@ TEST(Checksum, BulkAndFusedAgreeWithTheWordLoopForEveryLengthAndAlignment) {
 TEST(Checksum, BothPathsAgreeOnPacketSizedAndMaximalBuffers) {
   for (std::size_t n : {1400u, 1401u, 9000u, 65535u}) {
     for (std::uint8_t fill : {std::uint8_t{0x00}, std::uint8_t{0xff}}) {
-      std::vector<std::uint8_t> data = fill == 0 ? Random(n, static_cast<unsigned>(n)) : std::vector<std::uint8_t>(n, fill);
+      std::vector<std::uint8_t> data =
+          fill == 0 ? Random(n, static_cast<unsigned>(n)) : std::vector<std::uint8_t>(n, fill);
       const std::uint16_t want = Fold(detail::SumPortable(data.data(), n, 0));
       EXPECT_EQ(Fold(SumBulk(data.data(), n)), want);
       std::vector<std::uint8_t> dst(n);
@@ -71,7 +72,8 @@ TEST(Checksum, AKnownTcpSegmentVerifies) {
   std::uint8_t* tcp = pkt.data() + 20;
   tcp[16] = tcp[17] = 0;
   const std::size_t l4 = pkt.size() - 20;
-  StoreSum(tcp + 16, static_cast<std::uint16_t>(~Fold(Sum(tcp, l4, PseudoSum(pkt.data(), true, kProtoTcp, l4)))));
+  StoreSum(tcp + 16,
+           static_cast<std::uint16_t>(~Fold(Sum(tcp, l4, PseudoSum(pkt.data(), true, kProtoTcp, l4)))));
   Parsed h;
   ASSERT_TRUE(Parse(pkt.data(), pkt.size(), &h));
   EXPECT_TRUE(TcpChecksumOk(pkt.data(), h));

@@ -2,12 +2,11 @@
 // header are checked strictly.
 #include "dataplane/esp/esp_cipher.h"
 
-#include <gtest/gtest.h>
-
-#include <fmt/format.h>
-
 #include <cstring>
 #include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "crypto/transforms.h"
 
@@ -45,7 +44,8 @@ Keys MakeKeys(const EspTransform& t, std::uint8_t fill) {
   Keys k;
   k.enc.assign(e->keymat_size, fill);
   for (std::size_t i = 0; i < k.enc.size(); ++i) k.enc[i] = static_cast<std::uint8_t>(fill + i);
-  if (t.integ != IntegId::kNone) k.integ.assign(crypto::FindInteg(t.integ)->key_size, static_cast<std::uint8_t>(fill ^ 0x5a));
+  if (t.integ != IntegId::kNone)
+    k.integ.assign(crypto::FindInteg(t.integ)->key_size, static_cast<std::uint8_t>(fill ^ 0x5a));
   return k;
 }
 
@@ -105,7 +105,8 @@ TEST_P(EspCipherTest, EveryTamperedByteIsRejected) {
     std::span<std::uint8_t> payload;
     std::uint8_t nh;
     // A flipped low sequence bit changes the AAD/ICV input just like any other byte.
-    ASSERT_NE(receiver_->Open(copy, i < 8 ? 77 ^ (1u << (8 * (7 - i))) : 77, &payload, &nh), Drop::kNone) << i;
+    ASSERT_NE(receiver_->Open(copy, i < 8 ? 77 ^ (1u << (8 * (7 - i))) : 77, &payload, &nh), Drop::kNone)
+        << i;
   }
 }
 
@@ -148,11 +149,10 @@ TEST_P(EspCipherTest, DummyAndUnknownNextHeaders) {
   EXPECT_EQ(receiver_->Open(v6, 11, &payload, &nh), Drop::kNone);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllTransforms, EspCipherTest, ::testing::ValuesIn(Suites()),
-                         [](const auto& p) {
-                           return fmt::format("{}_{}_{}{}", p.index, p.param.name, static_cast<int>(p.param.t.integ),
-                                              p.param.t.esn ? "_esn" : "");
-                         });
+INSTANTIATE_TEST_SUITE_P(AllTransforms, EspCipherTest, ::testing::ValuesIn(Suites()), [](const auto& p) {
+  return fmt::format("{}_{}_{}{}", p.index, p.param.name, static_cast<int>(p.param.t.integ),
+                     p.param.t.esn ? "_esn" : "");
+});
 
 // Bad padding cannot be produced by Seal, so build the packet by hand with the same AEAD.
 TEST(EspCipher, NonSequentialPaddingIsRejected) {
@@ -163,9 +163,9 @@ TEST(EspCipher, NonSequentialPaddingIsRejected) {
   auto aead = crypto::Aead::Create(EncrId::kAesGcm16, 256, keys.enc);
   ASSERT_TRUE(rx && aead);
   for (auto [pad_bytes, pad_len] : std::vector<std::pair<std::vector<std::uint8_t>, std::uint8_t>>{
-           {{1, 2, 4}, 3},      // not 1, 2, 3
-           {{0, 0}, 2},         // zeros
-           {{1, 2}, 200}}) {    // pad length beyond the payload
+           {{1, 2, 4}, 3},    // not 1, 2, 3
+           {{0, 0}, 2},       // zeros
+           {{1, 2}, 200}}) {  // pad length beyond the payload
     std::size_t body = 20;
     while ((body + pad_bytes.size() + 2) % 4) ++body;
     std::vector<std::uint8_t> plain(body, 0x45);

@@ -2,14 +2,10 @@
 // every operator new and every OpenSSL allocation (CRYPTO_set_mem_functions, installed before anything
 // else runs) is counted while two workers carry TCP super-segments one way and ACKs the other, sealed
 // and opened with each AEAD and with AES-CBC + HMAC-SHA2 (whose HMAC allocated twice per packet inside
-// OpenSSL 3.0 until crypto::Integrity went direct). The devices here are preallocated rings, so any allocation counted is the
-// packet path's own (or OpenSSL's on its behalf).
+// OpenSSL 3.0 until crypto::Integrity went direct). The devices here are preallocated rings, so any
+// allocation counted is the packet path's own (or OpenSSL's on its behalf).
 //
 // Its own main: OpenSSL accepts allocator hooks only before its first allocation.
-#include <openssl/crypto.h>
-
-#include <gtest/gtest.h>
-
 #include <array>
 #include <atomic>
 #include <cstdlib>
@@ -17,6 +13,9 @@
 #include <new>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <openssl/crypto.h>
 
 #include "crypto/transforms.h"
 #include "dataplane/path/packet.h"
@@ -41,7 +40,9 @@ void* CountingRealloc(void* p, std::size_t n, const char*, int) {
   Count();
   return std::realloc(p, n);
 }
-void CountingFree(void* p, const char*, int) { std::free(p); }
+void CountingFree(void* p, const char*, int) {
+  std::free(p);
+}
 
 }  // namespace
 
@@ -55,30 +56,45 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new[](std::size_t n) {
+  return operator new(n);
+}
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
   Count();
   return std::malloc(n == 0 ? 1 : n);
 }
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept {
+  return operator new(n, t);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace isthmus::dataplane {
 namespace {
 
 using namespace pkt;
 
-net::IpAddress A(const char* s) { return *net::IpAddress::Parse(s); }
+net::IpAddress A(const char* s) {
+  return *net::IpAddress::Parse(s);
+}
 
 // One end of an in-memory wire: Send copies each message into the peer's preallocated slots, Receive
 // copies them out as recvmmsg would (GSO messages arrive whole, as UDP GRO delivers them).
 class RingSocket final : public platform::DatagramSocket {
  public:
   static constexpr std::size_t kSlots = 128, kSlotBytes = 66 * 1024;
-  explicit RingSocket(const char* address) : local_{A(address), 4500}, buf_(kSlots * kSlotBytes), size_(kSlots) {}
+  explicit RingSocket(const char* address)
+      : local_{A(address), 4500}, buf_(kSlots * kSlotBytes), size_(kSlots) {}
   void Connect(RingSocket* peer) { peer_ = peer; }
   int fd() const override { return -1; }
   platform::Endpoint local() const override { return local_; }
@@ -95,7 +111,8 @@ class RingSocket final : public platform::DatagramSocket {
   }
   Result<std::size_t> Send(std::span<const platform::Datagram> batch) override {
     for (const auto& d : batch) {
-      if (peer_->tail_ - peer_->head_ == kSlots || d.size > kSlotBytes) return Fail(Error::Internal("ring full"));
+      if (peer_->tail_ - peer_->head_ == kSlots || d.size > kSlotBytes)
+        return Fail(Error::Internal("ring full"));
       const std::size_t i = peer_->tail_++ % kSlots;
       std::memcpy(peer_->buf_.data() + i * kSlotBytes, d.data, d.size);
       peer_->size_[i] = {d.size, d.segment_size};
@@ -148,7 +165,8 @@ std::vector<std::uint8_t> TunPacket(int from, int to, std::size_t payload, std::
   p[6] = 0x40;
   p[8] = 64;
   p[9] = kProtoTcp;
-  const std::uint8_t s[4] = {10, static_cast<std::uint8_t>(from), 0, 10}, d[4] = {10, static_cast<std::uint8_t>(to), 0, 10};
+  const std::uint8_t s[4] = {10, static_cast<std::uint8_t>(from), 0, 10},
+                     d[4] = {10, static_cast<std::uint8_t>(to), 0, 10};
   std::memcpy(p + 12, s, 4);
   std::memcpy(p + 16, d, 4);
   SetIpv4Checksum(p);
@@ -187,7 +205,8 @@ class NoAllocation : public ::testing::TestWithParam<Case> {
  protected:
   void Install(DataplaneSaInstaller& sad, std::uint32_t in, std::uint32_t out, const char* local,
                const char* remote, const char* me, const char* peer) {
-    for (auto [d, spi] : {std::pair{ipsec::Direction::kInbound, in}, std::pair{ipsec::Direction::kOutbound, out}}) {
+    for (auto [d, spi] :
+         {std::pair{ipsec::Direction::kInbound, in}, std::pair{ipsec::Direction::kOutbound, out}}) {
       ipsec::SaSpec s;
       s.direction = d;
       s.spi = spi;
@@ -198,10 +217,11 @@ class NoAllocation : public ::testing::TestWithParam<Case> {
       s.selectors.remote = {{*net::Prefix::Parse(remote)}};
       s.transform = {GetParam().encr, GetParam().bits, GetParam().integ, true};
       if (GetParam().integ != crypto::IntegId::kNone) {
-        s.keys.integ = SecretBytes(std::vector<std::uint8_t>(crypto::FindInteg(GetParam().integ)->key_size, 0x5a));
+        s.keys.integ =
+            SecretBytes(std::vector<std::uint8_t>(crypto::FindInteg(GetParam().integ)->key_size, 0x5a));
       }
-      s.keys.encr = SecretBytes(std::vector<std::uint8_t>(crypto::FindEncr(GetParam().encr, GetParam().bits)->keymat_size,
-                                                          static_cast<std::uint8_t>(spi)));
+      s.keys.encr = SecretBytes(std::vector<std::uint8_t>(
+          crypto::FindEncr(GetParam().encr, GetParam().bits)->keymat_size, static_cast<std::uint8_t>(spi)));
       s.replay_window = 4096;
       s.connection = "c";
       if (d == ipsec::Direction::kInbound) {

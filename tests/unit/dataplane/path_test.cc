@@ -1,11 +1,11 @@
 // The packet path without root: TSO splitting (IPv4/IPv6) and coalescing round-trip with valid
 // checksums; two workers over in-memory TUNs and a FakeNetwork carry packets; bad packets are dropped
 // and counted by reason; the IKE marker and NAT keepalives are demultiplexed.
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <deque>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "dataplane/path/coalescer.h"
 #include "dataplane/path/offload.h"
@@ -58,7 +58,8 @@ std::vector<std::uint8_t> Tcp(bool v4, std::size_t payload, std::uint32_t seq, s
   t[22] = 8;
   t[23] = 10;
   for (std::size_t i = 0; i < payload; ++i) p[ip + tcp + i] = static_cast<std::uint8_t>(seq + i);
-  StoreSum(t + 16, static_cast<std::uint16_t>(~Fold(Sum(t, tcp + payload, PseudoSum(p.data(), v4, kProtoTcp, tcp + payload)))));
+  StoreSum(t + 16, static_cast<std::uint16_t>(
+                       ~Fold(Sum(t, tcp + payload, PseudoSum(p.data(), v4, kProtoTcp, tcp + payload)))));
   return p;
 }
 
@@ -80,8 +81,8 @@ std::vector<std::uint8_t> Super(bool v4, std::size_t payload, std::uint8_t flags
   auto p = Tcp(v4, payload, 1000, flags);
   const std::size_t ip = v4 ? 20 : 40;
   StoreSum(&p[ip + 16], Fold(PseudoSum(p.data(), v4, kProtoTcp, p.size() - ip)));
-  *h = VnetHdr{kVnetNeedsCsum, v4 ? kGsoTcpV4 : kGsoTcpV6, static_cast<std::uint16_t>(ip + 32), 1000,
-               static_cast<std::uint16_t>(ip), 16};
+  *h = VnetHdr{kVnetNeedsCsum, v4 ? kGsoTcpV4 : kGsoTcpV6,     static_cast<std::uint16_t>(ip + 32),
+               1000,           static_cast<std::uint16_t>(ip), 16};
   return p;
 }
 
@@ -143,7 +144,8 @@ TEST_P(SplitTest, CoalescedSuperSegmentSplitsBackIntoTheSameSegments) {
       SetIpv4Checksum(in[i].data());
       const std::size_t tl = in[i].size() - 20;
       in[i][36] = in[i][37] = 0;
-      StoreSum(&in[i][36], static_cast<std::uint16_t>(~Fold(Sum(&in[i][20], tl, PseudoSum(in[i].data(), true, kProtoTcp, tl)))));
+      StoreSum(&in[i][36], static_cast<std::uint16_t>(
+                               ~Fold(Sum(&in[i][20], tl, PseudoSum(in[i].data(), true, kProtoTcp, tl)))));
     }
     EXPECT_EQ(c.segs[i], in[i]) << i;
   }
@@ -227,7 +229,8 @@ class WorkerPairTest : public ::testing::Test {
   }
   static void Install(DataplaneSaInstaller& sad, std::uint32_t in, std::uint32_t out, const char* local,
                       const char* remote, const char* me, const char* peer) {
-    for (auto [d, spi] : {std::pair{ipsec::Direction::kInbound, in}, std::pair{ipsec::Direction::kOutbound, out}}) {
+    for (auto [d, spi] :
+         {std::pair{ipsec::Direction::kInbound, in}, std::pair{ipsec::Direction::kOutbound, out}}) {
       ipsec::SaSpec s;
       s.direction = d;
       s.spi = spi;
@@ -254,8 +257,14 @@ class WorkerPairTest : public ::testing::Test {
   FakeTun tun_a_, tun_b_;
   std::vector<std::vector<std::uint8_t>> ike_seen_;
   Worker a_{tun_a_, *sock_a_, sad_a_.publisher(), clock_, {}};
-  Worker b_{tun_b_, *sock_b_, sad_b_.publisher(), clock_, {},
-            [this](std::span<const std::uint8_t> m, const platform::Endpoint&) { ike_seen_.emplace_back(m.begin(), m.end()); }};
+  Worker b_{tun_b_,
+            *sock_b_,
+            sad_b_.publisher(),
+            clock_,
+            {},
+            [this](std::span<const std::uint8_t> m, const platform::Endpoint&) {
+              ike_seen_.emplace_back(m.begin(), m.end());
+            }};
   void Send(const std::vector<std::uint8_t>& d) {
     platform::Datagram g{const_cast<std::uint8_t*>(d.data()), d.size(), d.size(), sock_b_->local(), 0};
     ASSERT_TRUE(attacker_->Send({&g, 1}));
@@ -380,7 +389,8 @@ TEST(WorkerEsnTest, HighOrderBitsAdvanceWithAntiReplayOff) {
     std::vector<std::uint8_t> buf(hdr + inner.size() + (*sealer)->TrailerSize(inner.size()));
     std::memcpy(buf.data() + hdr, inner.data(), inner.size());
     std::span<std::uint8_t> esp;
-    ASSERT_EQ((*sealer)->Seal(s.spi, seq, kNextHeaderIpv4, buf.data() + hdr, inner.size(), &esp), Drop::kNone);
+    ASSERT_EQ((*sealer)->Seal(s.spi, seq, kNextHeaderIpv4, buf.data() + hdr, inner.size(), &esp),
+              Drop::kNone);
     platform::Datagram d{esp.data(), esp.size(), esp.size(), sock->local(), 0};
     ASSERT_TRUE(peer->Send({&d, 1}));
     w.OnUdpReadable();

@@ -1,8 +1,8 @@
 #include "dataplane/replay/replay_window.h"
 
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "base/clock.h"
 
@@ -79,10 +79,18 @@ TEST(ReplayWindow, AgreesWithNaiveOracleOnRandomStreams) {
       std::uint64_t r = rng.NextU64();
       std::uint64_t s;
       switch (r % 8) {
-        case 0: s = next > 3 * bits ? next - (r >> 8) % (3 * bits) : 1 + (r >> 8) % next; break;  // old or late
-        case 1: s = next + (r >> 8) % (2 * bits); break;                                         // jump ahead
-        case 2: s = next > 1 ? next - 1 : 1; break;                                              // duplicate-ish
-        default: s = next++; break;                                                              // in order
+        case 0:
+          s = next > 3 * bits ? next - (r >> 8) % (3 * bits) : 1 + (r >> 8) % next;
+          break;  // old or late
+        case 1:
+          s = next + (r >> 8) % (2 * bits);
+          break;  // jump ahead
+        case 2:
+          s = next > 1 ? next - 1 : 1;
+          break;  // duplicate-ish
+        default:
+          s = next++;
+          break;  // in order
       }
       V got = w.Check(s);
       ASSERT_EQ(got, oracle.Check(s)) << "seed " << seed << " step " << i << " seq " << s;

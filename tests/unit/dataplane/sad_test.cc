@@ -1,8 +1,8 @@
 // SA tables: SPI allocation, snapshots, longest-prefix match, make-before-break, path updates that keep
 // state, events from the worker side.
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "crypto/transforms.h"
 #include "dataplane/sad/dataplane_sa_installer.h"
@@ -12,8 +12,12 @@ namespace {
 
 using ipsec::Direction;
 
-net::Prefix P(const char* s) { return *net::Prefix::Parse(s); }
-net::IpAddress A(const char* s) { return *net::IpAddress::Parse(s); }
+net::Prefix P(const char* s) {
+  return *net::Prefix::Parse(s);
+}
+net::IpAddress A(const char* s) {
+  return *net::IpAddress::Parse(s);
+}
 
 ipsec::SaSpec Spec(Direction d, std::uint32_t spi, std::vector<const char*> remote, const char* conn = "c1") {
   ipsec::SaSpec s;
@@ -107,10 +111,10 @@ TEST_F(SadTest, InnerPacketsMustMatchTheSelectors) {
   };
   EXPECT_TRUE(ok("10.2.255.254", "10.1.0.9"));
   EXPECT_TRUE(ok("192.0.2.7", "10.1.0.255"));
-  EXPECT_FALSE(ok("192.0.2.8", "10.1.0.9"));   // next to the /32
-  EXPECT_FALSE(ok("10.3.0.1", "10.1.0.9"));    // source outside every remote selector
-  EXPECT_FALSE(ok("10.2.0.1", "10.1.1.9"));    // destination outside the local one
-  EXPECT_FALSE(ok("10.1.0.9", "10.2.0.1"));    // reversed
+  EXPECT_FALSE(ok("192.0.2.8", "10.1.0.9"));  // next to the /32
+  EXPECT_FALSE(ok("10.3.0.1", "10.1.0.9"));   // source outside every remote selector
+  EXPECT_FALSE(ok("10.2.0.1", "10.1.1.9"));   // destination outside the local one
+  EXPECT_FALSE(ok("10.1.0.9", "10.2.0.1"));   // reversed
   EXPECT_TRUE(ok("fd00:2::1", "fd00:1::5"));
   EXPECT_FALSE(ok("fd00:3::1", "fd00:1::5"));
   EXPECT_FALSE(ok("fd00:2::1", "fd00:1:0:1::5"));

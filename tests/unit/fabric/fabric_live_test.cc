@@ -1,10 +1,11 @@
 // What the single-host fabric tells the live-status routes, over the platform fakes: a gateway's
 // observation (running, restarts) as the service keeps it, the reconciler's pass count, and Network
 // Watcher's connectivity check run inside the source VM's namespace.
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 #include "fabric/fabric.h"
 #include "mgmt/reconcile/reconciler.h"

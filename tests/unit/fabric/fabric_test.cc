@@ -1,8 +1,8 @@
 // The reconciler driving the single-host fabric over the platform fakes: what a pass creates on the
 // "host", that a pass with nothing to do changes nothing, adoption after a restart, repair of what
 // broke, removal, and failures reported only after retries.
-#include <fmt/format.h>
-#include <gtest/gtest.h>
+#include "fabric/fabric.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,7 +10,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "fabric/fabric.h"
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include "mgmt/reconcile/reconciler.h"
 #include "mgmt/service/resource_service.h"
 #include "mgmt/store/sqlite_store.h"
@@ -35,8 +37,8 @@ class FabricTest : public ::testing::Test {
     std::filesystem::create_directories(dir_ / "fabric");
     auto store = mgmt::SqliteStore::Open((dir_ / "db").string());
     ASSERT_TRUE(store);
-    svc_ = std::make_unique<mgmt::ResourceService>(std::move(*store),
-                                                   mgmt::ServiceOptions{*net::Prefix::Parse("198.18.0.0/15")}, rng_);
+    svc_ = std::make_unique<mgmt::ResourceService>(
+        std::move(*store), mgmt::ServiceOptions{*net::Prefix::Parse("198.18.0.0/15")}, rng_);
     ASSERT_TRUE(svc_->Open());
     sub_ = svc_->DefaultSubscription();
     MakeFabric();
@@ -50,13 +52,15 @@ class FabricTest : public ::testing::Test {
   // A new fabric and reconciler over the same fakes and store: what a restart of isthmusd is.
   void MakeFabric() {
     rec_.reset();
-    fabric_ = std::make_unique<SingleHostFabric>(netns_, procs_, control_, clock_,
-                                                 FabricOptions{"t-", dir_ / "fabric", "/usr/bin/isthmus-gateway"});
+    fabric_ = std::make_unique<SingleHostFabric>(
+        netns_, procs_, control_, clock_, FabricOptions{"t-", dir_ / "fabric", "/usr/bin/isthmus-gateway"});
     mgmt::ReconcilerOptions o;
     o.render = {"t-", (dir_ / "fabric").string(), *net::Prefix::Parse("198.18.0.0/15")};
     rec_ = std::make_unique<mgmt::Reconciler>(*svc_, *fabric_, o);
   }
-  ResourceId Id(Kind k, const std::string& rg, const std::string& n) { return ResourceId::Network(k, sub_, rg, n); }
+  ResourceId Id(Kind k, const std::string& rg, const std::string& n) {
+    return ResourceId::Network(k, sub_, rg, n);
+  }
   std::string SubnetId(const std::string& rg, const std::string& vnet, const std::string& n) {
     return Id(Kind::kVirtualNetwork, rg, vnet).ToString() + "/subnets/" + n;
   }
@@ -72,16 +76,17 @@ class FabricTest : public ::testing::Test {
                                {{"name", "FrontEnd"}, {"properties", {{"addressPrefix", fe}}}}}}}}},
                           {}));
     ASSERT_TRUE(svc_->Put(Id(Kind::kPublicIpAddress, rg, v + "ip"), {{"location", "westus"}}, {}));
-    auto gw = svc_->Put(Id(Kind::kVirtualNetworkGateway, rg, v + "gw"),
-                        {{"location", "westus"},
-                         {"properties",
-                          {{"gatewayType", "Vpn"},
-                           {"ipConfigurations",
-                            {{{"name", "c"},
-                              {"properties",
-                               {{"subnet", {{"id", SubnetId(rg, v, "GatewaySubnet")}}},
-                                {"publicIPAddress", {{"id", Id(Kind::kPublicIpAddress, rg, v + "ip").ToString()}}}}}}}}}}},
-                        {});
+    auto gw = svc_->Put(
+        Id(Kind::kVirtualNetworkGateway, rg, v + "gw"),
+        {{"location", "westus"},
+         {"properties",
+          {{"gatewayType", "Vpn"},
+           {"ipConfigurations",
+            {{{"name", "c"},
+              {"properties",
+               {{"subnet", {{"id", SubnetId(rg, v, "GatewaySubnet")}}},
+                {"publicIPAddress", {{"id", Id(Kind::kPublicIpAddress, rg, v + "ip").ToString()}}}}}}}}}}},
+        {});
     ASSERT_TRUE(gw) << gw.error().message;
   }
   void Connect(const std::string& rg, const std::string& name, const ResourceId& g1, const ResourceId& g2,
@@ -185,7 +190,8 @@ TEST_F(FabricTest, TwoConnectedSitesAreRealizedAndReportConnected) {
   // The host: underlay, two routers, two gateway namespaces; the routers route the remote space to
   // their gateway's GatewaySubnet address.
   auto names = *netns_.List();
-  for (const auto& n : {std::string("t-u"), VnetNs("rg1", "v1"), VnetNs("rg2", "v2"), GwNs(Gw1()), GwNs(Gw2())}) {
+  for (const auto& n :
+       {std::string("t-u"), VnetNs("rg1", "v1"), VnetNs("rg2", "v2"), GwNs(Gw1()), GwNs(Gw2())}) {
     EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
   }
   auto router = *netns_.Open(VnetNs("rg1", "v1"));
@@ -196,7 +202,8 @@ TEST_F(FabricTest, TwoConnectedSitesAreRealizedAndReportConnected) {
   auto gw = *netns_.Open(GwNs(Gw1()));
   auto links = *gw->Links();
   auto has = [&](const std::string& n) {
-    return std::any_of(links.begin(), links.end(), [&](const platform::LinkInfo& l) { return l.name == n && l.up; });
+    return std::any_of(links.begin(), links.end(),
+                       [&](const platform::LinkInfo& l) { return l.name == n && l.up; });
   };
   EXPECT_TRUE(has("lan0") && has("wan0"));
   EXPECT_EQ(*gw->GetSysctl("ipv4/ip_forward"), "1");
@@ -266,7 +273,8 @@ TEST_F(FabricTest, AnIdleGatewayIsAskedWithItsDigestAndItsLastStatusStands) {
   rec_->RunOnce();
   auto reqs = control_.requests();
   ASSERT_GT(reqs.size(), before);
-  for (std::size_t i = before; i < reqs.size(); ++i) EXPECT_TRUE(reqs[i].second.starts_with("status d-Connected-"));
+  for (std::size_t i = before; i < reqs.size(); ++i)
+    EXPECT_TRUE(reqs[i].second.starts_with("status d-Connected-"));
   EXPECT_EQ(Status(Id(Kind::kConnection, "rg1", "c12")), "Connected");
   auto c12 = svc_->Get(Id(Kind::kConnection, "rg1", "c12"));
   ASSERT_TRUE(c12);
@@ -274,7 +282,8 @@ TEST_F(FabricTest, AnIdleGatewayIsAskedWithItsDigestAndItsLastStatusStands) {
 
   serve_state_ = "NotConnected";
   Passes(2);  // the gateways answer as NotConnected from the end of the first
-  EXPECT_EQ(Status(Id(Kind::kConnection, "rg1", "c12")), "NotConnected") << "a changed status is read in full";
+  EXPECT_EQ(Status(Id(Kind::kConnection, "rg1", "c12")), "NotConnected")
+      << "a changed status is read in full";
 }
 
 TEST_F(FabricTest, AKilledGatewayIsRestartedWithBackoff) {
@@ -303,7 +312,8 @@ TEST_F(FabricTest, ARestartedResponderHasItsInitiatingPeerStartOver) {
   Passes(3);
   // rg2's gateway has the higher public IP: it only responds. Killed, it comes back with no SAs.
   const std::string stem2 = "gw-" + mgmt::render::NameHash(Gw2().Key(), 8);
-  const std::string sock1 = (dir_ / "fabric" / ("gw-" + mgmt::render::NameHash(Gw1().Key(), 8) + ".sock")).string();
+  const std::string sock1 =
+      (dir_ / "fabric" / ("gw-" + mgmt::render::NameHash(Gw1().Key(), 8) + ".sock")).string();
   const int pid = procs_.LivePid(mgmt::render::NameHash(Gw2().Key(), 8));
   ASSERT_GT(pid, 0);
   procs_.Kill(pid);
@@ -333,7 +343,8 @@ TEST_F(FabricTest, AGatewayNamespaceDeletedByHandIsRepaired) {
   EXPECT_NE(std::find(names.begin(), names.end(), GwNs(Gw1())), names.end());
   auto gw = *netns_.Open(GwNs(Gw1()));
   auto links = *gw->Links();
-  EXPECT_TRUE(std::any_of(links.begin(), links.end(), [](const platform::LinkInfo& l) { return l.name == "wan0"; }));
+  EXPECT_TRUE(
+      std::any_of(links.begin(), links.end(), [](const platform::LinkInfo& l) { return l.name == "wan0"; }));
   // The orphaned gateway was killed and a new one started in the new namespace.
   EXPECT_FALSE(procs_.Alive(pid, "gw-"));
   EXPECT_GT(procs_.LivePid(mgmt::render::NameHash(Gw1().Key(), 8)), pid);

@@ -1,7 +1,6 @@
 #include "gateway/config.h"
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 namespace isthmus::gateway {
@@ -42,7 +41,8 @@ TEST(GatewayConfig, ParsesTheDocumentedShape) {
 
 TEST(GatewayConfig, DefaultsAreAzuresAndModern) {
   auto j = Valid();
-  for (auto k : {"ike_proposals", "esp_proposals", "mode", "dpd_timeout_s", "ike_lifetime_s", "child_lifetime_s"}) {
+  for (auto k :
+       {"ike_proposals", "esp_proposals", "mode", "dpd_timeout_s", "ike_lifetime_s", "child_lifetime_s"}) {
     j["connections"][0].erase(k);
   }
   j.erase("tunnel");
@@ -76,15 +76,20 @@ TEST(GatewayConfig, ErrorsNameTheFieldAndNeverTheKey) {
   std::vector<Case> cases = {
       {[](auto& j) { j["local"]["address"] = "nope"; }, "local.address"},
       {[](auto& j) { j.erase("local"); }, "local"},
-      {[](auto& j) { j["connections"][0]["remote_prefixes"][0] = "10.2.0.1/16"; }, "connections[0].remote_prefixes[0]"},
-      {[](auto& j) { j["connections"][0]["remote_prefixes"] = {"10.1.128.0/17"}; }, "connections[0].remote_prefixes"},
+      {[](auto& j) { j["connections"][0]["remote_prefixes"][0] = "10.2.0.1/16"; },
+       "connections[0].remote_prefixes[0]"},
+      {[](auto& j) { j["connections"][0]["remote_prefixes"] = {"10.1.128.0/17"}; },
+       "connections[0].remote_prefixes"},
       {[](auto& j) { j["connections"][0]["mode"] = "sometimes"; }, "connections[0].mode"},
       {[](auto& j) { j["connections"][0]["dpd_timeout_s"] = 5; }, "connections[0].dpd_timeout_s"},
       {[](auto& j) { j["connections"][0].erase("shared_key"); }, "connections[0].shared_key"},
       {[](auto& j) { j["connections"].push_back(j["connections"][0]); }, "connections[1].name"},
       {[](auto& j) { j["tunnel"]["interface"] = "a-very-long-interface-name"; }, "tunnel.interface"},
       {[](auto& j) { j["connections"][0]["remote_address"] = "fd00::1"; }, "connections[0].remote_address"},
-      {[](auto& j) { j["ike"] = {{"max_half_open", 0}}; }, "ike.max_half_open"},
+      {[](auto& j) {
+         j["ike"] = {{"max_half_open", 0}};
+       },
+       "ike.max_half_open"},
       {[](auto& j) { j["ike"] = 7; }, "ike"},
   };
   for (const auto& c : cases) {

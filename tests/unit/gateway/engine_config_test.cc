@@ -1,8 +1,8 @@
 #include "gateway/engine_config.h"
 
-#include <gtest/gtest.h>
-
 #include <chrono>
+
+#include <gtest/gtest.h>
 
 namespace isthmus::gateway {
 namespace {

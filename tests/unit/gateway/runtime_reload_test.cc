@@ -2,13 +2,13 @@
 // What the gateway adds to ike::Engine::Reload (tests/exchange/reload_test.cc): re-reading the file,
 // refusing a bad one whole, keeping restart-only settings (local address, ports) out of the
 // connections, and routes that follow the connections without touching the unchanged ones.
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "gateway/config.h"
 #include "gateway/engine_config.h"

@@ -41,7 +41,8 @@ TEST(Status, JoinsEngineSnapshotAndDataplaneCounters) {
   dp.inbound[0xc0ffee01] = {10, 1000};
   dp.outbound[0x00000abc] = {20, 3000};
   dp.worker_drops["unknown_spi"] = 4;
-  auto j = StatusJson({Connected(t0)}, dp, t0 + seconds(90), std::chrono::system_clock::time_point{} + seconds(90));
+  auto j = StatusJson({Connected(t0)}, dp, t0 + seconds(90),
+                      std::chrono::system_clock::time_point{} + seconds(90));
   const auto& c = j["connections"][0];
   EXPECT_EQ(c["state"], "Connected");
   EXPECT_EQ(c["ike_sa"]["spi_i"], "0123456789abcdef");

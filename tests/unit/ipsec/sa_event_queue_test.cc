@@ -1,8 +1,8 @@
-#include "ipsec/sa_event.h"
+#include <thread>
 
 #include <gtest/gtest.h>
 
-#include <thread>
+#include "ipsec/sa_event.h"
 
 namespace isthmus::ipsec {
 namespace {

@@ -8,7 +8,9 @@
 
 namespace isthmus::ipsec::testing {
 
-inline SecretBytes Key(std::size_t n, std::uint8_t fill) { return SecretBytes(std::vector<std::uint8_t>(n, fill)); }
+inline SecretBytes Key(std::size_t n, std::uint8_t fill) {
+  return SecretBytes(std::vector<std::uint8_t>(n, fill));
+}
 
 inline SaSpec AeadSpec(Direction d = Direction::kInbound, std::uint32_t spi = 0xc0000001) {
   SaSpec s;

@@ -1,8 +1,8 @@
 // Rules on connections: ends, overlap, SKU limits, shared keys, IPsec policies, and changes that would
 // make connected networks overlap.
-#include "model_fixture.h"
-
 #include <fmt/format.h>
+
+#include "model_fixture.h"
 
 namespace isthmus::mgmt::testing {
 namespace {
@@ -17,9 +17,14 @@ class ConnectionRules : public ModelTest {
     return Net(Kind::kConnection, rg, n);
   }
   static Json Policy() {
-    return {{"saLifeTimeSeconds", 27000}, {"saDataSizeKilobytes", 102400000}, {"ipsecEncryption", "GCMAES256"},
-            {"ipsecIntegrity", "GCMAES256"}, {"ikeEncryption", "AES256"},         {"ikeIntegrity", "SHA384"},
-            {"dhGroup", "ECP256"},           {"pfsGroup", "ECP256"}};
+    return {{"saLifeTimeSeconds", 27000},
+            {"saDataSizeKilobytes", 102400000},
+            {"ipsecEncryption", "GCMAES256"},
+            {"ipsecIntegrity", "GCMAES256"},
+            {"ikeEncryption", "AES256"},
+            {"ikeIntegrity", "SHA384"},
+            {"dhGroup", "ECP256"},
+            {"pfsGroup", "ECP256"}};
   }
   Result<Plan> PutPolicy(const Json& policy) {
     Json body = ConnectionBody(gw1_, gw4_);
@@ -55,9 +60,11 @@ TEST_F(ConnectionRules, RefusesSelfConnection) {
 
 TEST_F(ConnectionRules, RefusesPolicyBasedGateways) {
   PutExpectOk(Group("rg6"), {{"location", "westus"}});
-  PutExpectOk(Net(Kind::kVirtualNetwork, "rg6", "v6"), VnetBody({"10.60.0.0/16"}, {{"GatewaySubnet", "10.60.255.0/27"}}));
+  PutExpectOk(Net(Kind::kVirtualNetwork, "rg6", "v6"),
+              VnetBody({"10.60.0.0/16"}, {{"GatewaySubnet", "10.60.255.0/27"}}));
   PutExpectOk(Net(Kind::kPublicIpAddress, "rg6", "ip"), PipBody());
-  PutExpectOk(Net(Kind::kVirtualNetworkGateway, "rg6", "pb"), GatewayBody("rg6", "v6", "ip", "PolicyBased", "Basic"));
+  PutExpectOk(Net(Kind::kVirtualNetworkGateway, "rg6", "pb"),
+              GatewayBody("rg6", "v6", "ip", "PolicyBased", "Basic"));
   Provision();
   ExpectError(Put(Conn(), ConnectionBody(gw1_, Net(Kind::kVirtualNetworkGateway, "rg6", "pb"))),
               "Vnet2VnetRequiresRouteBasedGateway", {"pb", "PolicyBased"});
@@ -65,7 +72,8 @@ TEST_F(ConnectionRules, RefusesPolicyBasedGateways) {
 
 TEST_F(ConnectionRules, RefusesGatewayNotYetProvisioned) {
   PutExpectOk(Group("rg7"), {{"location", "westus"}});
-  PutExpectOk(Net(Kind::kVirtualNetwork, "rg7", "v7"), VnetBody({"10.70.0.0/16"}, {{"GatewaySubnet", "10.70.255.0/27"}}));
+  PutExpectOk(Net(Kind::kVirtualNetwork, "rg7", "v7"),
+              VnetBody({"10.70.0.0/16"}, {{"GatewaySubnet", "10.70.255.0/27"}}));
   PutExpectOk(Net(Kind::kPublicIpAddress, "rg7", "ip"), PipBody());
   PutExpectOk(Net(Kind::kVirtualNetworkGateway, "rg7", "g"), GatewayBody("rg7", "v7", "ip"));
   auto r = Put(Conn(), ConnectionBody(gw1_, Net(Kind::kVirtualNetworkGateway, "rg7", "g")));
@@ -88,9 +96,11 @@ TEST_F(ConnectionRules, RefusesMissingOrWrongEnds) {
 TEST_F(ConnectionRules, TunnelLimitOfTheSku) {
   // Basic allows 10 tunnels: make 10 more sites and connect them all from a Basic gateway.
   PutExpectOk(Group("rgb"), {{"location", "westus"}});
-  PutExpectOk(Net(Kind::kVirtualNetwork, "rgb", "vb"), VnetBody({"10.99.0.0/16"}, {{"GatewaySubnet", "10.99.255.0/27"}}));
+  PutExpectOk(Net(Kind::kVirtualNetwork, "rgb", "vb"),
+              VnetBody({"10.99.0.0/16"}, {{"GatewaySubnet", "10.99.255.0/27"}}));
   PutExpectOk(Net(Kind::kPublicIpAddress, "rgb", "ip"), PipBody());
-  PutExpectOk(Net(Kind::kVirtualNetworkGateway, "rgb", "basic"), GatewayBody("rgb", "vb", "ip", "RouteBased", "Basic"));
+  PutExpectOk(Net(Kind::kVirtualNetworkGateway, "rgb", "basic"),
+              GatewayBody("rgb", "vb", "ip", "RouteBased", "Basic"));
   Provision();
   auto basic = Net(Kind::kVirtualNetworkGateway, "rgb", "basic");
   for (int i = 0; i < 11; ++i) {
@@ -254,10 +264,11 @@ TEST_F(ConnectionRules, IpsecToLocalGatewayChecksOverlapBothWays) {
   ASSERT_TRUE(Put(Conn("s2s"), body));
   Provision();
   // Now the local side may not grow into the VNet.
-  auto r = Put(lgw, {{"location", "westus"},
-                     {"properties",
-                      {{"gatewayIpAddress", "198.51.100.7"},
-                       {"localNetworkAddressSpace", {{"addressPrefixes", {"192.168.0.0/16", "10.12.0.0/24"}}}}}}});
+  auto r =
+      Put(lgw, {{"location", "westus"},
+                {"properties",
+                 {{"gatewayIpAddress", "198.51.100.7"},
+                  {"localNetworkAddressSpace", {{"addressPrefixes", {"192.168.0.0/16", "10.12.0.0/24"}}}}}}});
   ExpectError(r, "LocalNetworkAddressSpaceOverlapsConnectedVnet", {"10.12.0.0/24"});
 }
 

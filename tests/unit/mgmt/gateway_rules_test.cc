@@ -8,8 +8,9 @@ class GatewayRules : public ModelTest {
  protected:
   void SetUp() override {
     PutExpectOk(Group("rg"), {{"location", "westus"}});
-    PutExpectOk(Net(Kind::kVirtualNetwork, "rg", "v1"),
-                VnetBody({"10.11.0.0/16"}, {{"FrontEnd", "10.11.0.0/24"}, {"GatewaySubnet", "10.11.255.0/27"}}));
+    PutExpectOk(
+        Net(Kind::kVirtualNetwork, "rg", "v1"),
+        VnetBody({"10.11.0.0/16"}, {{"FrontEnd", "10.11.0.0/24"}, {"GatewaySubnet", "10.11.255.0/27"}}));
     PutExpectOk(Net(Kind::kPublicIpAddress, "rg", "ip1"), PipBody("Dynamic"));
     PutExpectOk(Net(Kind::kPublicIpAddress, "rg", "ip2"), PipBody("Dynamic"));
   }
@@ -55,8 +56,8 @@ TEST_F(GatewayRules, StandardSkuMustBeStatic) {
 }
 
 TEST_F(GatewayRules, RefusesSubnetThatIsNotGatewaySubnet) {
-  ExpectError(Put(Gw(), GatewayBody("rg", "v1", "ip1", "RouteBased", "VpnGw1", "FrontEnd")), "GatewaySubnetRequired",
-              {"GatewaySubnet", "FrontEnd"});
+  ExpectError(Put(Gw(), GatewayBody("rg", "v1", "ip1", "RouteBased", "VpnGw1", "FrontEnd")),
+              "GatewaySubnetRequired", {"GatewaySubnet", "FrontEnd"});
   EXPECT_EQ(state_.Find(Gw()), nullptr);
   EXPECT_FALSE(Doc(Net(Kind::kPublicIpAddress, "rg", "ip1"))["properties"].contains("ipAddress"));
 }
@@ -69,8 +70,9 @@ TEST_F(GatewayRules, GatewaySubnetNameIsExact) {
 
 TEST_F(GatewayRules, GatewaySubnetSmallerThan29IsRefusedAndBelow27Warned) {
   // /29 is the floor for any subnet, so a too-small GatewaySubnet cannot even be created...
-  ExpectError(Put(Subnet("rg", "v1", "GatewaySubnet"), {{"properties", {{"addressPrefix", "10.11.255.0/30"}}}}),
-              "InvalidSubnetPrefixLength");
+  ExpectError(
+      Put(Subnet("rg", "v1", "GatewaySubnet"), {{"properties", {{"addressPrefix", "10.11.255.0/30"}}}}),
+      "InvalidSubnetPrefixLength");
   // ...and /28 works with a warning.
   PutExpectOk(Subnet("rg", "v1", "GatewaySubnet"), {{"properties", {{"addressPrefix", "10.11.255.0/28"}}}});
   auto p = PutExpectOk(Gw(), GatewayBody("rg", "v1", "ip1"));
@@ -86,7 +88,8 @@ TEST_F(GatewayRules, OneVpnGatewayPerVnet) {
 }
 
 TEST_F(GatewayRules, PublicIpCannotServeTwoGateways) {
-  PutExpectOk(Net(Kind::kVirtualNetwork, "rg", "v2"), VnetBody({"10.21.0.0/16"}, {{"GatewaySubnet", "10.21.255.0/27"}}));
+  PutExpectOk(Net(Kind::kVirtualNetwork, "rg", "v2"),
+              VnetBody({"10.21.0.0/16"}, {{"GatewaySubnet", "10.21.255.0/27"}}));
   PutExpectOk(Gw(), GatewayBody("rg", "v1", "ip1"));
   ExpectError(Put(Gw("gw2"), GatewayBody("rg", "v2", "ip1")), "PublicIPAddressInUse", {"ip1"});
 }
@@ -99,8 +102,10 @@ TEST_F(GatewayRules, VpnTypeIsImmutable) {
 }
 
 TEST_F(GatewayRules, SkuRules) {
-  ExpectError(Put(Gw(), GatewayBody("rg", "v1", "ip1", "RouteBased", "VpnGw9")), "InvalidParameter", {"VpnGw9"});
-  ExpectError(Put(Gw(), GatewayBody("rg", "v1", "ip1", "PolicyBased", "VpnGw1")), "PolicyBasedGatewayRequiresBasicSku");
+  ExpectError(Put(Gw(), GatewayBody("rg", "v1", "ip1", "RouteBased", "VpnGw9")), "InvalidParameter",
+              {"VpnGw9"});
+  ExpectError(Put(Gw(), GatewayBody("rg", "v1", "ip1", "PolicyBased", "VpnGw1")),
+              "PolicyBasedGatewayRequiresBasicSku");
   EXPECT_EQ(TunnelLimit("Basic"), 10);
   EXPECT_EQ(TunnelLimit("VpnGw1"), 30);
   EXPECT_EQ(TunnelLimit("VpnGw3AZ"), 30);
@@ -131,11 +136,13 @@ TEST_F(GatewayRules, DeletingWhatIsInUseIsAConflict) {
   ExpectError(Delete(Subnet("rg", "v1", "GatewaySubnet")), "InUseSubnetCannotBeDeleted");
   ExpectError(Delete(Net(Kind::kPublicIpAddress, "rg", "ip1")), "PublicIPAddressInUse");
   // Removing GatewaySubnet through a VNet PUT is the same conflict.
-  ExpectError(Put(Net(Kind::kVirtualNetwork, "rg", "v1"), VnetBody({"10.11.0.0/16"}, {{"FrontEnd", "10.11.0.0/24"}})),
-              "InUseSubnetCannotBeDeleted");
-  ExpectError(Put(Net(Kind::kVirtualNetwork, "rg", "v1"),
-                  VnetBody({"10.11.0.0/16"}, {{"FrontEnd", "10.11.0.0/24"}, {"GatewaySubnet", "10.11.254.0/27"}})),
-              "InUseSubnetCannotBeUpdated");
+  ExpectError(
+      Put(Net(Kind::kVirtualNetwork, "rg", "v1"), VnetBody({"10.11.0.0/16"}, {{"FrontEnd", "10.11.0.0/24"}})),
+      "InUseSubnetCannotBeDeleted");
+  ExpectError(
+      Put(Net(Kind::kVirtualNetwork, "rg", "v1"),
+          VnetBody({"10.11.0.0/16"}, {{"FrontEnd", "10.11.0.0/24"}, {"GatewaySubnet", "10.11.254.0/27"}})),
+      "InUseSubnetCannotBeUpdated");
   // An unused subnet goes.
   auto fe = Delete(Subnet("rg", "v1", "FrontEnd"));
   ASSERT_TRUE(fe);

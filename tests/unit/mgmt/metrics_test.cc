@@ -2,8 +2,6 @@
 // independent reader of the exposition format (it rejects what Prometheus would and lints names).
 #include "mgmt/metrics/metrics.h"
 
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +9,9 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 
 namespace isthmus::mgmt {
 namespace {

@@ -46,7 +46,8 @@ void ModelTest::Provision() {
 Json ModelTest::VnetBody(std::vector<std::string> prefixes,
                          std::vector<std::pair<std::string, std::string>> subnets) {
   Json s = Json::array();
-  for (const auto& [name, prefix] : subnets) s.push_back({{"name", name}, {"properties", {{"addressPrefix", prefix}}}});
+  for (const auto& [name, prefix] : subnets)
+    s.push_back({{"name", name}, {"properties", {{"addressPrefix", prefix}}}});
   return {{"location", "westus"},
           {"properties", {{"addressSpace", {{"addressPrefixes", prefixes}}}, {"subnets", s}}}};
 }
@@ -103,8 +104,9 @@ Json ModelTest::VmBody(const ResourceId& nic, const std::string& location) {
             {"networkProfile", {{"networkInterfaces", Json::array({{{"id", nic.ToString()}}})}}}}}};
 }
 
-ResourceId ModelTest::MakeSite(const std::string& rg, const std::string& name, std::vector<std::string> prefixes,
-                               const std::string& gateway_subnet, const std::string& frontend) {
+ResourceId ModelTest::MakeSite(const std::string& rg, const std::string& name,
+                               std::vector<std::string> prefixes, const std::string& gateway_subnet,
+                               const std::string& frontend) {
   PutExpectOk(Group(rg), {{"location", "westus"}});
   PutExpectOk(Net(Kind::kVirtualNetwork, rg, name),
               VnetBody(prefixes, {{"FrontEnd", frontend}, {"GatewaySubnet", gateway_subnet}}));

@@ -1,9 +1,9 @@
 // A desired state built through the Planner, as the service would, without a store: for rule tests.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "mgmt/model/planner.h"
 
@@ -33,7 +33,8 @@ class ModelTest : public ::testing::Test {
   }
 
   // Body builders shaped like what the CLI sends.
-  static Json VnetBody(std::vector<std::string> prefixes, std::vector<std::pair<std::string, std::string>> subnets);
+  static Json VnetBody(std::vector<std::string> prefixes,
+                       std::vector<std::pair<std::string, std::string>> subnets);
   static Json PipBody(const std::string& method = "Static");
   Json GatewayBody(const std::string& rg, const std::string& vnet, const std::string& pip,
                    const std::string& vpn_type = "RouteBased", const std::string& sku = "VpnGw1",

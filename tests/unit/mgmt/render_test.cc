@@ -97,7 +97,8 @@ TEST_F(RenderTest, IsDeterministic) {
   PutExpectOk(Net(Kind::kConnection, "TestRG1", "VNet1ToVNet4"), ConnectionBody(gw1_, gw4_));
   HostPlan a = Plan(), b = Plan();
   ASSERT_EQ(a.gateways.size(), b.gateways.size());
-  for (std::size_t i = 0; i < a.gateways.size(); ++i) EXPECT_EQ(a.gateways[i].config_text, b.gateways[i].config_text);
+  for (std::size_t i = 0; i < a.gateways.size(); ++i)
+    EXPECT_EQ(a.gateways[i].config_text, b.gateways[i].config_text);
   EXPECT_EQ(a.vnets, b.vnets);
 }
 

@@ -11,13 +11,16 @@ TEST(ResourceId, ParsesEveryKindCaseInsensitively) {
   EXPECT_EQ(g->kind, Kind::kResourceGroup);
   EXPECT_EQ(g->ToString(), "/subscriptions/s1/resourceGroups/RG1");
 
-  auto v = ResourceId::Parse("/SUBSCRIPTIONS/s1/resourceGroups/rg/providers/microsoft.network/VIRTUALNETWORKS/v1");
+  auto v =
+      ResourceId::Parse("/SUBSCRIPTIONS/s1/resourceGroups/rg/providers/microsoft.network/VIRTUALNETWORKS/v1");
   ASSERT_TRUE(v);
   EXPECT_EQ(v->kind, Kind::kVirtualNetwork);
-  EXPECT_EQ(v->ToString(), "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v1");
+  EXPECT_EQ(v->ToString(),
+            "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v1");
 
-  auto s = ResourceId::Parse("/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v1/"
-                             "subnets/GatewaySubnet");
+  auto s = ResourceId::Parse(
+      "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v1/"
+      "subnets/GatewaySubnet");
   ASSERT_TRUE(s);
   EXPECT_EQ(s->kind, Kind::kSubnet);
   EXPECT_EQ(s->child_name, "GatewaySubnet");
@@ -29,8 +32,8 @@ TEST(ResourceId, ParsesEveryKindCaseInsensitively) {
                                                  {"localNetworkGateways", Kind::kLocalNetworkGateway},
                                                  {"connections", Kind::kConnection},
                                                  {"networkInterfaces", Kind::kNetworkInterface}}) {
-    auto r = ResourceId::Parse(std::string("/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/") + text +
-                               "/x");
+    auto r = ResourceId::Parse(std::string("/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/") +
+                               text + "/x");
     ASSERT_TRUE(r) << text;
     EXPECT_EQ(r->kind, kind);
   }
@@ -57,8 +60,10 @@ TEST(ResourceId, ComputeProviderForVirtualMachines) {
 }
 
 TEST(ResourceId, KeyIsCaseFolded) {
-  auto a = ResourceId::Parse("/subscriptions/S/resourceGroups/RG/providers/Microsoft.Network/virtualNetworks/VNet1");
-  auto b = ResourceId::Parse("/subscriptions/s/resourcegroups/rg/providers/microsoft.network/virtualnetworks/vnet1");
+  auto a = ResourceId::Parse(
+      "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Network/virtualNetworks/VNet1");
+  auto b = ResourceId::Parse(
+      "/subscriptions/s/resourcegroups/rg/providers/microsoft.network/virtualnetworks/vnet1");
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->Key(), b->Key());
   EXPECT_NE(a->ToString(), b->ToString());

@@ -3,10 +3,10 @@
 // the routing table and the HTTP status of each error kind.
 #include "mgmt/rest/router.h"
 
+#include <set>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-
-#include <set>
 
 #include "base/clock.h"
 #include "mgmt/reconcile/reconciler.h"

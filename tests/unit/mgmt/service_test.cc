@@ -1,7 +1,7 @@
 // ResourceService over a real SQLite store in a temporary directory, with the reconciler run by hand.
-#include <gtest/gtest.h>
-
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 #include "mgmt/reconcile/reconciler.h"
 #include "mgmt/service/resource_service.h"
@@ -23,7 +23,8 @@ class FailingRealizer final : public HostRealizer {
     for (const auto& g : plan.gateways) {
       nlohmann::json conns = nlohmann::json::array();
       for (const auto& [name, key] : g.connection_keys) {
-        conns.push_back({{"name", name}, {"state", "Connected"}, {"in", {{"bytes", 10}}}, {"out", {{"bytes", 20}}}});
+        conns.push_back(
+            {{"name", name}, {"state", "Connected"}, {"in", {{"bytes", 10}}}, {"out", {{"bytes", 20}}}});
       }
       out[g.key] = {true, std::make_shared<const nlohmann::json>(nlohmann::json{{"connections", conns}}), ""};
     }
@@ -41,7 +42,8 @@ class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("isthmus-svc-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("isthmus-svc-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     Open();
@@ -54,26 +56,30 @@ class ServiceTest : public ::testing::Test {
     svc_.reset();
     auto store = SqliteStore::Open((dir_ / "db").string());
     ASSERT_TRUE(store) << store.error().message;
-    svc_ = std::make_unique<ResourceService>(std::move(*store), ServiceOptions{*net::Prefix::Parse("198.18.0.0/15")},
-                                             rng_);
+    svc_ = std::make_unique<ResourceService>(std::move(*store),
+                                             ServiceOptions{*net::Prefix::Parse("198.18.0.0/15")}, rng_);
     ASSERT_TRUE(svc_->Open());
     sub_ = svc_->DefaultSubscription();
   }
-  ResourceId Id(Kind k, const std::string& rg, const std::string& n) { return ResourceId::Network(k, sub_, rg, n); }
+  ResourceId Id(Kind k, const std::string& rg, const std::string& n) {
+    return ResourceId::Network(k, sub_, rg, n);
+  }
   ResourceId SubnetId(const std::string& rg, const std::string& vnet, const std::string& n) {
     ResourceId id = Id(Kind::kVirtualNetwork, rg, vnet);
     id.kind = Kind::kSubnet;
     id.child_name = n;
     return id;
   }
-  void MakeSite(const std::string& rg, const std::string& v, const std::string& prefix, const std::string& gws) {
+  void MakeSite(const std::string& rg, const std::string& v, const std::string& prefix,
+                const std::string& gws) {
     ASSERT_TRUE(svc_->Put(ResourceId::Group(sub_, rg), {{"location", "westus"}}, {}));
-    ASSERT_TRUE(svc_->Put(Id(Kind::kVirtualNetwork, rg, v),
-                          {{"location", "westus"},
-                           {"properties",
-                            {{"addressSpace", {{"addressPrefixes", {prefix}}}},
-                             {"subnets", {{{"name", "GatewaySubnet"}, {"properties", {{"addressPrefix", gws}}}}}}}}},
-                          {}));
+    ASSERT_TRUE(
+        svc_->Put(Id(Kind::kVirtualNetwork, rg, v),
+                  {{"location", "westus"},
+                   {"properties",
+                    {{"addressSpace", {{"addressPrefixes", {prefix}}}},
+                     {"subnets", {{{"name", "GatewaySubnet"}, {"properties", {{"addressPrefix", gws}}}}}}}}},
+                  {}));
     ASSERT_TRUE(svc_->Put(Id(Kind::kPublicIpAddress, rg, v + "ip"),
                           {{"location", "westus"}, {"sku", {{"name", "Standard"}}}}, {}));
     auto gw = svc_->Put(
@@ -127,9 +133,10 @@ TEST_F(ServiceTest, AcknowledgedWritesSurviveReopenWithTheirEtags) {
 TEST_F(ServiceTest, RefusedWritesChangeNothing) {
   MakeSite("rg1", "v1", "10.1.0.0/16", "10.1.255.0/27");
   auto gen = svc_->generation();
-  auto bad = svc_->Put(Id(Kind::kVirtualNetwork, "rg1", "v2"),
-                       {{"location", "westus"}, {"properties", {{"addressSpace", {{"addressPrefixes", {"10.0.0.1/8"}}}}}}},
-                       {});
+  auto bad = svc_->Put(
+      Id(Kind::kVirtualNetwork, "rg1", "v2"),
+      {{"location", "westus"}, {"properties", {{"addressSpace", {{"addressPrefixes", {"10.0.0.1/8"}}}}}}},
+      {});
   ASSERT_FALSE(bad);
   EXPECT_EQ(svc_->generation(), gen);
   Open();
@@ -174,8 +181,9 @@ TEST_F(ServiceTest, RealizerFailureMarksFailedWithTheReason) {
   // A transient failure is retried before it is reported.
   for (int i = 1; i < o.failures_before_failed; ++i) {
     rec.RunOnce();
-    EXPECT_EQ((*svc_->Get(Id(Kind::kVirtualNetworkGateway, "rg1", "v1gw")))["properties"]["provisioningState"],
-              "Updating");
+    EXPECT_EQ(
+        (*svc_->Get(Id(Kind::kVirtualNetworkGateway, "rg1", "v1gw")))["properties"]["provisioningState"],
+        "Updating");
   }
   rec.RunOnce();
   auto gw = svc_->Get(Id(Kind::kVirtualNetworkGateway, "rg1", "v1gw"));
@@ -245,7 +253,8 @@ TEST_F(ServiceTest, EtagPreconditions) {
   auto rg = ResourceId::Group(sub_, "rg1");
   ASSERT_TRUE(svc_->Put(rg, {{"location", "westus"}}, {}));
   auto v = Id(Kind::kVirtualNetwork, "rg1", "v");
-  Json body = {{"location", "westus"}, {"properties", {{"addressSpace", {{"addressPrefixes", {"10.0.0.0/16"}}}}}}};
+  Json body = {{"location", "westus"},
+               {"properties", {{"addressSpace", {{"addressPrefixes", {"10.0.0.0/16"}}}}}}};
   auto first = svc_->Put(v, body, {});
   ASSERT_TRUE(first);
   std::string etag = first->body["etag"];

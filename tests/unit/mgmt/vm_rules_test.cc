@@ -1,9 +1,9 @@
 // Rules on network interfaces and virtual machines: private addresses, MACs, GatewaySubnet, and what is in
 // use when something is deleted.
-#include <fmt/format.h>
-
 #include <regex>
 #include <set>
+
+#include <fmt/format.h>
 
 #include "model_fixture.h"
 

@@ -11,9 +11,10 @@ class VnetRules : public ModelTest {
 };
 
 TEST_F(VnetRules, AcceptsTwoPrefixesAndSubnetsInEither) {
-  auto p = PutExpectOk(V(), VnetBody({"10.11.0.0/16", "10.12.0.0/16"},
-                                     {{"FrontEnd", "10.11.0.0/24"}, {"BackEnd", "10.12.0.0/24"},
-                                      {"GatewaySubnet", "10.12.255.0/27"}}));
+  auto p =
+      PutExpectOk(V(), VnetBody({"10.11.0.0/16", "10.12.0.0/16"}, {{"FrontEnd", "10.11.0.0/24"},
+                                                                   {"BackEnd", "10.12.0.0/24"},
+                                                                   {"GatewaySubnet", "10.12.255.0/27"}}));
   ASSERT_TRUE(p);
   EXPECT_TRUE(p->created);
   const auto& doc = state_.Find(V())->doc;
@@ -49,8 +50,8 @@ TEST_F(VnetRules, RefusesEmptyAddressSpace) {
 }
 
 TEST_F(VnetRules, RefusesSubnetOutsideSpace) {
-  ExpectError(Put(V(), VnetBody({"10.11.0.0/16"}, {{"FrontEnd", "10.13.0.0/24"}})), "NetcfgSubnetRangeOutsideVnet",
-              {"FrontEnd", "10.13.0.0/24", "10.11.0.0/16"});
+  ExpectError(Put(V(), VnetBody({"10.11.0.0/16"}, {{"FrontEnd", "10.13.0.0/24"}})),
+              "NetcfgSubnetRangeOutsideVnet", {"FrontEnd", "10.13.0.0/24", "10.11.0.0/16"});
 }
 
 TEST_F(VnetRules, RefusesSiblingSubnetsOverlapping) {
@@ -64,7 +65,8 @@ TEST_F(VnetRules, RefusesDuplicateSubnetNames) {
 }
 
 TEST_F(VnetRules, RefusesTooSmallSubnets) {
-  ExpectError(Put(V(), VnetBody({"10.11.0.0/16"}, {{"a", "10.11.0.0/30"}})), "InvalidSubnetPrefixLength", {"/29"});
+  ExpectError(Put(V(), VnetBody({"10.11.0.0/16"}, {{"a", "10.11.0.0/30"}})), "InvalidSubnetPrefixLength",
+              {"/29"});
 }
 
 TEST_F(VnetRules, SubnetChildResourceFollowsTheSameRules) {

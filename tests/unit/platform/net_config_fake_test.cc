@@ -1,13 +1,12 @@
 // FakeNetNs: the shared conformance checks (the same ones real namespaces pass in
 // net_config_linux_test.cc), then what only the fake has: injected failures and call accounting.
-#include "platform/fake/fake_net_config.h"
-
 #include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "net_config_conformance.h"
+#include "platform/fake/fake_net_config.h"
 #include "platform/iface/net_config_rules.h"
 
 namespace isthmus::platform {

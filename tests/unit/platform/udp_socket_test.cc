@@ -1,17 +1,19 @@
 // Real UDP sockets on loopback (no root needed): batching, peer addresses, GSO send and GRO receive.
 #include "platform/linux/udp_socket.h"
 
-#include <gtest/gtest.h>
-
 #include <array>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "platform/linux/epoll_poller.h"
 
 namespace isthmus::platform {
 namespace {
 
-Endpoint Loopback(std::uint16_t port = 0) { return {*net::IpAddress::Parse("127.0.0.1"), port}; }
+Endpoint Loopback(std::uint16_t port = 0) {
+  return {*net::IpAddress::Parse("127.0.0.1"), port};
+}
 
 // Receives until `want` datagrams (counting GRO segments) arrived or the poller times out.
 std::size_t ReceiveAll(UdpSocket& s, std::size_t want, std::vector<std::vector<std::uint8_t>>& out) {

@@ -5,10 +5,10 @@
 namespace isthmus::ike::sa {
 namespace {
 
-AzureIpsecPolicy Policy(std::string ipsec_enc, std::string ipsec_int, std::string ike_enc, std::string ike_int,
-                        std::string dh, std::string pfs) {
-  return {std::move(ipsec_enc), std::move(ipsec_int), std::move(ike_enc), std::move(ike_int), std::move(dh),
-          std::move(pfs)};
+AzureIpsecPolicy Policy(std::string ipsec_enc, std::string ipsec_int, std::string ike_enc,
+                        std::string ike_int, std::string dh, std::string pfs) {
+  return {std::move(ipsec_enc), std::move(ipsec_int), std::move(ike_enc),
+          std::move(ike_int),   std::move(dh),        std::move(pfs)};
 }
 
 std::string Ike(const AzureIpsecPolicy& p) {

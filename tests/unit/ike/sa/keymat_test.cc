@@ -3,9 +3,9 @@
 // vectors). The naive version is deliberately dumb: build T1, T2, ... by hand and slice by offsets.
 #include "ike/sa/keymat.h"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "crypto/prf.h"
 
@@ -53,7 +53,9 @@ Bytes Slice(const Bytes& b, std::size_t& at, std::size_t n) {
   at += n;
   return s;
 }
-Bytes B(const SecretBytes& s) { return Bytes(s.view().begin(), s.view().end()); }
+Bytes B(const SecretBytes& s) {
+  return Bytes(s.view().begin(), s.view().end());
+}
 
 struct Sizes {
   std::size_t d, a, e, p;
@@ -79,10 +81,13 @@ const IkeCase kIkeCases[] = {
     // AEAD: no SK_a; SK_e = 32-octet key + 4-octet salt (RFC 5282 §7.1).
     {{{EncrId::kAesGcm16, 256}, PrfId::kHmacSha2_256, IntegId::kNone, KeGroup::kEcp256}, {32, 0, 36, 32}},
     {{{EncrId::kAesGcm16, 128}, PrfId::kHmacSha2_384, IntegId::kNone, KeGroup::kEcp384}, {48, 0, 20, 48}},
-    {{{EncrId::kChaCha20Poly1305, 0}, PrfId::kHmacSha2_512, IntegId::kNone, KeGroup::kCurve25519}, {64, 0, 36, 64}},
+    {{{EncrId::kChaCha20Poly1305, 0}, PrfId::kHmacSha2_512, IntegId::kNone, KeGroup::kCurve25519},
+     {64, 0, 36, 64}},
     // Classic: SK_a = HMAC key (hash length, RFC 4868), SK_e = AES key.
-    {{{EncrId::kAesCbc, 256}, PrfId::kHmacSha2_256, IntegId::kHmacSha2_256_128, KeGroup::kModp2048}, {32, 32, 32, 32}},
-    {{{EncrId::kAesCbc, 128}, PrfId::kHmacSha2_512, IntegId::kHmacSha2_384_192, KeGroup::kEcp256}, {64, 48, 16, 64}},
+    {{{EncrId::kAesCbc, 256}, PrfId::kHmacSha2_256, IntegId::kHmacSha2_256_128, KeGroup::kModp2048},
+     {32, 32, 32, 32}},
+    {{{EncrId::kAesCbc, 128}, PrfId::kHmacSha2_512, IntegId::kHmacSha2_384_192, KeGroup::kEcp256},
+     {64, 48, 16, 64}},
 };
 
 TEST(IkeKeySizes, FollowTheNegotiatedTransforms) {
@@ -149,10 +154,12 @@ TEST(DeriveRekeyedIkeSaKeys, UsesTheOldPrfForSkeyseedAndTheNewOneForPrfPlus) {
     // SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr)   (RFC 7296 §2.18), old IKE SA's PRF
     const Bytes skeyseed = Prf(old_prf, old_sk_d_bytes, Cat({gir, ni, nr}));
     const std::size_t total = c.sizes.d + 2 * c.sizes.a + 2 * c.sizes.e + 2 * c.sizes.p;
-    const Bytes keymat = NaivePrfPlus(c.suite.prf, skeyseed, Cat({ni, nr, Be64(0xaaaa), Be64(0xbbbb)}), total);
+    const Bytes keymat =
+        NaivePrfPlus(c.suite.prf, skeyseed, Cat({ni, nr, Be64(0xaaaa), Be64(0xbbbb)}), total);
     ExpectIkeKeysMatch(*keys, keymat, c.sizes);
   }
-  EXPECT_FALSE(DeriveRekeyedIkeSaKeys(old_prf, old_sk_d, kIkeCases[0].suite, Bytes{}, ni, nr, 1, 2).has_value());
+  EXPECT_FALSE(
+      DeriveRekeyedIkeSaKeys(old_prf, old_sk_d, kIkeCases[0].suite, Bytes{}, ni, nr, 1, 2).has_value());
 }
 
 struct ChildCase {

@@ -25,13 +25,15 @@ std::vector<wire::Proposal> Offer(std::string_view s, wire::ProtocolId p, wire::
 }
 
 TEST(SelectIkeProposal, PicksTheFirstOfTheInitiatorsProposalsWeAccept) {
-  auto offered = Offer("aes128gcm16-prfsha384-ecp384, aes256gcm16-prfsha256-ecp256, aes256-sha256-modp2048", kIke);
+  auto offered =
+      Offer("aes128gcm16-prfsha384-ecp384, aes256gcm16-prfsha256-ecp256, aes256-sha256-modp2048", kIke);
   auto ours = Parse("aes256-sha256-modp2048, aes256gcm16-prfsha256-ecp256", kIke);
   auto sel = SelectIkeProposal(offered, ours);
   ASSERT_TRUE(sel.has_value()) << sel.error().message;
   // Proposal 2 is the initiator's first acceptable one, even though our list prefers CBC.
   EXPECT_EQ(sel->number, 2);
-  EXPECT_EQ(sel->suite, (IkeSuite{{EncrId::kAesGcm16, 256}, PrfId::kHmacSha2_256, IntegId::kNone, KeGroup::kEcp256}));
+  EXPECT_EQ(sel->suite,
+            (IkeSuite{{EncrId::kAesGcm16, 256}, PrfId::kHmacSha2_256, IntegId::kNone, KeGroup::kEcp256}));
 }
 
 TEST(SelectIkeProposal, OneTransformPerTypeInTheInitiatorsOrder) {
@@ -123,7 +125,8 @@ TEST(SelectChildProposal, EspWithAndWithoutPfs) {
   auto ours_no_pfs = Parse("aes256gcm16, aes256-sha256", kEsp);
   auto sel = SelectChildProposal(Offer("aes256-sha256", kEsp, {0xc1, 0, 0, 2}), ours_no_pfs);
   ASSERT_TRUE(sel.has_value());
-  EXPECT_EQ(sel->suite, (ChildSuite{{EncrId::kAesCbc, 256}, IntegId::kHmacSha2_256_128, KeGroup::kNone, false}));
+  EXPECT_EQ(sel->suite,
+            (ChildSuite{{EncrId::kAesCbc, 256}, IntegId::kHmacSha2_256_128, KeGroup::kNone, false}));
   EXPECT_EQ(sel->peer_spi_value(), 0xc1000002u);
 
   // The initiator insists on PFS; we are configured without it.
@@ -147,8 +150,8 @@ TEST(SelectChildProposal, EsnFollowsTheInitiatorsPreference) {
   auto ours = Parse("aes256gcm16-esn-noesn", kEsp);
   EXPECT_TRUE(SelectChildProposal(Offer("aes256gcm16-esn", kEsp, {0, 0, 1, 0}), ours)->suite.esn);
   EXPECT_FALSE(SelectChildProposal(Offer("aes256gcm16-noesn-esn", kEsp, {0, 0, 1, 0}), ours)->suite.esn);
-  EXPECT_FALSE(
-      SelectChildProposal(Offer("aes256gcm16-esn", kEsp, {0, 0, 1, 0}), Parse("aes256gcm16", kEsp)).has_value());
+  EXPECT_FALSE(SelectChildProposal(Offer("aes256gcm16-esn", kEsp, {0, 0, 1, 0}), Parse("aes256gcm16", kEsp))
+                   .has_value());
 }
 
 TEST(SelectChildProposal, GcmWithIntegrityFromAMixedPeerProposal) {
@@ -278,7 +281,8 @@ TEST(KeGroups, InvalidKePayloadRetryOnlyWithAnOfferedGroup) {
   ASSERT_TRUE(g.has_value());
   EXPECT_EQ(*g, KeGroup::kModp2048);
   EXPECT_EQ(*GroupForInvalidKe(ours, KeGroup::kEcp256, 31), KeGroup::kCurve25519);
-  for (std::uint16_t bad : {19, 20, 2, 0, 999}) {  // the one we sent, not offered, weak not offered, none, unknown
+  for (std::uint16_t bad :
+       {19, 20, 2, 0, 999}) {  // the one we sent, not offered, weak not offered, none, unknown
     auto r = GroupForInvalidKe(ours, KeGroup::kEcp256, bad);
     ASSERT_FALSE(r.has_value()) << bad;
     EXPECT_EQ(r.error().code, kInvalidKePayload);

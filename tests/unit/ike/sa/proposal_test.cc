@@ -60,7 +60,8 @@ TEST(ParseProposal, ChaChaWithCurve25519AndAliases) {
   EXPECT_EQ(p.prf, (std::vector<PrfId>{PrfId::kHmacSha2_512}));
   EXPECT_EQ(p.ke, (std::vector<KeGroup>{KeGroup::kCurve25519}));
   EXPECT_EQ(MustParse("CHACHA20POLY1305-PRFSHA512-X25519", kIke), p);  // case-insensitive, x25519 alias
-  EXPECT_EQ(MustParse("aes256gcm128-prfsha256-ecp256", kIke), MustParse("aes256gcm16-prfsha256-ecp256", kIke));
+  EXPECT_EQ(MustParse("aes256gcm128-prfsha256-ecp256", kIke),
+            MustParse("aes256gcm16-prfsha256-ecp256", kIke));
 }
 
 TEST(ParseProposal, AeadIkeWithIntegrityTokenNamesThePrf) {
@@ -117,7 +118,8 @@ TEST(ParseProposal, ToStringRoundTrips) {
     Proposal p = MustParse(s, kEsp);
     EXPECT_EQ(MustParse(p.ToString(), kEsp), p) << p.ToString();
   }
-  EXPECT_EQ(MustParse("aes256-sha256-prfsha256-modp2048", kIke).ToString(), "aes256-sha256-prfsha256-modp2048");
+  EXPECT_EQ(MustParse("aes256-sha256-prfsha256-modp2048", kIke).ToString(),
+            "aes256-sha256-prfsha256-modp2048");
 }
 
 TEST(ParseProposals, ListsAndTheDefaultKeyword) {

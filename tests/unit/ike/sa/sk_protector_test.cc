@@ -1,10 +1,10 @@
 #include "ike/sa/sk_protector.h"
 
-#include <gtest/gtest.h>
-#include <openssl/evp.h>
-
 #include <memory>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include "crypto/aead.h"
 #include "crypto/cipher.h"
@@ -26,7 +26,8 @@ Bytes Pattern(std::size_t n, std::uint8_t seed) {
 }
 
 IkeSaKeys KeysFor(const IkeSuite& suite, std::uint8_t seed = 1) {
-  auto k = DeriveIkeSaKeys(suite, Pattern(32, seed), Pattern(32, seed + 1), Pattern(32, seed + 2), 0x1111, 0x2222);
+  auto k =
+      DeriveIkeSaKeys(suite, Pattern(32, seed), Pattern(32, seed + 1), Pattern(32, seed + 2), 0x1111, 0x2222);
   EXPECT_TRUE(k.has_value());
   return std::move(*k);
 }
@@ -222,7 +223,8 @@ TEST(SkProtector, AeadIvsNeverRepeatAndCbcIvsComeFromTheRng) {
 
 // Encrypts `plaintext` (already padded, possibly wrongly) as `suite`'s initiator would, bypassing the
 // protector's own padding, so the receiver's padding checks can be exercised after a good ICV.
-Bytes ForgeBody(const IkeSuite& suite, const IkeSaKeys& keys, std::span<const std::uint8_t> aad, const Bytes& plaintext) {
+Bytes ForgeBody(const IkeSuite& suite, const IkeSaKeys& keys, std::span<const std::uint8_t> aad,
+                const Bytes& plaintext) {
   if (suite.aead()) {
     auto aead = crypto::Aead::Create(suite.encr.id, suite.encr.key_bits, keys.sk_ei.view());
     const Bytes iv(8, 0x77);
@@ -271,7 +273,8 @@ TEST(SkProtector, SealOnBareBytesChecksTheLengthsInTheAssociatedData) {
   std::span<const std::uint8_t> aad = frame.associated_data();
   auto body = p2.initiator.Seal(aad, chain.bytes, rng);  // same keys, same IV counter: same bytes
   ASSERT_TRUE(body.has_value()) << body.error().message;
-  EXPECT_EQ(*body, Bytes(frame.bytes.begin() + static_cast<std::ptrdiff_t>(frame.iv_offset), frame.bytes.end()));
+  EXPECT_EQ(*body,
+            Bytes(frame.bytes.begin() + static_cast<std::ptrdiff_t>(frame.iv_offset), frame.bytes.end()));
   // Associated data announcing a different length is a caller bug, caught before anything is sealed.
   auto longer = p2.initiator.Seal(aad, Inner(25).bytes, rng);
   ASSERT_FALSE(longer.has_value());
@@ -315,14 +318,16 @@ TEST(SkProtector, AesGcmMatchesAnIndependentOpenSslComputation) {
   plaintext.push_back(0);  // Pad Length 0: AEADs need no alignment (RFC 5282 §3)
   Bytes ciphertext(plaintext.size());
   Bytes tag(16);
-  std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(),
+                                                                      EVP_CIPHER_CTX_free);
   int len = 0;
   ASSERT_EQ(EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr), 1);
   ASSERT_EQ(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, 12, nullptr), 1);
   ASSERT_EQ(EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, ei.data(), nonce.data()), 1);
   const Bytes aad(frame.bytes.begin(), frame.bytes.begin() + static_cast<std::ptrdiff_t>(frame.iv_offset));
   ASSERT_EQ(EVP_EncryptUpdate(ctx.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())), 1);
-  ASSERT_EQ(EVP_EncryptUpdate(ctx.get(), ciphertext.data(), &len, plaintext.data(), static_cast<int>(plaintext.size())),
+  ASSERT_EQ(EVP_EncryptUpdate(ctx.get(), ciphertext.data(), &len, plaintext.data(),
+                              static_cast<int>(plaintext.size())),
             1);
   ASSERT_EQ(EVP_EncryptFinal_ex(ctx.get(), ciphertext.data() + len, &len), 1);
   ASSERT_EQ(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, 16, tag.data()), 1);

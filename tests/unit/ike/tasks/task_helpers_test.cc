@@ -8,7 +8,9 @@
 namespace isthmus::ike::tasks {
 namespace {
 
-net::Prefix P(const char* s) { return *net::Prefix::Parse(s); }
+net::Prefix P(const char* s) {
+  return *net::Prefix::Parse(s);
+}
 
 TEST(TrafficSelectors, NarrowsToIntersection) {
   auto r = NarrowSelectors({P("10.0.0.0/8")}, {P("10.2.0.0/16"), P("192.168.0.0/24")});

@@ -1,7 +1,6 @@
 // The fuzz seed corpus: generated from the same hand-written messages as the tests, and checked to
 // stay parseable. Regenerate with
 //   ISTHMUS_WRITE_IKE_CORPUS=$PWD/fuzz/corpus/ike_message ./ike_wire_test --gtest_filter='Corpus.*'
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,6 +9,8 @@
 #include <iterator>
 #include <map>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "test_messages.h"
 
@@ -72,9 +73,9 @@ TEST(Corpus, SeedsParseAndVerifyTheirEnvelope) {
 // is how fuzz/corpus/ike_message is regenerated; otherwise into a temporary directory.
 TEST(Corpus, WritesSeedsThatReadBackIdentically) {
   const char* asked = std::getenv("ISTHMUS_WRITE_IKE_CORPUS");
-  std::filesystem::path dir = asked ? std::filesystem::path(asked)
-                                    : std::filesystem::temp_directory_path() /
-                                          ("isthmus-ike-corpus-" + std::to_string(::getpid()));
+  std::filesystem::path dir =
+      asked ? std::filesystem::path(asked)
+            : std::filesystem::temp_directory_path() / ("isthmus-ike-corpus-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   for (const auto& [name, bytes] : Seeds()) {
     auto path = dir / (name + ".bin");
