@@ -119,7 +119,7 @@ gw_rss=""
 for p in $(q fabric status --query "gateways[].pid"); do gw_rss+="$(rss_kib "$p") "; done
 passes=""
 for _ in 1 2 3 4 5; do
-  v=$(curl -s -H "Authorization: Bearer $(cat "$STATE/token")" "$ISTHMUS_ENDPOINT/metrics" |
+  v=$(curl -s --cacert "$STATE/tls/ca.pem" -H "Authorization: Bearer $(cat "$STATE/token")" "$ISTHMUS_ENDPOINT/metrics" |
     awk '/^isthmus_reconcile_last_pass_seconds/ {print $2}')
   passes+="${v:-nan} "
   sleep 1.1

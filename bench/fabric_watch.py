@@ -9,6 +9,8 @@ Usage: fabric_watch.py ENDPOINT TOKEN_FILE SUBSCRIPTION OUT EXPECT_RESOURCES EXP
 import json
 import sys
 import time
+import os
+import ssl
 import urllib.request
 
 KINDS = [
@@ -25,6 +27,8 @@ def main():
     endpoint, token_file, sub, out = sys.argv[1:5]
     want_resources, want_connections, timeout = int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
     token = open(token_file).read().strip()
+    # isthmusd's own CA, next to the token in its state directory.
+    tls = ssl.create_default_context(cafile=os.path.join(os.path.dirname(token_file), "tls", "ca.pem"))
     succeeded, connected = {}, {}
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -32,7 +36,7 @@ def main():
             url = f"{endpoint}/subscriptions/{sub}/providers/{provider}/{kind}?api-version={version}"
             req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
             try:
-                with urllib.request.urlopen(req, timeout=5) as r:
+                with urllib.request.urlopen(req, timeout=5, context=tls) as r:
                     items = json.load(r).get("value", [])
             except Exception:  # isthmusd busy or restarting: try again next round
                 continue

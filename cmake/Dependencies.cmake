@@ -8,6 +8,8 @@ find_package(CLI11 QUIET)
 find_package(SQLite3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# libjwt-dev 1.10 (OpenSSL backend): JWT encoding and RS256 signatures for isthmusd's access tokens.
+pkg_check_modules(LIBJWT REQUIRED IMPORTED_TARGET libjwt)
 pkg_check_modules(LIBNL REQUIRED IMPORTED_TARGET libnl-route-3.0)
 # prometheus-cpp-dev 1.0.1 exports prometheus-cpp::core/pull/push (lib/x86_64-linux-gnu/cmake/prometheus-cpp);
 # only core is linked (see src/mgmt/CMakeLists.txt). Its config also looks for civetweb, ZLIB and CURL,

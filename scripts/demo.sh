@@ -33,7 +33,7 @@ fi
 mkdir -p "$state"
 port=7480
 while (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 1)); done
-export ISTHMUS_ENDPOINT=http://127.0.0.1:$port ISTHMUS_STATE_DIR=$state ISTHMUS_CONFIG_DIR=$state/cli
+export ISTHMUS_ENDPOINT=https://127.0.0.1:$port ISTHMUS_STATE_DIR=$state ISTHMUS_CONFIG_DIR=$state/cli
 nohup "$bin/isthmusd/isthmusd" --state-dir "$state" --listen 127.0.0.1:$port --fabric-prefix "$prefix" \
   >>"$state/isthmusd.log" 2>&1 &
 daemon=$!

@@ -1,4 +1,5 @@
-// Composition root of the `isthmus` CLI: real HTTP, real clock, real environment (DESIGN.md §3).
+// Composition root of the `isthmus` CLI: real HTTPS, real clock, real environment (DESIGN.md §3).
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -13,15 +14,11 @@
 int main(int argc, char** argv) {
   using namespace isthmus;
   std::vector<std::string> args(argv + 1, argv + argc);
-  cli::HttpTransport transport;
+  std::signal(SIGPIPE, SIG_IGN);  // a TLS peer that hangs up is an error to report, not a reason to die
+  auto settings = cli::Settings::FromEnvironment([](const char* name) { return std::getenv(name); });
+  cli::HttpTransport transport(settings.ca_bundle);  // isthmusd's own CA, trusted by itself
   SteadyClock clock;
   cli::ThreadSleeper sleeper;
-  cli::AppIo io{std::cout,
-                std::cerr,
-                std::cin,
-                transport,
-                clock,
-                sleeper,
-                cli::Settings::FromEnvironment([](const char* name) { return std::getenv(name); })};
+  cli::AppIo io{std::cout, std::cerr, std::cin, transport, clock, sleeper, settings};
   return cli::RunCli(args, io);
 }

@@ -1,6 +1,7 @@
 // isthmusd: the management daemon — store, REST API, reconciler and the single-host fabric in one
 // process. Gateways it starts outlive it (a crash or restart of isthmusd leaves tunnels up; the next
 // start adopts them); `isthmusd --cleanup` or `isthmus fabric cleanup` removes what it made.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +20,10 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "fabric/fabric.h"
+#include "mgmt/auth/authority.h"
+#include "mgmt/auth/principals.h"
+#include "mgmt/auth/tls_material.h"
+#include "mgmt/auth/tokens.h"
 #include "mgmt/reconcile/reconciler.h"
 #include "mgmt/rest/router.h"
 #include "mgmt/rest/server.h"
@@ -83,6 +88,27 @@ class SingleHostAdmin final : public isthmus::mgmt::FabricAdmin {
   isthmus::mgmt::render::RenderOptions options_;
 };
 
+// "https://name:port", with IPv6 literals in brackets.
+std::string OriginOf(const std::string& name, int port) {
+  in6_addr a6{};
+  const bool v6 = ::inet_pton(AF_INET6, name.c_str(), &a6) == 1;
+  return fmt::format("https://{}{}{}:{}", v6 ? "[" : "", name, v6 ? "]" : "", port);
+}
+
+// The names the server certificate covers: loopback, the listen address (unless a wildcard), this
+// host's name and the --tls-name ones.
+std::vector<std::string> ServerNames(const std::string& host, const std::vector<std::string>& extra) {
+  std::vector<std::string> names = {"127.0.0.1", "localhost", "::1"};
+  auto add = [&](const std::string& n) {
+    if (!n.empty() && std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  };
+  if (host != "0.0.0.0" && host != "::" && host != "[::]") add(host);
+  char hostname[256] = {};
+  if (::gethostname(hostname, sizeof hostname - 1) == 0) add(hostname);
+  for (const auto& n : extra) add(n);
+  return names;
+}
+
 // isthmus-gateway next to this binary (installed), or in the build tree's sibling folder.
 std::string DefaultGatewayBinary() {
   std::error_code ec;
@@ -115,6 +141,9 @@ int main(int argc, char** argv) {
   std::string prefix = env_prefix ? env_prefix : "isth-";
   std::string gateway_binary = DefaultGatewayBinary();
   bool cleanup = false;
+  std::string tls_cert, tls_key;
+  std::vector<std::string> tls_names;
+  bool insecure_http = false;
   app.add_option("--fabric", fabric,
                  "What realizes resources: single-host (network namespaces and isthmus-gateway processes on "
                  "this machine; needs root) or none (store and API only)")
@@ -128,6 +157,16 @@ int main(int argc, char** argv) {
   app.add_flag(
       "--cleanup", cleanup,
       "Stop every gateway and delete every namespace the fabric made (with --fabric-prefix), then exit");
+  app.add_option("--tls-cert", tls_cert,
+                 "PEM certificate chain (leaf first) to serve instead of the one isthmusd makes with its own "
+                 "CA in <state-dir>/tls; needs --tls-key");
+  app.add_option("--tls-key", tls_key, "PEM private key of --tls-cert");
+  app.add_option("--tls-name", tls_names,
+                 "Another name or address the generated server certificate must cover (repeatable); "
+                 "127.0.0.1, localhost, ::1, the listen address and this host's name always are");
+  app.add_flag("--insecure-http", insecure_http,
+               "Serve plain HTTP instead of HTTPS (tokens then cross the wire in clear; Microsoft's SDKs and "
+               "az refuse to send them)");
   app.set_version_flag("--version", "isthmusd 0.1.0");
   CLI11_PARSE(app, argc, argv);
 
@@ -157,6 +196,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (tls_cert.empty() != tls_key.empty()) {
+    std::cerr << "isthmusd: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
+  if (insecure_http && !tls_cert.empty()) {
+    std::cerr << "isthmusd: --insecure-http serves no certificate: drop --tls-cert/--tls-key or it\n";
+    return 2;
+  }
 
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
@@ -222,12 +270,65 @@ int main(int argc, char** argv) {
   isthmus::mgmt::Reconciler reconciler(service, realizer, ropts);
   SingleHostAdmin admin(service, single_host, ropts.render);
   const bool live = fabric != "none";
-  isthmus::mgmt::Router router(service, *token, live ? &single_host : nullptr, live ? &admin : nullptr);
-  isthmus::mgmt::RestServer server(router);
+  // Sign-in: the token-signing key and the service principals (rows of the same store).
+  const std::filesystem::path state(state_dir);
+  auto issuer = isthmus::mgmt::auth::TokenIssuer::LoadOrCreate(state / "signing.key");
+  if (!issuer) {
+    std::cerr << "isthmusd: " << issuer.error().message << "\n";
+    return 1;
+  }
+  auto principals = isthmus::mgmt::auth::PrincipalDirectory::Load(
+      service.ForeignRows(isthmus::mgmt::auth::PrincipalDirectory::kRowKind),
+      [&service](const std::vector<isthmus::mgmt::RowChange>& rows) {
+        return service.CommitForeignRows(rows);
+      },
+      rng, [] { return std::chrono::system_clock::now(); });
+  if (!principals) {
+    std::cerr << "isthmusd: " << principals.error().message << "\n";
+    return 1;
+  }
+  const std::vector<std::string> names = ServerNames(host, tls_names);
+  isthmus::mgmt::auth::AuthorityOptions aopts;
+  auto default_sub = service.GetSubscription(service.DefaultSubscription());
+  aopts.tenant_id = default_sub ? default_sub->value("tenantId", "") : "";
+  for (const auto& n : names) aopts.origins.push_back(OriginOf(n, port));
+  std::optional<isthmus::mgmt::auth::Authority> authority;
+  std::optional<isthmus::mgmt::TlsFiles> tls;
+  std::string ca_note;
+  if (!insecure_http) {
+    if (tls_cert.empty()) {
+      auto material = isthmus::mgmt::auth::EnsureTlsMaterial(state / "tls", {names});
+      if (!material) {
+        std::cerr << "isthmusd: " << material.error().message << "\n";
+        return 1;
+      }
+      if (material->issued) spdlog::info("issued a server certificate for {}", fmt::join(names, ", "));
+      tls = isthmus::mgmt::TlsFiles{material->server_cert.string(), material->server_key.string()};
+      ca_note = fmt::format("; clients trust {}", material->ca_cert.string());
+    } else {
+      tls = isthmus::mgmt::TlsFiles{tls_cert, tls_key};
+    }
+    authority.emplace(std::move(*issuer), **principals, aopts);
+  }
+  isthmus::mgmt::RouterOptions router_options;
+  router_options.authority = authority ? &*authority : nullptr;
+  router_options.scheme = insecure_http ? "http" : "https";
+  isthmus::mgmt::Router router(service, *token, live ? &single_host : nullptr, live ? &admin : nullptr,
+                               router_options);
+  isthmus::mgmt::RestServer server(router, tls);
+  if (!server.valid()) {
+    std::cerr << "isthmusd: " << (server.error().empty() ? "cannot set up TLS" : server.error()) << "\n";
+    return 1;
+  }
   auto bound = server.Bind(host, port);
   if (!bound) {
     std::cerr << "isthmusd: " << bound.error().message << "\n";
     return 1;
+  }
+  if (port == 0 && authority) {  // the origins name the port clients dial: known only now
+    std::vector<std::string> origins;
+    for (const auto& n : names) origins.push_back(OriginOf(n, *bound));
+    authority->SetOrigins(std::move(origins));
   }
   std::thread signal_waiter([&] {
     int sig = 0;
@@ -237,9 +338,9 @@ int main(int argc, char** argv) {
   });
   signal_waiter.detach();
   reconciler.Start();
-  spdlog::info("listening on http://{}:{} (state in {}, subscription {}, fabric {}{})", host, *bound,
-               state_dir, service.DefaultSubscription(), fabric,
-               fabric == "none" ? "" : " with prefix " + prefix);
+  spdlog::info("listening on {}://{}:{}{} (state in {}, subscription {}, fabric {}{})",
+               insecure_http ? "http" : "https", host, *bound, ca_note, state_dir,
+               service.DefaultSubscription(), fabric, fabric == "none" ? "" : " with prefix " + prefix);
   server.Serve();
   reconciler.Stop();
   spdlog::info("stopped");

@@ -13,7 +13,8 @@ enum class ErrorKind {
   kNotFound,
   kConflict,            // the request contradicts existing state (in use, overlapping, duplicate)
   kPreconditionFailed,  // an optimistic-concurrency check (ETag) failed
-  kUnauthorized,
+  kUnauthorized,        // who is asking is not known (HTTP 401)
+  kForbidden,           // who is asking may not do this (HTTP 403)
   kTooLarge,
   kUnavailable,  // a transient condition: retry may succeed
   kInternal,

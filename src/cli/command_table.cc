@@ -152,6 +152,7 @@ CommandTable BuildCommandTable() {
   RegisterVmCommands(t);
   RegisterWatcherCommands(t);
   RegisterFabricCommands(t);
+  RegisterAdCommands(t);
   return t;
 }
 

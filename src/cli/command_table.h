@@ -63,5 +63,6 @@ void RegisterConnectionCommands(CommandTable& t);
 void RegisterVmCommands(CommandTable& t);
 void RegisterWatcherCommands(CommandTable& t);
 void RegisterFabricCommands(CommandTable& t);
+void RegisterAdCommands(CommandTable& t);
 
 }  // namespace isthmus::cli

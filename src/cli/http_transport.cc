@@ -25,12 +25,11 @@ std::string HttpResponse::Header(std::string_view name) const {
 Result<std::pair<std::string, std::string>> SplitUrl(std::string_view url) {
   auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) {
-    return Fail(ClientError(fmt::format("'{}' is not an http:// URL", url)));
+    return Fail(ClientError(fmt::format("'{}' is not an https:// or http:// URL", url)));
   }
   std::string_view scheme = url.substr(0, scheme_end);
-  if (scheme != "http") {
-    return Fail(ClientError(fmt::format(
-        "'{}': only http:// endpoints are supported (isthmusd serves plain HTTP on loopback)", url)));
+  if (scheme != "http" && scheme != "https") {
+    return Fail(ClientError(fmt::format("'{}': the endpoint must be an https:// (or http://) URL", url)));
   }
   auto path_start = url.find('/', scheme_end + 3);
   if (path_start == std::string_view::npos) return std::pair{std::string(url), std::string("/")};
@@ -39,8 +38,18 @@ Result<std::pair<std::string, std::string>> SplitUrl(std::string_view url) {
 
 namespace {
 
-std::string Describe(httplib::Error e) {
+std::string Describe(httplib::Error e, const std::string& ca_file) {
   switch (e) {
+    case httplib::Error::SSLServerVerification:
+      return fmt::format(
+          "its TLS certificate is not trusted ({}); set ISTHMUS_CA_BUNDLE to isthmusd's "
+          "<state-dir>/tls/ca.pem, "
+          "or ISTHMUS_STATE_DIR to its state directory",
+          ca_file.empty() ? "checked against the system's certificate store" : "checked against " + ca_file);
+    case httplib::Error::SSLConnection:
+      return "the TLS handshake failed (if isthmusd runs with --insecure-http, use an http:// endpoint)";
+    case httplib::Error::SSLLoadingCerts:
+      return fmt::format("cannot load the CA certificates {}", ca_file.empty() ? "of the system" : ca_file);
     case httplib::Error::Connection:
       return "connection refused";
     case httplib::Error::ConnectionTimeout:
@@ -61,6 +70,10 @@ Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
   if (!parts) return Fail(parts.error());
   const auto& [origin, target] = *parts;
   httplib::Client client(origin);
+  if (origin.starts_with("https://")) {
+    client.enable_server_certificate_verification(true);
+    if (!ca_file_.empty()) client.set_ca_cert_path(ca_file_.c_str());
+  }
   client.set_connection_timeout(connect_timeout_);
   client.set_read_timeout(read_timeout_);
   client.set_write_timeout(read_timeout_);
@@ -72,11 +85,14 @@ Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
   req.body = request.body;
   auto res = client.send(req);
   if (!res) {
-    return Fail(
-        Error{ErrorKind::kUnavailable,
-              kConnectionErrorCode,
-              fmt::format("cannot reach isthmusd at {}: {}; is it running?", origin, Describe(res.error())),
-              {}});
+    return Fail(Error{
+        ErrorKind::kUnavailable,
+        kConnectionErrorCode,
+        res.error() == httplib::Error::SSLServerVerification || res.error() == httplib::Error::SSLLoadingCerts
+            ? fmt::format("cannot talk to isthmusd at {}: {}", origin, Describe(res.error(), ca_file_))
+            : fmt::format("cannot reach isthmusd at {}: {}; is it running?", origin,
+                          Describe(res.error(), ca_file_)),
+        {}});
   }
   HttpResponse out;
   out.status = res->status;

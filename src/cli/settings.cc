@@ -28,6 +28,13 @@ Settings Settings::FromEnvironment(const std::function<const char*(const char*)>
   }
   s.token = get("ISTHMUS_TOKEN");
   if (auto v = get("ISTHMUS_STATE_DIR")) s.state_dir = *v;
+  if (auto v = get("ISTHMUS_CA_BUNDLE")) {
+    s.ca_bundle = *v;
+  } else {
+    std::error_code ec;
+    const std::string own = s.state_dir + "/tls/ca.pem";
+    if (fs::exists(own, ec)) s.ca_bundle = own;
+  }
   if (auto v = get("ISTHMUS_CONFIG_DIR")) {
     s.config_dir = *v;
   } else if (auto home = get("HOME")) {

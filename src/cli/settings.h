@@ -12,11 +12,12 @@
 namespace isthmus::cli {
 
 struct Settings {
-  std::string endpoint = "http://127.0.0.1:7480";  // ISTHMUS_ENDPOINT
-  std::optional<std::string> token;                // ISTHMUS_TOKEN; else <state_dir>/token
-  std::string state_dir = "/var/lib/isthmus";      // ISTHMUS_STATE_DIR
-  std::string config_dir;                          // ISTHMUS_CONFIG_DIR; else $HOME/.isthmus
-  std::chrono::seconds wait_timeout{1800};         // ISTHMUS_WAIT_TIMEOUT (seconds), for --no-wait-less LROs
+  std::string endpoint = "https://127.0.0.1:7480";  // ISTHMUS_ENDPOINT
+  std::string ca_bundle;                       // ISTHMUS_CA_BUNDLE; else <state_dir>/tls/ca.pem if it exists
+  std::optional<std::string> token;            // ISTHMUS_TOKEN; else <state_dir>/token
+  std::string state_dir = "/var/lib/isthmus";  // ISTHMUS_STATE_DIR
+  std::string config_dir;                      // ISTHMUS_CONFIG_DIR; else $HOME/.isthmus
+  std::chrono::seconds wait_timeout{1800};     // ISTHMUS_WAIT_TIMEOUT (seconds), for --no-wait-less LROs
 
   // `getenv` is injected so tests need not touch the process environment.
   static Settings FromEnvironment(const std::function<const char*(const char*)>& getenv);

@@ -66,7 +66,7 @@ start_daemon() {
   exit 1
 }
 start_daemon
-export ISTHMUS_ENDPOINT="http://127.0.0.1:$PORT"
+export ISTHMUS_ENDPOINT="https://127.0.0.1:$PORT"
 export ISTHMUS_STATE_DIR="$STATE/daemon"
 export ISTHMUS_CONFIG_DIR="$STATE/cli-config"
 unset ISTHMUS_TOKEN

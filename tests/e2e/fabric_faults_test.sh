@@ -101,7 +101,7 @@ echo "ok: Authentication while the keys differ; Connected and NoFault once fixed
 
 echo "== 2. a real Prometheus scrapes /metrics"
 source "$here/prometheus_scrape.sh"
-prom_start "$ISTHMUS_ENDPOINT" "$STATE/token" || fail "prometheus could not scrape $ISTHMUS_ENDPOINT/metrics"
+prom_start "$ISTHMUS_ENDPOINT" "$STATE/token" "$STATE/tls/ca.pem" || fail "prometheus could not scrape $ISTHMUS_ENDPOINT/metrics"
 series='isthmus_connection_ingress_bytes_total{connection="VNet1ToVNet4",resource_group="TestRG1"}'
 before=$(prom_value "$series") || fail "prometheus has no $series"
 ip netns exec "$ns1" ping -c 20 -i 0.05 -s 1000 -W 2 "$vm4" >/dev/null || fail "ping for the counter failed"

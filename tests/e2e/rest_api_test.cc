@@ -109,10 +109,17 @@ TEST_F(RestApi, ApiVersionIsRequiredAndChecked) {
   Reply put = arm_->Send("PUT", GroupPath(sub_, "rg1"), GroupBody().dump(), {}, "1999-01-01");
   EXPECT_EQ(put.status, 400);
   EXPECT_EQ(arm_->Send("GET", GroupPath(sub_, "rg1"), "", {}, kGroupApi).status, 404);
-  // Both Microsoft.Network and Microsoft.Resources versions are accepted.
-  for (const char* v : {"2023-09-01", "2023-11-01", "2024-01-01", "2021-04-01", "2022-09-01", "2023-07-01"}) {
+  // Each family takes its own versions: the subscription API's and Microsoft.Resources' on
+  // /subscriptions (az login sends 2019-11-01), Microsoft.Network's under its provider.
+  for (const char* v : {"2019-11-01", "2021-04-01", "2022-09-01", "2022-12-01", "2025-04-01"}) {
     EXPECT_EQ(arm_->Send("GET", "/subscriptions", "", {}, v).status, 200) << v;
   }
+  const std::string vnets = "/subscriptions/" + sub_ + "/providers/Microsoft.Network/virtualNetworks";
+  for (const char* v : {"2018-11-01", "2022-07-01", "2025-05-01"}) {
+    EXPECT_EQ(arm_->Send("GET", vnets, "", {}, v).status, 200) << v;
+  }
+  EXPECT_EQ(arm_->Send("GET", "/subscriptions", "", {}, "2018-11-01").error_code(),
+            "InvalidApiVersionParameter");
 }
 
 // ---- Resource groups -------------------------------------------------------------------------------------
@@ -483,8 +490,8 @@ TEST_F(RestApi, UnknownRoutesAre404AndWrongMethodsAre405) {
   const std::vector<Case> cases = {
       {"GET", "/", 404, "NotFound"},
       {"GET", "/healthz", 404, "NotFound"},
-      {"GET", base + "/locations", 404, "NotFound"},
-      {"GET", base + "/providers", 404, "NotFound"},
+      {"GET", base + "/locations/westus", 404, "NotFound"},
+      {"GET", base + "/providers/Microsoft.Storage", 404, "InvalidResourceNamespace"},
       {"GET", base + "/providers/Microsoft.Storage/storageAccounts", 404, "NotFound"},
       {"GET", base + "/providers/Microsoft.Compute/disks", 404, "NotFound"},
       {"GET", base + "/providers/Microsoft.Network/routeTables", 404, "NotFound"},
@@ -570,7 +577,7 @@ TEST_F(RestVnetToVnet, GatewaysAndConnectionsFollowTheAsyncPattern) {
   ASSERT_FALSE(url.empty());
   EXPECT_EQ(r.header("Location"), url);
   EXPECT_TRUE(
-      url.starts_with(fmt::format("http://127.0.0.1:{}/subscriptions/{}/providers/Microsoft.Network/"
+      url.starts_with(fmt::format("https://127.0.0.1:{}/subscriptions/{}/providers/Microsoft.Network/"
                                   "locations/westus2/operations/",
                                   daemon_->port(), sub_)))
       << url;

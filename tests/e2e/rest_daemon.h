@@ -2,7 +2,7 @@
 // a temporary state directory, and a small ARM client over cpp-httplib.
 //
 // The daemon is started with --listen 127.0.0.1:0 so the kernel picks a free port (no race with other
-// tests); the port is read from isthmusd's "listening on http://HOST:PORT" log line, and the daemon counts
+// tests); the port is read from isthmusd's "listening on https://HOST:PORT" log line, and the daemon counts
 // as up once that port answers HTTP. Everything is torn down by destructors, so a failing test still
 // kills its daemon and removes its directory.
 #pragma once
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -42,6 +43,16 @@ inline constexpr const char* kNetApi = "2023-09-01";
 inline constexpr const char* kGroupApi = "2022-09-01";
 
 // A fresh directory under the system temp dir, removed with everything in it on destruction.
+// The CA file of the isthmusd started last (its <state-dir>/tls/ca.pem), which Arm clients trust.
+inline std::string& TrustedCa() {
+  // OpenSSL writes to sockets with write(2): a peer that closed first must not kill the test with
+  // SIGPIPE (isthmusd and the CLI ignore it too).
+  static const bool ignored = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
+  (void)ignored;
+  static std::string path;
+  return path;
+}
+
 class TempDir {
  public:
   explicit TempDir(const std::string& tag) {
@@ -137,7 +148,7 @@ class Daemon {
       return ::testing::AssertionFailure() << "posix_spawn " << ISTHMUSD_PATH << ": " << strerror(rc);
     pid_ = pid;
 
-    static const std::regex kListening(R"(listening on http://127\.0\.0\.1:(\d+))");
+    static const std::regex kListening(R"(listening on https://127\.0\.0\.1:(\d+))");
     int port = 0;
     bool exited = false;
     bool found = PollUntil(
@@ -162,10 +173,13 @@ class Daemon {
              << ReadFile(log_path_).substr(log_offset);
     }
     port_ = port;
-    // Up means: the port answers HTTP (any status; without a token it is 401).
+    TrustedCa() = (state_dir_ / "tls" / "ca.pem").string();
+    // Up means: the port answers HTTPS (any status; without a token it is 401).
     bool answers = PollUntil(
         [&] {
-          httplib::Client c("127.0.0.1", port_);
+          httplib::SSLClient c("127.0.0.1", port_);
+          c.set_ca_cert_path(TrustedCa().c_str());
+          c.enable_server_certificate_verification(true);
           c.set_connection_timeout(1, 0);
           auto r = c.Get("/subscriptions");
           return static_cast<bool>(r);
@@ -251,11 +265,13 @@ inline std::ostream& operator<<(std::ostream& os, const Reply& r) {
   return os << "HTTP " << r.status << " " << r.body.substr(0, 600);
 }
 
-// An ARM client for one daemon: paths are relative to the server; `?api-version=` is appended unless
-// the path already has a query.
+// An ARM client for one daemon over HTTPS, trusting the CA of the daemon started last (TrustedCa()):
+// paths are relative to the server; `?api-version=` is appended unless the path already has a query.
 class Arm {
  public:
   Arm(int port, std::string token) : port_(port), token_(std::move(token)), client_("127.0.0.1", port) {
+    client_.set_ca_cert_path(TrustedCa().c_str());
+    client_.enable_server_certificate_verification(true);
     client_.set_connection_timeout(2, 0);
     client_.set_read_timeout(10, 0);
     client_.set_write_timeout(10, 0);
@@ -265,6 +281,9 @@ class Arm {
              const httplib::Headers& extra = {}, const char* api_version = kNetApi) {
     httplib::Request req;
     req.method = method;
+    // The default picks the family's version by path, as clients do: network (and compute) resources
+    // under /providers/, resources' for groups and subscriptions.
+    if (api_version == kNetApi && path.find("/providers/") == std::string::npos) api_version = "2022-09-01";
     req.path = path.find('?') == std::string::npos && api_version
                    ? fmt::format("{}?api-version={}", path, api_version)
                    : path;
@@ -298,7 +317,7 @@ class Arm {
   // Follows an Azure-AsyncOperation URL (absolute, on this daemon) until the operation leaves
   // InProgress; returns the final operation document (or null on timeout).
   Json WaitOperation(const std::string& url, std::chrono::milliseconds deadline = 15s) {
-    std::string prefix = fmt::format("http://127.0.0.1:{}", port_);
+    std::string prefix = fmt::format("https://127.0.0.1:{}", port_);
     EXPECT_TRUE(url.starts_with(prefix + "/subscriptions/")) << url;
     if (!url.starts_with(prefix)) return nullptr;
     std::string path = url.substr(prefix.size());
@@ -319,7 +338,7 @@ class Arm {
  private:
   int port_;
   std::string token_;
-  httplib::Client client_;
+  httplib::SSLClient client_;
 };
 
 // ---- Resource paths and bodies (the shapes docs/rest-api.md documents) --------------------------------

@@ -64,7 +64,7 @@ fabric_start_daemon() {
   fi
   "$ISTHMUSD" --fabric-prefix "$PREFIX" --listen "127.0.0.1:$PORT" --state-dir "$STATE" >>"$WORK/isthmusd.log" 2>&1 &
   DAEMON_PID=$!
-  export ISTHMUS_ENDPOINT="http://127.0.0.1:$PORT"
+  export ISTHMUS_ENDPOINT="https://127.0.0.1:$PORT"
   for _ in $(seq 100); do
     kill -0 "$DAEMON_PID" 2>/dev/null || fail "isthmusd exited at start"
     [[ -s $STATE/token ]] && port_in_use "$PORT" && return 0

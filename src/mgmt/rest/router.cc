@@ -6,42 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "mgmt/rest/api_versions.h"
+
 namespace isthmus::mgmt {
 namespace {
-
-// API versions accepted, as ARM requires one on every call. Network resources follow 2023-09-01's
-// shapes; neighbouring versions are accepted because the shapes used here did not change.
-const std::set<std::string> kNetworkApiVersions = {"2022-07-01", "2022-09-01", "2022-11-01", "2023-02-01",
-                                                   "2023-04-01", "2023-05-01", "2023-06-01", "2023-09-01",
-                                                   "2023-11-01", "2024-01-01", "2024-03-01", "2024-05-01"};
-const std::set<std::string> kResourcesApiVersions = {"2020-06-01", "2021-04-01", "2022-09-01", "2023-07-01",
-                                                     "2024-03-01", "2022-12-01", "2020-01-01"};
-// Microsoft.Compute: what az (2.4x to 2.6x) and current SDKs send for virtualMachines; the VM shapes used
-// here did not change across them.
-const std::set<std::string> kComputeApiVersions = {"2021-03-01", "2021-07-01", "2021-11-01", "2022-03-01",
-                                                   "2022-08-01", "2022-11-01", "2023-03-01", "2023-07-01",
-                                                   "2023-09-01", "2024-03-01", "2024-07-01", "2024-11-01"};
-
-bool KnownApiVersion(const std::string& v) {
-  return kNetworkApiVersions.contains(v) || kResourcesApiVersions.contains(v) ||
-         kComputeApiVersions.contains(v);
-}
-
-HttpResponse NoRoute(const HttpRequest& req) {
-  return ErrorResponse(Error::NotFound("NotFound", fmt::format("No route for '{}'.", req.path)));
-}
-
-std::vector<std::string> SplitPath(const std::string& path) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i <= path.size()) {
-    auto j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
 
 // The token's length is not secret (it is fixed); its contents are compared in constant time.
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
@@ -65,6 +33,22 @@ Preconditions ReadPreconditions(const HttpRequest& req) {
 }
 
 }  // namespace
+
+HttpResponse NoRoute(const HttpRequest& req) {
+  return ErrorResponse(Error::NotFound("NotFound", fmt::format("No route for '{}'.", req.path)));
+}
+
+std::vector<std::string> SplitPath(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i <= path.size()) {
+    auto j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
 
 HttpResponse JsonResponse(const Json& j, int status) {
   HttpResponse r;
@@ -102,6 +86,8 @@ int HttpStatusFor(ErrorKind kind) {
       return 400;
     case ErrorKind::kUnauthorized:
       return 401;
+    case ErrorKind::kForbidden:
+      return 403;
     case ErrorKind::kNotFound:
       return 404;
     case ErrorKind::kConflict:
@@ -127,55 +113,176 @@ HttpResponse ErrorResponse(const Error& e) {
   return r;
 }
 
-bool Router::Authorized(const HttpRequest& req) const {
+std::expected<auth::Caller, auth::AuthFailure> Router::Authenticate(const HttpRequest& req) const {
   auto h = Header(req, "authorization");
+  if (h.empty()) {
+    return std::unexpected(auth::AuthFailure{
+        401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."});
+  }
   constexpr std::string_view kBearer = "Bearer ";
-  if (h.size() <= kBearer.size() || !IEquals(h.substr(0, kBearer.size()), kBearer)) return false;
-  return ConstantTimeEquals(h.substr(kBearer.size()), token_);
+  if (h.size() <= kBearer.size() || !IEquals(h.substr(0, kBearer.size()), kBearer)) {
+    return std::unexpected(auth::AuthFailure{
+        401, "AuthenticationFailed",
+        "Authentication failed. The 'Authorization' header is provided in an invalid format: "
+        "it must be 'Bearer <token>'."});
+  }
+  const std::string token = h.substr(kBearer.size());
+  if (ConstantTimeEquals(token, token_))
+    return auth::Caller{true, "local", "local", {{"local", auth::Role::kOwner, "/"}}};
+  // Anything shaped like a JWT goes to the authority; other strings are a mistyped local token.
+  if (options_.authority && std::count(token.begin(), token.end(), '.') == 2) {
+    return options_.authority->Authenticate(token);
+  }
+  return std::unexpected(auth::AuthFailure{
+      401, "AuthenticationFailed",
+      "Authentication failed: the bearer token is neither the token from isthmusd's state directory nor an "
+      "access token from its token endpoint."});
 }
 
-HttpResponse Router::Handle(const HttpRequest& req) const {
-  if (!Authorized(req)) {
-    HttpResponse r =
-        ErrorResponse({ErrorKind::kUnauthorized,
-                       "AuthenticationFailed",
-                       "Authentication failed: the request needs 'Authorization: Bearer <token>' with "
-                       "the token from isthmusd's state directory.",
-                       {}});
-    r.headers["WWW-Authenticate"] = "Bearer";
-    return r;
+namespace {
+
+// The RBAC action ARM names in AuthorizationFailed: "{namespace}/{type}/{read|write|delete|action}".
+std::string ActionOf(const std::vector<std::string>& seg, const std::string& method) {
+  const std::string verb = method == "GET" || method == "HEAD" ? "read"
+                           : method == "DELETE"                ? "delete"
+                           : method == "POST"                  ? "action"
+                                                               : "write";
+  std::size_t p = 0;
+  while (p < seg.size() && !IEquals(seg[p], "providers")) ++p;
+  if (p + 2 < seg.size()) {
+    std::string type = seg[p + 1];
+    for (std::size_t i = p + 2; i < seg.size(); i += 2) type += "/" + seg[i];
+    return type + "/" + verb;
   }
-  if (req.body.size() > kMaxBodyBytes) {
-    return ErrorResponse({ErrorKind::kTooLarge,
-                          "RequestEntityTooLarge",
-                          fmt::format("The request body is larger than {} bytes.", kMaxBodyBytes),
-                          {}});
+  if (seg.size() >= 3 && IEquals(seg[2], "resourceGroups"))
+    return "Microsoft.Resources/subscriptions/resourceGroups/" + verb;
+  return "Microsoft.Resources/subscriptions/" + verb;
+}
+
+// The scope a request acts in: its resource group, else its subscription, else the root.
+std::string ScopeOf(const std::vector<std::string>& seg) {
+  if (seg.size() >= 2 && IEquals(seg[0], "subscriptions")) {
+    std::string s = "/subscriptions/" + seg[1];
+    if (seg.size() >= 4 && IEquals(seg[2], "resourceGroups")) s += "/resourceGroups/" + seg[3];
+    return s;
   }
-  HttpResponse r = Route(req);
-  r.headers["x-ms-request-id"] = Header(req, "x-ms-client-request-id");
+  return "/";
+}
+
+}  // namespace
+
+std::optional<HttpResponse> Router::Authorize(const HttpRequest& req, const auth::Caller& caller,
+                                              bool& filter) const {
+  filter = false;
+  const Segments seg = SplitPath(req.path);
+  // Outside subscriptions (tenants, providers, metrics, principals) any signed-in caller may read;
+  // principals' own routes check their scopes themselves.
+  if (seg.empty() || !IEquals(seg[0], "subscriptions")) {
+    if (seg.size() == 1 && seg[0] == "metrics" && !caller.local &&
+        !auth::Permits(caller.roles, "/", auth::Access::kRead)) {
+      filter = false;  // metrics span every subscription: the root's readers only
+    } else {
+      return std::nullopt;
+    }
+  } else {
+    const bool read = req.method == "GET" || req.method == "HEAD";
+    std::string path = req.path;
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    if (read && auth::Permits(caller.roles, path, auth::Access::kRead)) return std::nullopt;
+    if (read && auth::Sees(caller.roles, ScopeOf(seg))) {
+      filter = true;  // a list above the caller's scopes shows only what lies in them
+      return std::nullopt;
+    }
+    if (!read && auth::Permits(caller.roles, path, auth::Access::kWrite)) return std::nullopt;
+  }
+  HttpResponse r = ErrorResponse(
+      {ErrorKind::kForbidden,
+       "AuthorizationFailed",
+       fmt::format(
+           "The client '{}' with object id '{}' does not have authorization to perform action '{}' over "
+           "scope '{}' or the scope is invalid. If access was recently granted, please refresh your "
+           "credentials.",
+           caller.app_id, caller.object_id, ActionOf(seg, req.method), req.path),
+       {}});
   return r;
 }
 
-HttpResponse Router::Route(const HttpRequest& req) const {
+namespace {
+
+// Drops the entries of a list response that lie outside the caller's scopes.
+void FilterList(HttpResponse& r, const auth::Caller& caller) {
+  if (r.status != 200) return;
+  Json j = Json::parse(r.body, nullptr, false);
+  if (!j.is_object() || !j.contains("value") || !j["value"].is_array()) return;
+  Json kept = Json::array();
+  for (auto& item : j["value"]) {
+    if (item.is_object() && item.contains("id") && item["id"].is_string() &&
+        auth::Sees(caller.roles, item["id"].get<std::string>())) {
+      kept.push_back(std::move(item));
+    }
+  }
+  j["value"] = std::move(kept);
+  r.body = j.dump();
+}
+
+}  // namespace
+
+HttpResponse Router::Handle(const HttpRequest& req) const {
+  HttpResponse r;
+  if (auto pub = PublicRoute(req)) {
+    r = std::move(*pub);
+  } else if (auto caller = Authenticate(req); !caller) {
+    r = ErrorResponse({ErrorKind::kUnauthorized, caller.error().code, caller.error().message, {}});
+    r.headers["WWW-Authenticate"] = "Bearer";
+  } else if (req.body.size() > kMaxBodyBytes) {
+    r = ErrorResponse({ErrorKind::kTooLarge,
+                       "RequestEntityTooLarge",
+                       fmt::format("The request body is larger than {} bytes.", kMaxBodyBytes),
+                       {}});
+  } else {
+    bool filter = false;
+    if (auto denied = Authorize(req, *caller, filter)) {
+      r = std::move(*denied);
+    } else {
+      r = Route(req, *caller);
+      if (filter) FilterList(r, *caller);
+    }
+  }
+  // ARM's tracing headers on every response: the client's request id is echoed as the request id
+  // (so logs on both sides match), and a correlation id is kept or made.
+  OsRng rng;
+  auto client_id = Header(req, "x-ms-client-request-id");
+  r.headers["x-ms-request-id"] = client_id.empty() ? NewGuid(rng) : client_id;
+  if (!client_id.empty()) r.headers["x-ms-client-request-id"] = client_id;
+  auto correlation = Header(req, "x-ms-correlation-request-id");
+  r.headers["x-ms-correlation-request-id"] = correlation.empty() ? NewGuid(rng) : correlation;
+  return r;
+}
+
+HttpResponse Router::Route(const HttpRequest& req, const auth::Caller& caller) const {
   const Segments seg = SplitPath(req.path);
   const std::string& m = req.method;
   // Prometheus scrapes a fixed path with no query string: no api-version here.
   if (seg.size() == 1 && seg[0] == "metrics") return Metrics(req);
-  if (seg.empty() || !IEquals(seg[0], "subscriptions")) return NoRoute(req);
-  // ARM requires an api-version on every request.
+  const bool tenants = !seg.empty() && IEquals(seg[0], "tenants");
+  const bool providers = !seg.empty() && IEquals(seg[0], "providers");
+  if (seg.empty() || (!IEquals(seg[0], "subscriptions") && !tenants && !providers)) return NoRoute(req);
+  // ARM requires an api-version on every request, one its resource type knows.
   auto v = req.query.find("api-version");
-  if (v == req.query.end() || v->second.empty()) {
-    return ErrorResponse(Error::Invalid("MissingApiVersionParameter",
-                                        "The api-version query parameter (?api-version=) is required for all "
-                                        "requests."));
+  if (auto ok = CheckApiVersion(ApiFamilyOf(seg),
+                                v == req.query.end() ? std::nullopt : std::optional<std::string>(v->second));
+      !ok) {
+    return ErrorResponse(ok.error());
   }
-  if (!KnownApiVersion(v->second)) {
-    return ErrorResponse(Error::Invalid(
-        "InvalidApiVersionParameter",
-        fmt::format(
-            "The api-version '{}' is invalid. Use 2023-09-01 for Microsoft.Network resources, 2024-07-01 "
-            "for Microsoft.Compute virtual machines and 2022-09-01 for resource groups.",
-            v->second)));
+  if (tenants) {
+    if (seg.size() != 1) return NoRoute(req);
+    return m == "GET" ? Tenants(req) : MethodNotAllowed(m);
+  }
+  if (providers) {
+    if (seg.size() >= 2 && IEquals(seg[1], "Isthmus.Identity")) return ServicePrincipals(req, seg, caller);
+    if (m != "GET") return MethodNotAllowed(m);
+    if (seg.size() > 2) return NoRoute(req);
+    return Providers(req, "", seg.size() == 2 ? seg[1] : "");
   }
 
   if (seg.size() == 1) {
@@ -187,6 +294,14 @@ HttpResponse Router::Route(const HttpRequest& req) const {
     if (m != "GET") return MethodNotAllowed(m);
     auto s = service_.GetSubscription(sub);
     return s ? JsonResponse(*s) : ErrorResponse(s.error());
+  }
+  if (IEquals(seg[2], "locations") && seg.size() == 3) {
+    return m == "GET" ? Locations(req, sub) : MethodNotAllowed(m);
+  }
+  if (IEquals(seg[2], "providers") && seg.size() <= 4) {
+    if (m != "GET") return MethodNotAllowed(m);
+    if (auto s = service_.GetSubscription(sub); !s) return ErrorResponse(s.error());
+    return Providers(req, sub, seg.size() == 4 ? seg[3] : "");
   }
   if (IEquals(seg[2], "providers")) return SubscriptionProviders(req, seg);
   if (!IEquals(seg[2], "resourceGroups")) return NoRoute(req);
@@ -276,9 +391,9 @@ HttpResponse Router::Accepted(const HttpRequest& req, const ResourceId& id, cons
     const std::string_view provider =
         id.kind == Kind::kVirtualMachine ? "Microsoft.Compute" : "Microsoft.Network";
     std::string url =
-        fmt::format("http://{}/subscriptions/{}/providers/{}/locations/{}/operations/{}?api-version={}",
-                    host.empty() ? "127.0.0.1" : host, id.subscription, provider, o.operation_location,
-                    *o.operation_id, req.query.at("api-version"));
+        fmt::format("{}://{}/subscriptions/{}/providers/{}/locations/{}/operations/{}?api-version={}",
+                    options_.scheme, host.empty() ? "127.0.0.1" : host, id.subscription, provider,
+                    o.operation_location, *o.operation_id, req.query.at("api-version"));
     r.headers["Azure-AsyncOperation"] = url;
     r.headers["Location"] = url;
     r.headers["Retry-After"] = "1";

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "mgmt/auth/authority.h"
 #include "mgmt/service/fabric_admin.h"
 #include "mgmt/service/resource_service.h"
 #include "mgmt/service/vm_agent.h"
@@ -26,13 +27,26 @@ struct HttpResponse {
   std::string body;                            // JSON text (or empty); /metrics: Prometheus text
 };
 
+struct RouterOptions {
+  // Sign-in: service principals' tokens, the token endpoint and the OpenID configuration. Without one,
+  // only the local token is accepted and the /adfs routes are 404.
+  const auth::Authority* authority = nullptr;
+  std::string scheme = "https";  // of the URLs the router writes (Azure-AsyncOperation, Location, nextLink)
+  std::size_t page_size = 100;   // list entries per page before a nextLink (ARM pages at 100 to 1000)
+};
+
 class Router {
  public:
-  // `token` is the bearer token every request must present. `vm_agent` runs `runCommand` scripts inside
-  // VMs; without one (isthmusd with no VM fabric) runCommand answers a clear 409.
+  // `token` is the local bearer token (the state directory's token file), accepted on every route.
+  // `vm_agent` runs `runCommand` scripts inside VMs; without one (isthmusd with no VM fabric) runCommand
+  // answers a clear 409.
   Router(ResourceService& service, std::string token, VmAgent* vm_agent = nullptr,
-         FabricAdmin* fabric = nullptr)
-      : service_(service), token_(std::move(token)), vm_agent_(vm_agent), fabric_(fabric) {}
+         FabricAdmin* fabric = nullptr, RouterOptions options = {})
+      : service_(service),
+        token_(std::move(token)),
+        vm_agent_(vm_agent),
+        fabric_(fabric),
+        options_(std::move(options)) {}
 
   HttpResponse Handle(const HttpRequest& req) const;
 
@@ -44,8 +58,24 @@ class Router {
 
  private:
   using Segments = std::vector<std::string>;
-  HttpResponse Route(const HttpRequest& req) const;
-  bool Authorized(const HttpRequest& req) const;
+  HttpResponse Route(const HttpRequest& req, const auth::Caller& caller) const;
+  std::expected<auth::Caller, auth::AuthFailure> Authenticate(const HttpRequest& req) const;
+  // 403 AuthorizationFailed unless the caller's roles allow the request; `filter` is set when a list's
+  // entries must be filtered to what the caller sees.
+  std::optional<HttpResponse> Authorize(const HttpRequest& req, const auth::Caller& caller,
+                                        bool& filter) const;
+
+  // Sign-in and discovery (identity_routes.cc): routes that need no token (cloud metadata, the OpenID
+  // configuration, keys, the token endpoint), and ARM's tenants, providers and locations.
+  std::optional<HttpResponse> PublicRoute(const HttpRequest& req) const;
+  HttpResponse Tenants(const HttpRequest& req) const;
+  HttpResponse Providers(const HttpRequest& req, const std::string& subscription,
+                         const std::string& ns) const;
+  HttpResponse Locations(const HttpRequest& req, const std::string& subscription) const;
+  // Isthmus.Identity/servicePrincipals: what `isthmus ad sp …` calls (not an Azure API; docs/security.md).
+  HttpResponse ServicePrincipals(const HttpRequest& req, const Segments& seg,
+                                 const auth::Caller& caller) const;
+  std::string Origin(const HttpRequest& req) const;  // "https://host:port" as the client addressed us
   // /subscriptions/{s}/providers/{namespace}/...: lists by type and operation status.
   HttpResponse SubscriptionProviders(const HttpRequest& req, const Segments& seg) const;
   // The action on a resource ("sharedkey", "reset", "instanceview", "runcommand"), or plain CRUD.
@@ -72,11 +102,14 @@ class Router {
   std::string token_;
   VmAgent* vm_agent_ = nullptr;
   FabricAdmin* fabric_ = nullptr;
+  RouterOptions options_;
 };
 
 // Shared by router.cc, vm_routes.cc and status_routes.cc.
 HttpResponse JsonResponse(const Json& j, int status = 200);
 HttpResponse MethodNotAllowed(const std::string& method);
+HttpResponse NoRoute(const HttpRequest& req);                 // 404 NotFound naming the path
+std::vector<std::string> SplitPath(const std::string& path);  // non-empty segments
 Result<Json> ParseBody(const HttpRequest& req);
 
 // Azure's instance view of a VM (the statuses az and the portal read), from its stored document.

@@ -70,6 +70,8 @@ Status ResourceService::Open() {
     } else if (row.kind == kSubscriptionRow) {
       std::string sub = ToLower(doc.value("subscriptionId", ""));
       subscriptions_[sub] = std::move(doc);
+    } else {
+      foreign_rows_.push_back(row);
     }
   }
   state_.Apply(changes);
@@ -84,6 +86,25 @@ Status ResourceService::Open() {
   }
   spdlog::info("store loaded: {} resources, {} operations", state_.size(), operations_.size());
   return {};
+}
+
+std::vector<StoredRow> ResourceService::ForeignRows(std::string_view kind) const {
+  std::lock_guard lock(mu_);
+  std::vector<StoredRow> out;
+  for (const auto& r : foreign_rows_) {
+    if (r.kind == kind) out.push_back(r);
+  }
+  return out;
+}
+
+Status ResourceService::CommitForeignRows(const std::vector<RowChange>& rows) {
+  std::lock_guard lock(mu_);
+  for (const auto& r : rows) {
+    if (r.kind == kResourceRow || r.kind == kOperationRow || r.kind == kSubscriptionRow) {
+      return Fail(Error::Internal(fmt::format("row '{}' of kind '{}' is the service's own", r.key, r.kind)));
+    }
+  }
+  return store_->Commit(rows);
 }
 
 Json ResourceService::ListSubscriptions() const {

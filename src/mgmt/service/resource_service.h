@@ -89,6 +89,10 @@ class ResourceService {
 
   // Loads the store; on first start creates the default subscription.
   Status Open();
+  // Rows of kinds the service does not own (service principals), as loaded by Open(), and their writes:
+  // one store, one transaction order, so they are as durable as resources.
+  std::vector<StoredRow> ForeignRows(std::string_view kind) const;
+  Status CommitForeignRows(const std::vector<RowChange>& rows);
 
   Json ListSubscriptions() const;
   Result<Json> GetSubscription(const std::string& subscription) const;
@@ -157,6 +161,7 @@ class ResourceService {
   State state_;
   std::map<std::string, Json> subscriptions_;                    // by lowercased subscription ID
   std::map<std::string, Json> operations_;                       // by operation ID
+  std::vector<StoredRow> foreign_rows_;                          // loaded by Open(), kinds it does not own
   std::map<std::string, ConnectionObservation> observed_;        // by connection key; memory only
   std::map<std::string, GatewayObservation> observed_gateways_;  // by gateway key; memory only
   ReconcileStats reconcile_stats_;

@@ -15,6 +15,13 @@
 namespace isthmus::mgmt {
 namespace {
 
+// A path's api-version family: network and compute resources keep the given one; groups and
+// subscriptions take a resources version.
+const char* ForPath(const std::string& path, const char* resource_api) {
+  if (path.find("/providers/") != std::string::npos) return resource_api;
+  return "2022-09-01";
+}
+
 constexpr const char* kToken = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 constexpr const char* kApi = "2023-09-01";
 
@@ -40,6 +47,8 @@ class RouterTest : public ::testing::Test {
     HttpRequest req;
     req.method = method;
     req.path = path;
+    // The default picks the family's version by path, as clients do (rest/api_versions.cc).
+    if (api == kApi) api = ForPath(path, api);
     if (api) req.query["api-version"] = api;
     if (!headers.contains("authorization")) headers["authorization"] = fmt::format("Bearer {}", kToken);
     req.headers = std::move(headers);
@@ -189,9 +198,23 @@ TEST_F(RouterTest, ApiVersionIsRequiredOnEveryArmRoute) {
     EXPECT_EQ(Code(bad), "InvalidApiVersionParameter") << path;
     EXPECT_NE(J(bad)["error"]["message"].get<std::string>().find("2015-01-01"), std::string::npos);
   }
-  for (const char* v : {"2022-07-01", "2023-09-01", "2024-05-01", "2020-06-01", "2021-04-01", "2022-09-01"}) {
+  // Per family (rest/api_versions.cc): what az (latest and the 2020-09-01-hybrid profile) and the current
+  // SDKs send.
+  for (const char* v :
+       {"2016-06-01", "2019-11-01", "2020-06-01", "2021-04-01", "2022-09-01", "2022-12-01", "2025-04-01"}) {
     EXPECT_EQ(Call("GET", "/subscriptions", "", {}, v).status, 200) << v;
   }
+  for (const char* v : {"2019-10-01", "2021-04-01", "2025-04-01"}) {
+    EXPECT_EQ(Call("PUT", Rg(), R"({"location":"westus"})", {}, v).status / 100, 2) << v;
+  }
+  for (const char* v : {"2018-11-01", "2022-01-01", "2022-07-01", "2023-09-01", "2024-05-01", "2025-05-01"}) {
+    EXPECT_EQ(Call("GET", Sub() + "/providers/Microsoft.Network/virtualNetworks", "", {}, v).status, 200)
+        << v;
+  }
+  // A network version is not a resource-group version, and the answer lists the ones that are.
+  HttpResponse wrong_family = Call("GET", Rg(), "", {}, "2018-11-01");
+  EXPECT_EQ(Code(wrong_family), "InvalidApiVersionParameter");
+  EXPECT_NE(J(wrong_family)["error"]["message"].get<std::string>().find("2021-04-01"), std::string::npos);
   // A path that is not ARM's is 404 before the api-version is looked at; /metrics takes none.
   EXPECT_EQ(Call("GET", "/healthz", "", {}, nullptr).status, 404);
   EXPECT_EQ(Call("GET", "/metrics", "", {}, nullptr).status, 200);
@@ -418,7 +441,7 @@ TEST_F(RouterTest, AsyncOperationUrlUsesHostAndApiVersion) {
   EXPECT_EQ(r.headers["x-ms-request-id"], "req-1");
   const std::string url = r.headers["Azure-AsyncOperation"];
   const std::string prefix = fmt::format(
-      "http://isthmus.example:7480/subscriptions/{}/providers/Microsoft.Network/locations/westus2/"
+      "https://isthmus.example:7480/subscriptions/{}/providers/Microsoft.Network/locations/westus2/"
       "operations/",
       sub_);
   ASSERT_TRUE(url.starts_with(prefix)) << url;
@@ -454,7 +477,7 @@ TEST_F(RouterTest, AsyncOperationUrlUsesHostAndApiVersion) {
   no_host.body.clear();
   HttpResponse reset = router_->Handle(no_host);
   ASSERT_EQ(reset.status, 202);
-  EXPECT_TRUE(reset.headers["Azure-AsyncOperation"].starts_with("http://127.0.0.1/subscriptions/"));
+  EXPECT_TRUE(reset.headers["Azure-AsyncOperation"].starts_with("https://127.0.0.1/subscriptions/"));
 }
 
 TEST_F(RouterTest, GroupBeingDeletedRefusesNewResources) {

@@ -13,6 +13,13 @@
 namespace isthmus::mgmt {
 namespace {
 
+// A path's api-version family: network and compute resources keep the given one; groups and
+// subscriptions take a resources version.
+const char* ForPath(const std::string& path, const char* resource_api) {
+  if (path.find("/providers/") != std::string::npos) return resource_api;
+  return "2022-09-01";
+}
+
 constexpr const char* kToken = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
 constexpr const char* kApi = "2023-09-01";
 
@@ -72,6 +79,8 @@ class StatusRouterTest : public ::testing::Test {
     HttpRequest req;
     req.method = method;
     req.path = path;
+    // The default picks the family's version by path, as clients do (rest/api_versions.cc).
+    if (api == kApi) api = ForPath(path, api);
     if (api) req.query["api-version"] = api;
     if (token) req.headers["authorization"] = fmt::format("Bearer {}", token);
     req.body = body;

@@ -13,6 +13,13 @@
 namespace isthmus::mgmt {
 namespace {
 
+// A path's api-version family: network and compute resources keep the given one; groups and
+// subscriptions take a resources version.
+const char* ForPath(const std::string& path, const char* resource_api) {
+  if (path.find("/providers/") != std::string::npos) return resource_api;
+  return "2022-09-01";
+}
+
 constexpr const char* kToken = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 constexpr const char* kNetApi = "2023-09-01";
 constexpr const char* kComputeApi = "2024-07-01";
@@ -55,6 +62,8 @@ class VmRouterTest : public ::testing::Test {
     req.method = method;
     req.path = path;
     req.query = std::move(query);
+    // The default picks the family's version by path, as clients do (rest/api_versions.cc).
+    if (api == kComputeApi) api = ForPath(path, api);
     if (api) req.query["api-version"] = api;
     req.headers = {{"authorization", fmt::format("Bearer {}", kToken)}, {"host", "isthmus.test:7480"}};
     req.body = body;
