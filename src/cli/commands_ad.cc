@@ -104,13 +104,21 @@ Result<std::optional<Json>> CredentialReset(CommandContext& ctx) {
 }
 
 OptionSpec IdOption() {
-  return {"id", {"--id"}, "Service principal name, or object id (or the app's display name).", ArgKind::kValue,
+  return {"id",
+          {"--id"},
+          "Service principal name, or object id (or the app's display name).",
+          ArgKind::kValue,
           true};
 }
 
 OptionSpec YearsOption() {
-  return {"years", {"--years"}, "Number of years for which the credentials will be valid.", ArgKind::kValue,
-          false, {}, "1"};
+  return {"years",
+          {"--years"},
+          "Number of years for which the credentials will be valid.",
+          ArgKind::kValue,
+          false,
+          {},
+          "1"};
 }
 
 }  // namespace
@@ -122,10 +130,16 @@ void RegisterAdCommands(CommandTable& t) {
       {"ad sp create-for-rbac",
        "Create a service principal and configure its access to resources.",
        {{"name", {"--name", "-n", "--display-name"}, "Display name of the service principal."},
-        {"role", {"--role"}, "Role of the service principal.", ArgKind::kValue, false,
+        {"role",
+         {"--role"},
+         "Role of the service principal.",
+         ArgKind::kValue,
+         false,
          {"Owner", "Contributor", "Reader"}},
-        {"scopes", {"--scopes"}, "Space-separated list of scopes the role assignment applies to, e.g. "
-                                 "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/myGroup.",
+        {"scopes",
+         {"--scopes"},
+         "Space-separated list of scopes the role assignment applies to, e.g. "
+         "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/myGroup.",
          ArgKind::kList},
         YearsOption()},
        CreateForRbac,
@@ -133,15 +147,23 @@ void RegisterAdCommands(CommandTable& t) {
         "isthmus ad sp create-for-rbac -n auditor --role Reader --scopes "
         "/subscriptions/{subscriptionId}/resourceGroups/TestRG1"}});
   t.AddCommand({"ad sp list", "List service principals.", {}, SpList, {"isthmus ad sp list -o table"}});
-  t.AddCommand({"ad sp show", "Get the details of a service principal.", {IdOption()}, SpShow,
+  t.AddCommand({"ad sp show",
+                "Get the details of a service principal.",
+                {IdOption()},
+                SpShow,
                 {"isthmus ad sp show --id 00000000-0000-0000-0000-000000000000"}});
-  t.AddCommand({"ad sp delete", "Delete a service principal (its tokens stop working at once).", {IdOption()},
-                SpDelete, {"isthmus ad sp delete --id 00000000-0000-0000-0000-000000000000"}});
+  t.AddCommand({"ad sp delete",
+                "Delete a service principal (its tokens stop working at once).",
+                {IdOption()},
+                SpDelete,
+                {"isthmus ad sp delete --id 00000000-0000-0000-0000-000000000000"}});
   t.AddGroup("ad sp credential", "Manage a service principal's credentials.");
   t.AddCommand({"ad sp credential reset",
                 "Reset a service principal's credential: a new password, printed once.",
                 {IdOption(),
-                 {"append", {"--append"}, "Append the new credential instead of overwriting the old ones.",
+                 {"append",
+                  {"--append"},
+                  "Append the new credential instead of overwriting the old ones.",
                   ArgKind::kFlag},
                  YearsOption()},
                 CredentialReset,

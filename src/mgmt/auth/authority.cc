@@ -32,7 +32,8 @@ AuthFailure OAuthError(int status, std::string error, std::string description) {
 // Decodes "Basic base64(id:secret)" (RFC 6749 §2.3.1: both form-encoded first).
 std::optional<std::pair<std::string, std::string>> BasicCredentials(std::string_view header) {
   constexpr std::string_view kBasic = "Basic ";
-  if (header.size() <= kBasic.size() || !IEquals(header.substr(0, kBasic.size()), kBasic)) return std::nullopt;
+  if (header.size() <= kBasic.size() || !IEquals(header.substr(0, kBasic.size()), kBasic))
+    return std::nullopt;
   std::string_view b64 = header.substr(kBasic.size());
   static constexpr std::string_view kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -62,7 +63,10 @@ std::optional<std::pair<std::string, std::string>> BasicCredentials(std::string_
 
 Authority::Authority(TokenIssuer issuer, PrincipalDirectory& principals, AuthorityOptions options,
                      std::function<WallClock::time_point()> now)
-    : issuer_(std::move(issuer)), principals_(principals), options_(std::move(options)), now_(std::move(now)) {
+    : issuer_(std::move(issuer)),
+      principals_(principals),
+      options_(std::move(options)),
+      now_(std::move(now)) {
   for (auto& o : options_.origins) o = StripSlashes(o);
 }
 
@@ -86,20 +90,21 @@ std::string Authority::AudienceFor(const std::string& origin) const {
 
 Json Authority::OpenIdConfiguration(const std::string& origin) const {
   const std::string base = StripSlashes(origin) + "/adfs";
-  return {{"issuer", base},
-          {"authorization_endpoint", base + "/oauth2/authorize"},
-          {"token_endpoint", base + "/oauth2/token"},
-          {"end_session_endpoint", base + "/oauth2/logout"},
-          {"jwks_uri", base + "/discovery/keys"},
-          {"access_token_issuer", base},
-          {"response_types_supported", Json::array({"token"})},
-          {"response_modes_supported", Json::array({"query", "fragment", "form_post"})},
-          {"grant_types_supported", Json::array({"client_credentials"})},
-          {"subject_types_supported", Json::array({"pairwise"})},
-          {"scopes_supported", Json::array({"openid"})},
-          {"id_token_signing_alg_values_supported", Json::array({"RS256"})},
-          {"token_endpoint_auth_methods_supported", Json::array({"client_secret_post", "client_secret_basic"})},
-          {"claims_supported", Json::array({"aud", "iss", "iat", "nbf", "exp", "tid", "appid", "oid", "sub"})}};
+  return {
+      {"issuer", base},
+      {"authorization_endpoint", base + "/oauth2/authorize"},
+      {"token_endpoint", base + "/oauth2/token"},
+      {"end_session_endpoint", base + "/oauth2/logout"},
+      {"jwks_uri", base + "/discovery/keys"},
+      {"access_token_issuer", base},
+      {"response_types_supported", Json::array({"token"})},
+      {"response_modes_supported", Json::array({"query", "fragment", "form_post"})},
+      {"grant_types_supported", Json::array({"client_credentials"})},
+      {"subject_types_supported", Json::array({"pairwise"})},
+      {"scopes_supported", Json::array({"openid"})},
+      {"id_token_signing_alg_values_supported", Json::array({"RS256"})},
+      {"token_endpoint_auth_methods_supported", Json::array({"client_secret_post", "client_secret_basic"})},
+      {"claims_supported", Json::array({"aud", "iss", "iat", "nbf", "exp", "tid", "appid", "oid", "sub"})}};
 }
 
 std::expected<Caller, AuthFailure> Authority::Authenticate(std::string_view token) const {
@@ -119,15 +124,16 @@ std::expected<Caller, AuthFailure> Authority::Authenticate(std::string_view toke
                         "exactly match with one of the allowed audiences '{}'.",
                         claims.error().detail, fmt::join(Rules().audiences, "', '"))});
       case TokenProblem::kIssuer:
-        return std::unexpected(AuthFailure{401, "InvalidAuthenticationTokenTenant",
-                                           fmt::format("The access token is from the wrong issuer '{}'.",
-                                                       claims.error().detail)});
+        return std::unexpected(AuthFailure{
+            401, "InvalidAuthenticationTokenTenant",
+            fmt::format("The access token is from the wrong issuer '{}'.", claims.error().detail)});
       case TokenProblem::kSignature:
         return std::unexpected(
             AuthFailure{401, "InvalidAuthenticationToken", "The access token has invalid signature."});
       case TokenProblem::kNotYetValid:
-        return std::unexpected(AuthFailure{401, "InvalidAuthenticationToken",
-                                           "The access token is not yet valid (its 'nbf' is in the future)."});
+        return std::unexpected(
+            AuthFailure{401, "InvalidAuthenticationToken",
+                        "The access token is not yet valid (its 'nbf' is in the future)."});
       case TokenProblem::kAlgorithm:
       case TokenProblem::kMalformed:
         break;
@@ -136,14 +142,15 @@ std::expected<Caller, AuthFailure> Authority::Authenticate(std::string_view toke
   }
   auto principal = principals_.Find(claims->app_id);
   if (!principal || principal->object_id != claims->object_id) {
-    return std::unexpected(AuthFailure{401, "InvalidAuthenticationToken",
-                                       fmt::format("The access token's client '{}' no longer exists.",
-                                                   claims->app_id)});
+    return std::unexpected(
+        AuthFailure{401, "InvalidAuthenticationToken",
+                    fmt::format("The access token's client '{}' no longer exists.", claims->app_id)});
   }
   return Caller{false, principal->app_id, principal->object_id, principal->roles};
 }
 
-std::expected<Json, AuthFailure> Authority::Token(std::string_view form_body, std::string_view authorization) const {
+std::expected<Json, AuthFailure> Authority::Token(std::string_view form_body,
+                                                  std::string_view authorization) const {
   auto form = ParseForm(form_body);
   if (!form) return std::unexpected(OAuthError(400, "invalid_request", form.error().message));
   auto field = [&](const char* name) -> std::string {
@@ -157,9 +164,10 @@ std::expected<Json, AuthFailure> Authority::Token(std::string_view form_body, st
   if (grant != "client_credentials") {
     return std::unexpected(OAuthError(
         400, "unsupported_grant_type",
-        fmt::format("The grant type '{}' is not supported: this authority issues tokens to service principals "
-                    "with grant_type=client_credentials.",
-                    grant)));
+        fmt::format(
+            "The grant type '{}' is not supported: this authority issues tokens to service principals "
+            "with grant_type=client_credentials.",
+            grant)));
   }
   std::string client_id = field("client_id");
   std::string secret = field("client_secret");
@@ -167,17 +175,19 @@ std::expected<Json, AuthFailure> Authority::Token(std::string_view form_body, st
   if (basic_used) {
     auto basic = BasicCredentials(authorization);
     if (!basic) {
-      return std::unexpected(OAuthError(401, "invalid_client", "The Authorization header is not valid Basic authentication."));
+      return std::unexpected(
+          OAuthError(401, "invalid_client", "The Authorization header is not valid Basic authentication."));
     }
     if (!client_id.empty() && client_id != basic->first) {
-      return std::unexpected(OAuthError(400, "invalid_request", "client_id differs from the Basic credentials."));
+      return std::unexpected(
+          OAuthError(400, "invalid_request", "client_id differs from the Basic credentials."));
     }
     client_id = basic->first;
     secret = basic->second;
   }
   if (client_id.empty() || secret.empty()) {
-    return std::unexpected(OAuthError(400, "invalid_request",
-                                      "The request body must contain 'client_id' and 'client_secret'."));
+    return std::unexpected(
+        OAuthError(400, "invalid_request", "The request body must contain 'client_id' and 'client_secret'."));
   }
   // The resource: scope ".../.default" (v2, as MSAL sends it) or resource (v1).
   std::string resource = field("resource");
@@ -200,7 +210,8 @@ std::expected<Json, AuthFailure> Authority::Token(std::string_view form_body, st
     }
   }
   if (resource.empty()) {
-    return std::unexpected(OAuthError(400, "invalid_request", "The request body must contain 'scope' or 'resource'."));
+    return std::unexpected(
+        OAuthError(400, "invalid_request", "The request body must contain 'scope' or 'resource'."));
   }
   const std::string wanted = StripSlashes(resource);
   std::string origin;
@@ -217,9 +228,10 @@ std::expected<Json, AuthFailure> Authority::Token(std::string_view form_body, st
   if (origin.empty()) {
     return std::unexpected(OAuthError(
         400, "invalid_scope",
-        fmt::format("AADSTS500011: The resource principal named {} was not found in the tenant. The resources "
-                    "here are: {}.",
-                    resource, fmt::join(options_.origins, ", "))));
+        fmt::format(
+            "AADSTS500011: The resource principal named {} was not found in the tenant. The resources "
+            "here are: {}.",
+            resource, fmt::join(options_.origins, ", "))));
   }
   const auto now = now_();
   TokenClaims c;
@@ -237,7 +249,8 @@ std::expected<Json, AuthFailure> Authority::Token(std::string_view form_body, st
   return Json{{"token_type", "Bearer"},
               {"expires_in", lifetime},
               {"ext_expires_in", lifetime},
-              {"expires_on", std::chrono::duration_cast<std::chrono::seconds>(c.expires_at.time_since_epoch()).count()},
+              {"expires_on",
+               std::chrono::duration_cast<std::chrono::seconds>(c.expires_at.time_since_epoch()).count()},
               {"resource", resource},
               {"access_token", *token}};
 }

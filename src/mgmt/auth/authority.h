@@ -28,20 +28,21 @@ struct Caller {
 // A rejected request: the HTTP status and ARM's (or OAuth's) error.
 struct AuthFailure {
   int status = 401;
-  std::string code;     // ARM: AuthenticationFailed, InvalidAuthenticationToken, ExpiredAuthenticationToken…
+  std::string code;  // ARM: AuthenticationFailed, InvalidAuthenticationToken, ExpiredAuthenticationToken…
   std::string message;  // OAuth: the error_description
 };
 
 struct AuthorityOptions {
-  std::string tenant_id;                 // the default subscription's tenant
-  std::vector<std::string> origins;      // "https://127.0.0.1:7480", …: issuers and audiences derive from these
+  std::string tenant_id;             // the default subscription's tenant
+  std::vector<std::string> origins;  // "https://127.0.0.1:7480", …: issuers and audiences derive from these
   std::chrono::seconds token_lifetime{std::chrono::hours(1)};  // as Azure AD's default
 };
 
 class Authority {
  public:
-  Authority(TokenIssuer issuer, PrincipalDirectory& principals, AuthorityOptions options,
-            std::function<WallClock::time_point()> now = [] { return WallClock::now(); });
+  Authority(
+      TokenIssuer issuer, PrincipalDirectory& principals, AuthorityOptions options,
+      std::function<WallClock::time_point()> now = [] { return WallClock::now(); });
 
   // A bearer token that is not the local one (the router checks that) → the service principal it was
   // issued to, with its current roles, or why not (ARM's 401 codes).
@@ -49,7 +50,8 @@ class Authority {
 
   // The token endpoint: a form body (and the Authorization header, for client_secret_basic) → the
   // token response JSON, or an OAuth error ({"error":…,"error_description":…} with 400 or 401).
-  std::expected<nlohmann::ordered_json, AuthFailure> Token(std::string_view form_body, std::string_view authorization) const;
+  std::expected<nlohmann::ordered_json, AuthFailure> Token(std::string_view form_body,
+                                                           std::string_view authorization) const;
 
   // The OpenID configuration and key set for the origin a client used (`origin` is "https://host:port").
   nlohmann::ordered_json OpenIdConfiguration(const std::string& origin) const;

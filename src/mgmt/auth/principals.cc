@@ -1,13 +1,12 @@
 #include "mgmt/auth/principals.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <ctime>
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
 #include "base/secret.h"
@@ -20,7 +19,8 @@ using Json = nlohmann::ordered_json;
 constexpr std::size_t kSaltBytes = 16;
 constexpr std::size_t kHashBytes = 32;
 // az's generated secrets are 40 characters from this alphabet.
-constexpr std::string_view kSecretAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789~._-";
+constexpr std::string_view kSecretAlphabet =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789~._-";
 constexpr std::size_t kSecretLength = 40;
 
 std::string Hex(std::span<const std::uint8_t> bytes) {
@@ -36,9 +36,12 @@ std::vector<std::uint8_t> Unhex(std::string_view hex) {
     unsigned v = 0;
     for (char c : hex.substr(i, 2)) {
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
-      else return {};
+      if (c >= '0' && c <= '9')
+        v |= static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<unsigned>(c - 'a' + 10);
+      else
+        return {};
     }
     out.push_back(static_cast<std::uint8_t>(v));
   }
@@ -48,8 +51,9 @@ std::vector<std::uint8_t> Unhex(std::string_view hex) {
 std::array<std::uint8_t, kHashBytes> HashSecret(std::string_view secret, std::span<const std::uint8_t> salt,
                                                 int rounds) {
   std::array<std::uint8_t, kHashBytes> out{};
-  PKCS5_PBKDF2_HMAC(secret.data(), static_cast<int>(secret.size()), salt.data(), static_cast<int>(salt.size()),
-                    rounds, EVP_sha256(), static_cast<int>(out.size()), out.data());
+  PKCS5_PBKDF2_HMAC(secret.data(), static_cast<int>(secret.size()), salt.data(),
+                    static_cast<int>(salt.size()), rounds, EVP_sha256(), static_cast<int>(out.size()),
+                    out.data());
   return out;
 }
 
@@ -118,12 +122,11 @@ Result<Role> ParseRole(std::string_view name) {
 Result<std::string> ParseScope(std::string_view scope) {
   auto seg = Segments(scope);
   auto bad = [&] {
-    return Fail(Error::Invalid(
-        "InvalidScope",
-        fmt::format("The scope '{}' is not valid: use /subscriptions/{{id}} or "
-                    "/subscriptions/{{id}}/resourceGroups/{{name}}.",
-                    scope),
-        "scopes"));
+    return Fail(Error::Invalid("InvalidScope",
+                               fmt::format("The scope '{}' is not valid: use /subscriptions/{{id}} or "
+                                           "/subscriptions/{{id}}/resourceGroups/{{name}}.",
+                                           scope),
+                               "scopes"));
   };
   if (scope == "/") return std::string("/");
   if (scope.empty() || scope[0] != '/' || seg.empty() || seg[0] != "subscriptions") return bad();
@@ -163,7 +166,8 @@ bool Sees(const std::vector<RoleAssignment>& roles, std::string_view path) {
 Json Principal::ToJson() const {
   Json creds = Json::array();
   for (const auto& c : credentials) {
-    creds.push_back({{"keyId", c.key_id}, {"hint", c.hint}, {"startDateTime", c.start}, {"endDateTime", c.end}});
+    creds.push_back(
+        {{"keyId", c.key_id}, {"hint", c.hint}, {"startDateTime", c.start}, {"endDateTime", c.end}});
   }
   Json assignments = Json::array();
   for (const auto& r : roles) {
@@ -212,7 +216,9 @@ Json PrincipalDirectory::ToRow(const Entry& e) {
 
 Result<PrincipalDirectory::Entry> PrincipalDirectory::FromRow(const StoredRow& row) {
   Json j = Json::parse(row.body, nullptr, false);
-  auto bad = [&] { return Fail(Error::Internal(fmt::format("store row '{}' is not a valid principal", row.key))); };
+  auto bad = [&] {
+    return Fail(Error::Internal(fmt::format("store row '{}' is not a valid principal", row.key)));
+  };
   if (!j.is_object() || !j.contains("appId") || !j["appId"].is_string()) return bad();
   Entry e;
   try {
@@ -227,11 +233,13 @@ Result<PrincipalDirectory::Entry> PrincipalDirectory::FromRow(const StoredRow& r
     }
     for (const auto& s : j.value("secrets", Json::array())) {
       StoredCredential c;
-      c.info = {s.value("keyId", ""), s.value("hint", ""), s.value("startDateTime", ""), s.value("endDateTime", "")};
+      c.info = {s.value("keyId", ""), s.value("hint", ""), s.value("startDateTime", ""),
+                s.value("endDateTime", "")};
       c.salt = s.value("salt", "");
       c.hash = s.value("hash", "");
       c.rounds = s.value("rounds", kHashRounds);
-      if (Unhex(c.salt).size() != kSaltBytes || Unhex(c.hash).size() != kHashBytes || c.rounds < 1) return bad();
+      if (Unhex(c.salt).size() != kSaltBytes || Unhex(c.hash).size() != kHashBytes || c.rounds < 1)
+        return bad();
       e.principal.credentials.push_back(c.info);
       e.secrets.push_back(std::move(c));
     }
@@ -255,12 +263,14 @@ const PrincipalDirectory::Entry* PrincipalDirectory::FindLocked(std::string_view
 
 Result<std::string> PrincipalDirectory::NewSecret(Entry& e, int years, bool append) {
   if (years < 1 || years > 100) {
-    return Fail(Error::Invalid("InvalidYears", fmt::format("--years must be 1 to 100, not {}.", years), "years"));
+    return Fail(
+        Error::Invalid("InvalidYears", fmt::format("--years must be 1 to 100, not {}.", years), "years"));
   }
   std::string secret(kSecretLength, ' ');
   std::array<std::uint8_t, kSecretLength> raw{};
   rng_.Fill(raw);
-  for (std::size_t i = 0; i < kSecretLength; ++i) secret[i] = kSecretAlphabet[raw[i] % kSecretAlphabet.size()];
+  for (std::size_t i = 0; i < kSecretLength; ++i)
+    secret[i] = kSecretAlphabet[raw[i] % kSecretAlphabet.size()];
   SecureWipe(raw.data(), raw.size());
   std::array<std::uint8_t, kSaltBytes> salt{};
   rng_.Fill(salt);
@@ -281,12 +291,14 @@ Result<std::string> PrincipalDirectory::NewSecret(Entry& e, int years, bool appe
 
 Result<IssuedSecret> PrincipalDirectory::CreateOrPatch(const PrincipalRequest& request) {
   if (request.display_name.empty() || request.display_name.size() > 120) {
-    return Fail(Error::Invalid("InvalidDisplayName", "The display name must be 1 to 120 characters.", "name"));
+    return Fail(
+        Error::Invalid("InvalidDisplayName", "The display name must be 1 to 120 characters.", "name"));
   }
   std::lock_guard lock(mu_);
   Entry e;
   bool patch = false;
-  if (const Entry* found = FindLocked(request.display_name); found && IEquals(found->principal.display_name, request.display_name)) {
+  if (const Entry* found = FindLocked(request.display_name);
+      found && IEquals(found->principal.display_name, request.display_name)) {
     e = *found;
     patch = true;
   } else {
@@ -299,8 +311,9 @@ Result<IssuedSecret> PrincipalDirectory::CreateOrPatch(const PrincipalRequest& r
     auto scope = ParseScope(r.scope);
     if (!scope) return Fail(scope.error());
     r.scope = *scope;
-    bool have = std::any_of(e.principal.roles.begin(), e.principal.roles.end(),
-                            [&](const RoleAssignment& x) { return x.role == r.role && IEquals(x.scope, r.scope); });
+    bool have = std::any_of(e.principal.roles.begin(), e.principal.roles.end(), [&](const RoleAssignment& x) {
+      return x.role == r.role && IEquals(x.scope, r.scope);
+    });
     if (have) continue;
     if (r.id.empty()) r.id = NewGuid(rng_);
     e.principal.roles.push_back(r);
@@ -308,8 +321,8 @@ Result<IssuedSecret> PrincipalDirectory::CreateOrPatch(const PrincipalRequest& r
   auto secret = NewSecret(e, request.years, false);
   if (!secret) return Fail(secret.error());
   if (auto s = Save(e); !s) return Fail(s.error());
-  spdlog::info("{} service principal '{}' (appId {})", patch ? "patched" : "created", e.principal.display_name,
-               e.principal.app_id);
+  spdlog::info("{} service principal '{}' (appId {})", patch ? "patched" : "created",
+               e.principal.display_name, e.principal.app_id);
   by_app_id_[ToLower(e.principal.app_id)] = e;
   return IssuedSecret{e.principal, std::move(*secret)};
 }
@@ -317,12 +330,14 @@ Result<IssuedSecret> PrincipalDirectory::CreateOrPatch(const PrincipalRequest& r
 Result<IssuedSecret> PrincipalDirectory::ResetCredential(std::string_view id, bool append, int years) {
   std::lock_guard lock(mu_);
   const Entry* found = FindLocked(id);
-  if (!found) return Fail(Error::NotFound("PrincipalNotFound", fmt::format("No service principal '{}'.", id)));
+  if (!found)
+    return Fail(Error::NotFound("PrincipalNotFound", fmt::format("No service principal '{}'.", id)));
   Entry e = *found;
   auto secret = NewSecret(e, years, append);
   if (!secret) return Fail(secret.error());
   if (auto s = Save(e); !s) return Fail(s.error());
-  spdlog::info("new secret for service principal '{}' (appId {})", e.principal.display_name, e.principal.app_id);
+  spdlog::info("new secret for service principal '{}' (appId {})", e.principal.display_name,
+               e.principal.app_id);
   by_app_id_[ToLower(e.principal.app_id)] = e;
   return IssuedSecret{e.principal, std::move(*secret)};
 }
@@ -330,10 +345,12 @@ Result<IssuedSecret> PrincipalDirectory::ResetCredential(std::string_view id, bo
 Status PrincipalDirectory::Delete(std::string_view id) {
   std::lock_guard lock(mu_);
   const Entry* found = FindLocked(id);
-  if (!found) return Fail(Error::NotFound("PrincipalNotFound", fmt::format("No service principal '{}'.", id)));
+  if (!found)
+    return Fail(Error::NotFound("PrincipalNotFound", fmt::format("No service principal '{}'.", id)));
   const std::string key = ToLower(found->principal.app_id);
   if (auto s = commit_({{"sp:" + key, kRowKind, std::nullopt}}); !s) return s;
-  spdlog::info("deleted service principal '{}' (appId {})", found->principal.display_name, found->principal.app_id);
+  spdlog::info("deleted service principal '{}' (appId {})", found->principal.display_name,
+               found->principal.app_id);
   by_app_id_.erase(key);
   return {};
 }
@@ -348,11 +365,13 @@ std::vector<Principal> PrincipalDirectory::List() const {
 Result<Principal> PrincipalDirectory::Find(std::string_view id) const {
   std::lock_guard lock(mu_);
   const Entry* found = FindLocked(id);
-  if (!found) return Fail(Error::NotFound("PrincipalNotFound", fmt::format("No service principal '{}'.", id)));
+  if (!found)
+    return Fail(Error::NotFound("PrincipalNotFound", fmt::format("No service principal '{}'.", id)));
   return found->principal;
 }
 
-std::optional<Principal> PrincipalDirectory::Authenticate(std::string_view client_id, std::string_view secret) const {
+std::optional<Principal> PrincipalDirectory::Authenticate(std::string_view client_id,
+                                                          std::string_view secret) const {
   // A fixed salt for unknown clients: the hash is computed as for a real one, and never matches.
   static constexpr std::array<std::uint8_t, kSaltBytes> kNoSalt{};
   Entry e;
@@ -371,7 +390,8 @@ std::optional<Principal> PrincipalDirectory::Authenticate(std::string_view clien
     auto want = Unhex(c.hash);
     auto got = HashSecret(secret, salt, c.rounds);
     // ISO 8601 UTC strings of one format order as times do.
-    if (CRYPTO_memcmp(got.data(), want.data(), got.size()) == 0 && c.info.start <= now && now < c.info.end) ok = true;
+    if (CRYPTO_memcmp(got.data(), want.data(), got.size()) == 0 && c.info.start <= now && now < c.info.end)
+      ok = true;
   }
   if (!ok) return std::nullopt;
   return e.principal;

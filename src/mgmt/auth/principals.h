@@ -27,7 +27,7 @@ std::string_view RoleName(Role r);
 Result<Role> ParseRole(std::string_view name);
 
 struct RoleAssignment {
-  std::string id;     // a GUID, as az prints role assignments
+  std::string id;  // a GUID, as az prints role assignments
   Role role = Role::kReader;
   std::string scope;  // "/", "/subscriptions/{s}" or "/subscriptions/{s}/resourceGroups/{g}", as given
   bool operator==(const RoleAssignment&) const = default;
@@ -112,7 +112,8 @@ class PrincipalDirectory {
     Principal principal;
     std::vector<StoredCredential> secrets;
   };
-  PrincipalDirectory(Commit commit, Rng& rng, Now now) : commit_(std::move(commit)), rng_(rng), now_(std::move(now)) {}
+  PrincipalDirectory(Commit commit, Rng& rng, Now now)
+      : commit_(std::move(commit)), rng_(rng), now_(std::move(now)) {}
   static nlohmann::ordered_json ToRow(const Entry& e);
   static Result<Entry> FromRow(const StoredRow& row);
   const Entry* FindLocked(std::string_view id) const;

@@ -20,11 +20,11 @@ using WallClock = std::chrono::system_clock;
 
 // What a token says about its bearer (the claims ARM reads).
 struct TokenClaims {
-  std::string issuer;    // iss: "https://HOST:PORT/adfs"
-  std::string audience;  // aud: the resource the token is for
-  std::string tenant;    // tid
-  std::string app_id;    // appid (and azp)
-  std::string object_id; // oid (and sub)
+  std::string issuer;                  // iss: "https://HOST:PORT/adfs"
+  std::string audience;                // aud: the resource the token is for
+  std::string tenant;                  // tid
+  std::string app_id;                  // appid (and azp)
+  std::string object_id;               // oid (and sub)
   WallClock::time_point issued_at{};   // iat
   WallClock::time_point not_before{};  // nbf
   WallClock::time_point expires_at{};  // exp
@@ -32,13 +32,13 @@ struct TokenClaims {
 
 // Why a token was refused; the router maps each to ARM's 401 error code and message.
 enum class TokenProblem {
-  kMalformed,      // not three base64url parts of JSON, or claims of the wrong type
-  kAlgorithm,      // alg other than RS256 (none, HS256 key confusion, ...) or an unknown kid
-  kSignature,      // RS256 but the signature does not verify with our key
-  kExpired,        // now >= exp (+ skew)
-  kNotYetValid,    // now < nbf (- skew)
-  kAudience,       // aud not one of the accepted audiences
-  kIssuer,         // iss not one of the accepted issuers
+  kMalformed,    // not three base64url parts of JSON, or claims of the wrong type
+  kAlgorithm,    // alg other than RS256 (none, HS256 key confusion, ...) or an unknown kid
+  kSignature,    // RS256 but the signature does not verify with our key
+  kExpired,      // now >= exp (+ skew)
+  kNotYetValid,  // now < nbf (- skew)
+  kAudience,     // aud not one of the accepted audiences
+  kIssuer,       // iss not one of the accepted issuers
 };
 
 struct TokenRejection {

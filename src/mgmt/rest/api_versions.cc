@@ -19,9 +19,9 @@ constexpr std::string_view kNetwork[] = {
     "2023-05-01", "2023-06-01", "2023-09-01", "2023-11-01", "2024-01-01", "2024-03-01", "2024-05-01",
     "2024-07-01", "2024-10-01", "2025-01-01", "2025-03-01", "2025-05-01", "2025-07-01"};
 // az 2.4x-2.6x and current SDKs for virtualMachines.
-constexpr std::string_view kCompute[] = {
-    "2020-06-01", "2021-03-01", "2021-07-01", "2021-11-01", "2022-03-01", "2022-08-01", "2022-11-01",
-    "2023-03-01", "2023-07-01", "2023-09-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01"};
+constexpr std::string_view kCompute[] = {"2020-06-01", "2021-03-01", "2021-07-01", "2021-11-01", "2022-03-01",
+                                         "2022-08-01", "2022-11-01", "2023-03-01", "2023-07-01", "2023-09-01",
+                                         "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01"};
 // Microsoft.Resources: the hybrid profile sends 2019-10-01, az's latest 2021-04-01 or 2022-09-01,
 // @azure/arm-resources 6.x 2025-04-01.
 constexpr std::string_view kResources[] = {
@@ -30,9 +30,8 @@ constexpr std::string_view kResources[] = {
     "2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01"};
 // The subscription API (az login lists subscriptions at 2019-11-01; arm-resources-subscriptions at
 // 2022-12-01); ARM also accepts the resources versions on these paths.
-constexpr std::string_view kSubscriptionsOwn[] = {"2016-06-01", "2018-06-01", "2019-06-01",
-                                                               "2019-11-01", "2020-01-01", "2021-01-01",
-                                                               "2022-01-01", "2022-12-01"};
+constexpr std::string_view kSubscriptionsOwn[] = {"2016-06-01", "2018-06-01", "2019-06-01", "2019-11-01",
+                                                  "2020-01-01", "2021-01-01", "2022-01-01", "2022-12-01"};
 constexpr std::string_view kMetadata[] = {"2015-01-01", "2019-05-01", "2020-06-01", "2022-09-01"};
 
 std::vector<std::string_view> Merge(std::initializer_list<std::span<const std::string_view>> lists) {
@@ -114,16 +113,17 @@ ApiFamily ApiFamilyOf(const std::vector<std::string>& seg) {
 
 Status CheckApiVersion(ApiFamily family, const std::optional<std::string>& version) {
   if (!version || version->empty()) {
-    return Fail(Error::Invalid("MissingApiVersionParameter",
-                               "The api-version query parameter (?api-version=) is required for all requests."));
+    return Fail(
+        Error::Invalid("MissingApiVersionParameter",
+                       "The api-version query parameter (?api-version=) is required for all requests."));
   }
   auto versions = SupportedApiVersions(family);
   if (std::find(versions.begin(), versions.end(), *version) != versions.end()) return {};
   std::vector<std::string_view> newest_first(versions.rbegin(), versions.rend());
-  return Fail(Error::Invalid(
-      "InvalidApiVersionParameter",
-      fmt::format("The api-version '{}' is invalid. The supported versions for {} are '{}'.", *version,
-                  ApiFamilyName(family), fmt::join(newest_first, ","))));
+  return Fail(
+      Error::Invalid("InvalidApiVersionParameter",
+                     fmt::format("The api-version '{}' is invalid. The supported versions for {} are '{}'.",
+                                 *version, ApiFamilyName(family), fmt::join(newest_first, ","))));
 }
 
 }  // namespace isthmus::mgmt

@@ -116,8 +116,9 @@ std::optional<HttpResponse> Router::PublicRoute(const HttpRequest& req) const {
   if (seg.size() == 2 && seg[0] == "metadata" && seg[1] == "endpoints") {
     if (m != "GET") return MethodNotAllowed(m);
     auto v = req.query.find("api-version");
-    if (auto ok = CheckApiVersion(ApiFamily::kMetadata,
-                                  v == req.query.end() ? std::nullopt : std::optional<std::string>(v->second));
+    if (auto ok =
+            CheckApiVersion(ApiFamily::kMetadata,
+                            v == req.query.end() ? std::nullopt : std::optional<std::string>(v->second));
         !ok) {
       return ErrorResponse(ok.error());
     }
@@ -159,7 +160,8 @@ std::optional<HttpResponse> Router::PublicRoute(const HttpRequest& req) const {
     if (!t) {
       // Never log the body: it holds the client secret.
       spdlog::info("token request refused: {}", t.error().code);
-      return OAuthResponse({{"error", t.error().code}, {"error_description", t.error().message}}, t.error().status);
+      return OAuthResponse({{"error", t.error().code}, {"error_description", t.error().message}},
+                           t.error().status);
     }
     return OAuthResponse(*t, 200);
   }
@@ -186,8 +188,8 @@ HttpResponse Router::Providers(const HttpRequest& req, const std::string& subscr
     for (const char* n : kNamespaces) {
       if (IEquals(n, ns)) return JsonResponse(ProviderJson(subscription, n));
     }
-    return ErrorResponse(Error::NotFound(
-        "InvalidResourceNamespace", fmt::format("The resource namespace '{}' is invalid.", ns)));
+    return ErrorResponse(Error::NotFound("InvalidResourceNamespace",
+                                         fmt::format("The resource namespace '{}' is invalid.", ns)));
   }
   (void)req;
   Json list = Json::array();
@@ -211,10 +213,9 @@ HttpResponse Router::Locations(const HttpRequest& req, const std::string& subscr
                       {"geography", r.geography},
                       {"latitude", r.latitude},
                       {"longitude", r.longitude},
-                      {"pairedRegion",
-                       Json::array({{{"name", r.paired},
-                                     {"id", fmt::format("/subscriptions/{}/locations/{}", subscription,
-                                                        r.paired)}}})}}}});
+                      {"pairedRegion", Json::array({{{"name", r.paired},
+                                                     {"id", fmt::format("/subscriptions/{}/locations/{}",
+                                                                        subscription, r.paired)}}})}}}});
   }
   return JsonResponse({{"value", list}});
 }
@@ -235,11 +236,13 @@ HttpResponse Router::ServicePrincipals(const HttpRequest& req, const Segments& s
     return auth::Permits(caller.roles, "/", auth::Access::kManagePrincipals) || !roles.empty();
   };
   auto forbidden = [&](const std::string& what) {
-    return ErrorResponse({ErrorKind::kForbidden, "AuthorizationFailed",
-                          fmt::format("The client '{}' with object id '{}' may not {}: it needs the Owner role "
-                                      "over every scope the service principal is assigned to.",
-                                      caller.app_id, caller.object_id, what),
-                          {}});
+    return ErrorResponse(
+        {ErrorKind::kForbidden,
+         "AuthorizationFailed",
+         fmt::format("The client '{}' with object id '{}' may not {}: it needs the Owner role "
+                     "over every scope the service principal is assigned to.",
+                     caller.app_id, caller.object_id, what),
+         {}});
   };
   auto issued = [&](const auth::IssuedSecret& s, int status) {
     Json j = s.principal.ToJson();
@@ -261,10 +264,11 @@ HttpResponse Router::ServicePrincipals(const HttpRequest& req, const Segments& s
     auto body = ParseBody(req);
     if (!body) return ErrorResponse(body.error());
     if (!body->is_object() || !body->contains("displayName") || !(*body)["displayName"].is_string()) {
-      return ErrorResponse(Error::Invalid("InvalidRequestFormat",
-                                          "The body must be {\"displayName\": NAME, \"roleAssignments\": "
-                                          "[{\"roleDefinitionName\": ROLE, \"scope\": SCOPE}], \"years\": N}.",
-                                          "displayName"));
+      return ErrorResponse(
+          Error::Invalid("InvalidRequestFormat",
+                         "The body must be {\"displayName\": NAME, \"roleAssignments\": "
+                         "[{\"roleDefinitionName\": ROLE, \"scope\": SCOPE}], \"years\": N}.",
+                         "displayName"));
     }
     auth::PrincipalRequest pr;
     pr.display_name = (*body)["displayName"].get<std::string>();
@@ -276,8 +280,8 @@ HttpResponse Router::ServicePrincipals(const HttpRequest& req, const Segments& s
     }
     const Json assignments = body->value("roleAssignments", Json::array());
     if (!assignments.is_array()) {
-      return ErrorResponse(Error::Invalid("InvalidRequestFormat", "'roleAssignments' must be an array.",
-                                          "roleAssignments"));
+      return ErrorResponse(
+          Error::Invalid("InvalidRequestFormat", "'roleAssignments' must be an array.", "roleAssignments"));
     }
     for (const auto& a : assignments) {
       if (!a.is_object() || !a.contains("roleDefinitionName") || !a["roleDefinitionName"].is_string() ||

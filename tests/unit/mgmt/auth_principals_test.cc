@@ -1,9 +1,8 @@
 // Service principals and the authority (auth/principals.cc, authority.cc, form.cc): secrets kept only as
 // hashes, role scopes, the token endpoint's grant handling and every token refusal's ARM code.
+#include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-
-#include <gtest/gtest.h>
 
 #include "base/clock.h"
 #include "mgmt/auth/authority.h"
@@ -17,7 +16,8 @@ using namespace std::chrono_literals;
 using Json = nlohmann::ordered_json;
 
 TEST(Form, DecodesPairsAndRefusesWhatRfc6749Forbids) {
-  auto f = ParseForm("grant_type=client_credentials&client_id=a%2Fb&scope=https%3A%2F%2Fh%3A1%2F.default&x=a+b&&");
+  auto f =
+      ParseForm("grant_type=client_credentials&client_id=a%2Fb&scope=https%3A%2F%2Fh%3A1%2F.default&x=a+b&&");
   ASSERT_TRUE(f) << f.error().message;
   EXPECT_EQ(f->at("client_id"), "a/b");
   EXPECT_EQ(f->at("scope"), "https://h:1/.default");
@@ -36,11 +36,13 @@ TEST(Form, DecodesPairsAndRefusesWhatRfc6749Forbids) {
 TEST(Scopes, RolesAllowWhatArmAllows) {
   std::vector<RoleAssignment> reader = {{"1", Role::kReader, "/subscriptions/S/resourceGroups/RG1"}};
   std::vector<RoleAssignment> contributor = {{"2", Role::kContributor, "/subscriptions/S"}};
-  const std::string vnet = "/subscriptions/s/resourcegroups/rg1/providers/Microsoft.Network/virtualNetworks/v";
+  const std::string vnet =
+      "/subscriptions/s/resourcegroups/rg1/providers/Microsoft.Network/virtualNetworks/v";
   EXPECT_TRUE(Permits(reader, vnet, Access::kRead));
   EXPECT_FALSE(Permits(reader, vnet, Access::kWrite));
   EXPECT_FALSE(Permits(reader, "/subscriptions/S/resourceGroups/RG2", Access::kRead));
-  EXPECT_FALSE(Permits(reader, "/subscriptions/S/resourceGroups/RG10", Access::kRead)) << "segments, not prefixes";
+  EXPECT_FALSE(Permits(reader, "/subscriptions/S/resourceGroups/RG10", Access::kRead))
+      << "segments, not prefixes";
   EXPECT_TRUE(Sees(reader, "/subscriptions/S")) << "a group's reader sees its subscription";
   EXPECT_FALSE(Sees(reader, "/subscriptions/T"));
   EXPECT_TRUE(Permits(contributor, vnet, Access::kWrite));
@@ -102,7 +104,8 @@ TEST_F(PrincipalsTest, SecretsAreShownOnceAndStoredOnlyAsHashes) {
 
 TEST_F(PrincipalsTest, CreateForRbacWithAnExistingNamePatchesIt) {
   auto first = dir_->CreateOrPatch({"ci", {{"", Role::kReader, "/subscriptions/S"}}, 1});
-  auto second = dir_->CreateOrPatch({"CI", {{"", Role::kContributor, "/subscriptions/S/resourceGroups/g"}}, 2});
+  auto second =
+      dir_->CreateOrPatch({"CI", {{"", Role::kContributor, "/subscriptions/S/resourceGroups/g"}}, 2});
   ASSERT_TRUE(first && second);
   EXPECT_EQ(first->principal.app_id, second->principal.app_id);
   EXPECT_EQ(second->principal.roles.size(), 2u);
@@ -167,7 +170,8 @@ class AuthorityTest : public PrincipalsTest {
     secret_ = s->secret;
   }
   std::string Grant(const std::string& scope = "https%3A%2F%2F127.0.0.1%3A7480%2F.default") {
-    return "grant_type=client_credentials&client_id=" + app_ + "&client_secret=" + secret_ + "&scope=" + scope;
+    return "grant_type=client_credentials&client_id=" + app_ + "&client_secret=" + secret_ +
+           "&scope=" + scope;
   }
   std::optional<Authority> authority_;
   std::string app_, secret_;
@@ -187,27 +191,26 @@ TEST_F(AuthorityTest, TheClientCredentialsGrantIssuesATokenThatAuthenticates) {
   EXPECT_EQ(caller->roles[0].role, Role::kContributor);
   // The other name of this server, and the v1 'resource' form, work too.
   EXPECT_TRUE(authority_->Token(Grant("https%3A%2F%2Flocalhost%3A7480%2F%2F.default"), ""));
-  EXPECT_TRUE(authority_->Token("grant_type=client_credentials&client_id=" + app_ + "&client_secret=" + secret_ +
-                                    "&resource=https%3A%2F%2F127.0.0.1%3A7480%2F",
+  EXPECT_TRUE(authority_->Token("grant_type=client_credentials&client_id=" + app_ + "&client_secret=" +
+                                    secret_ + "&resource=https%3A%2F%2F127.0.0.1%3A7480%2F",
                                 ""));
   // client_secret_basic (RFC 6749 §2.3.1).
-  auto basic = authority_->Token("grant_type=client_credentials&scope=https%3A%2F%2F127.0.0.1%3A7480%2F.default",
-                                 "Basic " + [&] {
-                                   std::string plain = app_ + ":" + secret_;
-                                   std::string out;
-                                   static const char* a =
-                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-                                   for (std::size_t i = 0; i < plain.size(); i += 3) {
-                                     unsigned v = static_cast<unsigned char>(plain[i]) << 16;
-                                     if (i + 1 < plain.size()) v |= static_cast<unsigned char>(plain[i + 1]) << 8;
-                                     if (i + 2 < plain.size()) v |= static_cast<unsigned char>(plain[i + 2]);
-                                     out += a[(v >> 18) & 63];
-                                     out += a[(v >> 12) & 63];
-                                     out += i + 1 < plain.size() ? a[(v >> 6) & 63] : '=';
-                                     out += i + 2 < plain.size() ? a[v & 63] : '=';
-                                   }
-                                   return out;
-                                 }());
+  auto basic = authority_->Token(
+      "grant_type=client_credentials&scope=https%3A%2F%2F127.0.0.1%3A7480%2F.default", "Basic " + [&] {
+        std::string plain = app_ + ":" + secret_;
+        std::string out;
+        static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for (std::size_t i = 0; i < plain.size(); i += 3) {
+          unsigned v = static_cast<unsigned char>(plain[i]) << 16;
+          if (i + 1 < plain.size()) v |= static_cast<unsigned char>(plain[i + 1]) << 8;
+          if (i + 2 < plain.size()) v |= static_cast<unsigned char>(plain[i + 2]);
+          out += a[(v >> 18) & 63];
+          out += a[(v >> 12) & 63];
+          out += i + 1 < plain.size() ? a[(v >> 6) & 63] : '=';
+          out += i + 2 < plain.size() ? a[v & 63] : '=';
+        }
+        return out;
+      }());
   EXPECT_TRUE(basic) << basic.error().message;
 }
 
@@ -220,7 +223,8 @@ TEST_F(AuthorityTest, BadGrantsGetOAuthErrors) {
   EXPECT_EQ(code("grant_type=password&username=a&password=b"), "unsupported_grant_type");
   EXPECT_EQ(code("client_id=a&client_secret=b"), "invalid_request");
   EXPECT_EQ(code("grant_type=client_credentials&client_id=" + app_), "invalid_request");
-  EXPECT_EQ(code("grant_type=client_credentials&client_id=" + app_ + "&client_secret=" + secret_), "invalid_request");
+  EXPECT_EQ(code("grant_type=client_credentials&client_id=" + app_ + "&client_secret=" + secret_),
+            "invalid_request");
   EXPECT_EQ(code("grant_type=client_credentials&a=%zz"), "invalid_request");
   EXPECT_EQ(code(Grant("https%3A%2F%2Fmanagement.azure.com%2F.default")), "invalid_scope");
   EXPECT_EQ(code(Grant("openid")), "invalid_scope");
@@ -229,7 +233,8 @@ TEST_F(AuthorityTest, BadGrantsGetOAuthErrors) {
                                      "&client_secret=nope&scope=https%3A%2F%2F127.0.0.1%3A7480%2F.default",
                                  "");
   auto unknown = authority_->Token(
-      "grant_type=client_credentials&client_id=nobody&client_secret=nope&scope=https%3A%2F%2F127.0.0.1%3A7480%2F.default",
+      "grant_type=client_credentials&client_id=nobody&client_secret=nope&scope=https%3A%2F%2F127.0.0.1%"
+      "3A7480%2F.default",
       "");
   ASSERT_FALSE(wrong);
   ASSERT_FALSE(unknown);

@@ -1,9 +1,4 @@
 // The local CA and server certificate (auth/tls_material.cc) in a temporary directory.
-#include "mgmt/auth/tls_material.h"
-
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -11,6 +6,11 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include "mgmt/auth/tls_material.h"
 
 namespace isthmus::mgmt::auth {
 namespace {
@@ -25,7 +25,7 @@ std::string Slurp(const fs::path& p) {
 }
 
 int Mode(const fs::path& p) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(p.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 0777) : -1;
 }
 
@@ -39,7 +39,8 @@ bool Verifies(const TlsMaterial& m, const std::string& host) {
   X509_STORE_CTX* ctx = X509_STORE_CTX_new();
   X509_STORE_CTX_init(ctx, store, leaf, nullptr);
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx);
-  if (host.find_first_not_of("0123456789.:abcdef") == std::string::npos && host.find_first_of(".:") != std::string::npos) {
+  if (host.find_first_not_of("0123456789.:abcdef") == std::string::npos &&
+      host.find_first_of(".:") != std::string::npos) {
     X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
   } else {
     X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
@@ -73,7 +74,8 @@ TEST_F(TlsMaterialTest, FirstStartMakesACaAndAServerCertificateForEveryName) {
   auto names = CertificateNames(m->server_cert);
   ASSERT_TRUE(names);
   EXPECT_EQ(*names, (std::vector<std::string>{"127.0.0.1", "localhost", "::1", "gw.example"}));
-  for (const char* host : {"127.0.0.1", "localhost", "::1", "gw.example"}) EXPECT_TRUE(Verifies(*m, host)) << host;
+  for (const char* host : {"127.0.0.1", "localhost", "::1", "gw.example"})
+    EXPECT_TRUE(Verifies(*m, host)) << host;
   EXPECT_FALSE(Verifies(*m, "other.example"));
   EXPECT_FALSE(Verifies(*m, "10.0.0.1"));
   // The keys are P-256 and belong to their certificates.
@@ -96,7 +98,8 @@ TEST_F(TlsMaterialTest, FirstStartMakesACaAndAServerCertificateForEveryName) {
 TEST_F(TlsMaterialTest, ASecondStartKeepsEverything) {
   auto first = EnsureTlsMaterial(dir_, options_);
   ASSERT_TRUE(first);
-  const std::string ca = Slurp(first->ca_cert), server = Slurp(first->server_cert), key = Slurp(first->server_key);
+  const std::string ca = Slurp(first->ca_cert), server = Slurp(first->server_cert),
+                    key = Slurp(first->server_key);
   options_.names = {"LOCALHOST", "127.0.0.1"};  // a subset, other case: covered
   auto second = EnsureTlsMaterial(dir_, options_);
   ASSERT_TRUE(second);

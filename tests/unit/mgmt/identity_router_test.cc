@@ -1,11 +1,10 @@
 // The router's sign-in and discovery routes, and RBAC on every other route, without sockets: cloud
 // metadata, the OpenID configuration, the token endpoint, Isthmus.Identity's principals, 401/403 in
 // ARM's shape, lists filtered to a principal's scopes, tracing headers.
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "base/clock.h"
 #include "mgmt/auth/authority.h"
@@ -47,8 +46,8 @@ class IdentityRouterTest : public ::testing::Test {
   void SetUp() override {
     auto store = SqliteStore::Open(":memory:");
     ASSERT_TRUE(store);
-    svc_ = std::make_unique<ResourceService>(std::move(*store), ServiceOptions{*net::Prefix::Parse("198.18.0.0/15")},
-                                             rng_);
+    svc_ = std::make_unique<ResourceService>(std::move(*store),
+                                             ServiceOptions{*net::Prefix::Parse("198.18.0.0/15")}, rng_);
     ASSERT_TRUE(svc_->Open());
     sub_ = svc_->DefaultSubscription();
     auto principals = auth::PrincipalDirectory::Load(
@@ -86,7 +85,8 @@ class IdentityRouterTest : public ::testing::Test {
     return j.is_object() && j.contains("error") && j["error"].is_object() ? j["error"].value("code", "") : "";
   }
   // `isthmus ad sp create-for-rbac` through the router: appId and password.
-  std::pair<std::string, std::string> CreateSp(const std::string& name, const std::string& role, const std::string& scope) {
+  std::pair<std::string, std::string> CreateSp(const std::string& name, const std::string& role,
+                                               const std::string& scope) {
     Json body = {{"displayName", name},
                  {"roleAssignments", Json::array({{{"roleDefinitionName", role}, {"scope", scope}}})}};
     HttpResponse r = Call("POST", "/providers/Isthmus.Identity/servicePrincipals", body.dump(), kToken);
@@ -117,7 +117,8 @@ class IdentityRouterTest : public ::testing::Test {
 };
 
 TEST_F(IdentityRouterTest, CloudMetadataPointsAtTheAuthorityWithoutAToken) {
-  HttpResponse old = Call("GET", "//metadata/endpoints", "", "", "2015-01-01");  // msrestazure's doubled slash
+  HttpResponse old =
+      Call("GET", "//metadata/endpoints", "", "", "2015-01-01");  // msrestazure's doubled slash
   ASSERT_EQ(old.status, 200) << old.body;
   EXPECT_EQ(J(old)["authentication"]["loginEndpoint"], "https://127.0.0.1:7480/adfs");
   EXPECT_EQ(J(old)["authentication"]["audiences"][0], "https://127.0.0.1:7480/");
@@ -126,7 +127,8 @@ TEST_F(IdentityRouterTest, CloudMetadataPointsAtTheAuthorityWithoutAToken) {
   EXPECT_EQ(J(now)[0]["resourceManager"], "https://127.0.0.1:7480/");
   EXPECT_EQ(J(now)[0]["authentication"]["identityProvider"], "ADFS");
   EXPECT_EQ(Code(Call("GET", "/metadata/endpoints", "", "", "2014-01-01")), "InvalidApiVersionParameter");
-  for (const char* p : {"/adfs/.well-known/openid-configuration", "/adfs/adfs/.well-known/openid-configuration"}) {
+  for (const char* p :
+       {"/adfs/.well-known/openid-configuration", "/adfs/adfs/.well-known/openid-configuration"}) {
     HttpResponse c = Call("GET", p, "", "", nullptr);
     ASSERT_EQ(c.status, 200) << p;
     EXPECT_EQ(J(c)["token_endpoint"], "https://127.0.0.1:7480/adfs/oauth2/token");
@@ -145,37 +147,49 @@ TEST_F(IdentityRouterTest, AServicePrincipalSignsInAndWorksWithinItsRole) {
   HttpResponse subs = Call("GET", "/subscriptions", "", token, "2022-12-01");
   ASSERT_EQ(subs.status, 200) << subs.body;
   EXPECT_EQ(J(subs)["value"].size(), 1u);
-  EXPECT_EQ(Call("PUT", Sub() + "/resourceGroups/rg1", R"({"location":"westus"})", token, "2025-04-01").status, 201);
-  EXPECT_EQ(Call("PUT", Sub() + "/resourceGroups/rg2", R"({"location":"westus"})", token, "2025-04-01").status, 201);
+  EXPECT_EQ(
+      Call("PUT", Sub() + "/resourceGroups/rg1", R"({"location":"westus"})", token, "2025-04-01").status,
+      201);
+  EXPECT_EQ(
+      Call("PUT", Sub() + "/resourceGroups/rg2", R"({"location":"westus"})", token, "2025-04-01").status,
+      201);
   // Principals are managed by Owners only.
   HttpResponse denied = Call("POST", "/providers/Isthmus.Identity/servicePrincipals",
                              R"({"displayName":"x","roleAssignments":[]})", token);
   EXPECT_EQ(denied.status, 403);
   EXPECT_EQ(Code(denied), "AuthorizationFailed");
-  EXPECT_EQ(J(Call("GET", "/tenants", "", token, "2022-12-01"))["value"][0]["tenantId"], authority_->tenant_id());
-  EXPECT_EQ(J(Call("GET", Sub() + "/providers/Microsoft.Network", "", token, "2025-04-01"))["registrationState"],
-            "Registered");
+  EXPECT_EQ(J(Call("GET", "/tenants", "", token, "2022-12-01"))["value"][0]["tenantId"],
+            authority_->tenant_id());
+  EXPECT_EQ(
+      J(Call("GET", Sub() + "/providers/Microsoft.Network", "", token, "2025-04-01"))["registrationState"],
+      "Registered");
   EXPECT_FALSE(J(Call("GET", Sub() + "/locations", "", token, "2022-12-01"))["value"].empty());
 }
 
 TEST_F(IdentityRouterTest, AReaderReadsButCannotWriteAndSeesOnlyItsScope) {
-  ASSERT_EQ(Call("PUT", Sub() + "/resourceGroups/rg1", R"({"location":"westus"})", kToken, "2025-04-01").status, 201);
-  ASSERT_EQ(Call("PUT", Sub() + "/resourceGroups/rg2", R"({"location":"westus"})", kToken, "2025-04-01").status, 201);
+  ASSERT_EQ(
+      Call("PUT", Sub() + "/resourceGroups/rg1", R"({"location":"westus"})", kToken, "2025-04-01").status,
+      201);
+  ASSERT_EQ(
+      Call("PUT", Sub() + "/resourceGroups/rg2", R"({"location":"westus"})", kToken, "2025-04-01").status,
+      201);
   const std::string token = SignIn(CreateSp("auditor", "Reader", Sub() + "/resourceGroups/rg1"));
   EXPECT_EQ(Call("GET", Sub() + "/resourceGroups/rg1", "", token, "2025-04-01").status, 200);
-  HttpResponse put = Call("PUT", Sub() + "/resourceGroups/rg1", R"({"location":"westus"})", token, "2025-04-01");
+  HttpResponse put =
+      Call("PUT", Sub() + "/resourceGroups/rg1", R"({"location":"westus"})", token, "2025-04-01");
   EXPECT_EQ(put.status, 403);
   EXPECT_EQ(Code(put), "AuthorizationFailed");
-  EXPECT_NE(J(put)["error"]["message"].get<std::string>().find("Microsoft.Resources/subscriptions/resourceGroups/write"),
+  EXPECT_NE(J(put)["error"]["message"].get<std::string>().find(
+                "Microsoft.Resources/subscriptions/resourceGroups/write"),
             std::string::npos);
   EXPECT_EQ(Call("GET", Sub() + "/resourceGroups/rg2", "", token, "2025-04-01").status, 403);
   HttpResponse list = Call("GET", Sub() + "/resourceGroups", "", token, "2025-04-01");
   ASSERT_EQ(list.status, 200);
   ASSERT_EQ(J(list)["value"].size(), 1u);
   EXPECT_EQ(J(list)["value"][0]["name"], "rg1");
-  HttpResponse vnet = Call("PUT", Sub() + "/resourceGroups/rg1/providers/Microsoft.Network/virtualNetworks/v",
-                           R"({"location":"westus","properties":{"addressSpace":{"addressPrefixes":["10.1.0.0/16"]}}})",
-                           token);
+  HttpResponse vnet = Call(
+      "PUT", Sub() + "/resourceGroups/rg1/providers/Microsoft.Network/virtualNetworks/v",
+      R"({"location":"westus","properties":{"addressSpace":{"addressPrefixes":["10.1.0.0/16"]}}})", token);
   EXPECT_EQ(vnet.status, 403);
   EXPECT_NE(J(vnet)["error"]["message"].get<std::string>().find("Microsoft.Network/virtualNetworks/write"),
             std::string::npos);
