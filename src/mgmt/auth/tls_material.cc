@@ -39,6 +39,7 @@ constexpr int kCaSuffixBytes = 8;           // random CN suffix so two hosts' CA
 constexpr off_t kMaxPemBytes = 1 << 20;     // the PEM files here are a few KB; refuse anything huge
 constexpr std::size_t kMaxCommonName = 64;  // RFC 5280 Appendix A, ub-common-name
 constexpr std::size_t kMaxDnsName = 253;    // RFC 1035 §2.3.4, as text without the final dot
+constexpr std::size_t kMaxDnsLabel = 63;    // RFC 1035 §2.3.4
 
 template <auto FreeFn>
 struct OsslFree {
@@ -121,15 +122,23 @@ std::optional<SanName> IpName(const std::string& text) {
   return std::nullopt;
 }
 
-// Letters, digits, '-', '_' and '.', optionally behind a leading "*." wildcard label. Rejecting the rest
-// keeps a name flag from smuggling anything odd into the certificate.
+// Labels of letters, digits, '-' and '_' joined by dots, optionally behind a leading "*." wildcard
+// label. Rejecting the rest keeps a name flag from putting anything odd into the certificate.
 bool IsDnsName(std::string_view n) {
   if (n.starts_with("*.")) n.remove_prefix(2);
-  if (n.empty() || n.front() == '.' || n.back() == '.' || n.find("..") != std::string_view::npos)
-    return false;
-  return std::all_of(n.begin(), n.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
-  });
+  if (n.empty() || n.size() > kMaxDnsName) return false;
+  std::size_t label = 0;
+  for (std::size_t i = 0; i <= n.size(); ++i) {
+    if (i == n.size() || n[i] == '.') {
+      if (label == 0 || label > kMaxDnsLabel) return false;
+      label = 0;
+    } else if (std::isalnum(static_cast<unsigned char>(n[i])) != 0 || n[i] == '-' || n[i] == '_') {
+      ++label;
+    } else {
+      return false;
+    }
+  }
+  return true;
 }
 
 Result<SanName> ParseName(const std::string& text) {
@@ -139,7 +148,7 @@ Result<SanName> ParseName(const std::string& text) {
     auto ip = IpName(text.substr(1, text.size() - 2));
     if (ip && ip->value.size() == 16) return *ip;
   }
-  if (text.size() > kMaxDnsName || !IsDnsName(text)) {
+  if (!IsDnsName(text)) {
     return Fail(Error::Invalid("InvalidTlsName",
                                fmt::format("'{}' is neither an IP address nor a DNS name", text), text));
   }
@@ -181,7 +190,7 @@ std::vector<SanName> NamesOf(const X509* cert) {
       }
     }
   }
-  ERR_clear_error();  // X509_get_ext_d2i leaves an entry when the extension is absent
+  ERR_clear_error();  // a malformed extension reads as no names, not as a stale error for later calls
   return out;
 }
 
@@ -378,7 +387,7 @@ bool AddSubjectAltNames(X509* cert, const std::vector<SanName>& names) {
     if (sk_GENERAL_NAME_push(gens.get(), g.get()) <= 0) return false;
     g.release();  // owned by gens now
   }
-  return X509_add1_i2d(cert, NID_subject_alt_name, gens.get(), 0, X509V3_ADD_DEFAULT) == 1;
+  return X509_add1_ext_i2d(cert, NID_subject_alt_name, gens.get(), 0, X509V3_ADD_DEFAULT) == 1;
 }
 
 // A certificate body: v3, random positive serial, valid from kClockSkew ago for `life`, O=Isthmus and

@@ -40,12 +40,14 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 // Implementation choices.
-constexpr std::size_t kMaxTokenBytes = 16 * 1024;    // Azure AD's tokens are 1-3 KiB; bounds all parsing
-constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;  // an RSA-8192 PKCS#8 PEM is ~6.5 KiB
-constexpr int kNewKeyBits = 2048;                    // what Azure AD and AD FS sign with
-constexpr int kMinKeyBits = 2048;                    // NIST SP 800-131A: RSA below 2048 bits is disallowed
-constexpr std::size_t kTokenIdBytes = 16;            // uti/jti: 128 random bits, unique without a registry
-constexpr std::size_t kMaxDetailBytes = 200;         // a claim quoted in an error message
+// Azure AD's tokens are 1-3 KiB; the bound comes before any parsing.
+constexpr std::size_t kMaxTokenBytes = std::size_t{16} * 1024;
+// An RSA-8192 PKCS#8 PEM is ~6.5 KiB.
+constexpr std::size_t kMaxKeyFileBytes = std::size_t{64} * 1024;
+constexpr int kNewKeyBits = 2048;             // what Azure AD and AD FS sign with
+constexpr int kMinKeyBits = 2048;             // NIST SP 800-131A: RSA below 2048 bits is disallowed
+constexpr std::size_t kTokenIdBytes = 16;     // uti/jti: 128 random bits, unique without a registry
+constexpr std::size_t kMaxDetailBytes = 200;  // a claim quoted in an error message
 // exp/nbf/iat are bounded to [0, 2^33) seconds (to the year 2242): system_clock counts nanoseconds in 64
 // bits (to 2262), so time arithmetic on any accepted value, skew included, cannot overflow.
 constexpr long long kMaxEpochSeconds = 1LL << 33;
@@ -56,8 +58,9 @@ constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn
 constexpr std::array<std::int8_t, 256> MakeDecodeTable() {
   std::array<std::int8_t, 256> t{};
   for (auto& v : t) v = -1;
-  for (std::size_t i = 0; i < kAlphabet.size(); ++i)
+  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
     t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+  }
   return t;
 }
 constexpr std::array<std::int8_t, 256> kDecodeTable = MakeDecodeTable();

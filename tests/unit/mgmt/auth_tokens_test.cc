@@ -397,10 +397,21 @@ TEST_F(TokenTest, Hs256KeyedWithOurPublicKeyIsRefused) {
   jwt_free(raw);
   EXPECT_EQ(rc, 0) << "libjwt now refuses HS256 keyed with a public key by itself";
   EXPECT_EQ(Problem(forged), TokenProblem::kAlgorithm);
-  // Nor with a kid naming our key, nor as "hs256".
-  const std::string with_kid = Base64UrlEncode(Json{{"alg", "HS256"}, {"kid", issuer_->key_id()}}.dump()) +
-                               "." + Base64UrlEncode(GoodPayload().dump());
-  EXPECT_EQ(Problem(with_kid + "." + Base64UrlEncode(Bytes(mac, mac_len))), TokenProblem::kAlgorithm);
+  // Nor with a kid naming our key, nor as "hs256", nor behind a duplicate "alg" (the header is read by
+  // two JSON parsers, ours and libjwt's: whichever "alg" each keeps, no HMAC gets through).
+  auto hs256 = [&](const std::string& header) {
+    const std::string in = Base64UrlEncode(header) + "." + Base64UrlEncode(GoodPayload().dump());
+    unsigned char m[EVP_MAX_MD_SIZE];
+    unsigned int m_len = 0;
+    HMAC(EVP_sha256(), ours_->pub.data(), static_cast<int>(ours_->pub.size()),
+         reinterpret_cast<const unsigned char*>(in.data()), in.size(), m, &m_len);
+    return in + "." + Base64UrlEncode(Bytes(m, m_len));
+  };
+  EXPECT_EQ(Problem(hs256(Json{{"alg", "HS256"}, {"kid", issuer_->key_id()}}.dump())),
+            TokenProblem::kAlgorithm);
+  EXPECT_EQ(Problem(hs256(R"({"alg":"hs256"})")), TokenProblem::kAlgorithm);
+  EXPECT_EQ(Problem(hs256(R"({"alg":"RS256","alg":"HS256"})")), TokenProblem::kAlgorithm);
+  EXPECT_NE(Problem(hs256(R"({"alg":"HS256","alg":"RS256"})")), static_cast<TokenProblem>(-1));
 }
 
 TEST_F(TokenTest, AKidOrX5tOfAnotherKeyIsRefused) {
