@@ -145,8 +145,13 @@ Json ResourceService::Redact(const Json& doc) {
 Json ResourceService::Present(const Resource& r) const {
   Json out = Redact(r.doc);
   if (r.id.kind != Kind::kConnection || !out.contains("properties")) return out;
-  auto it = observed_.find(r.id.Key());
   auto& p = out["properties"];
+  // ARM writes embedded gateway references as {"id":…,"properties":{}}; Microsoft's TypeSpec-generated
+  // SDKs (arm-network 39) read the properties object unconditionally.
+  for (const char* ref : {"virtualNetworkGateway1", "virtualNetworkGateway2", "localNetworkGateway2"}) {
+    if (p.contains(ref) && p[ref].is_object() && !p[ref].contains("properties")) p[ref]["properties"] = Json::object();
+  }
+  auto it = observed_.find(r.id.Key());
   if (it == observed_.end()) {
     p["connectionStatus"] = "Unknown";
     return out;

@@ -71,8 +71,8 @@ for (const [rg, here, there, name] of [
   const c = await network.virtualNetworkGatewayConnections.beginCreateOrUpdateAndWait(rg, name, {
     location: gateways[here].location,
     connectionType: "Vnet2Vnet",
-    virtualNetworkGateway1: { id: gateways[here].id },
-    virtualNetworkGateway2: { id: gateways[there].id },
+    virtualNetworkGateway1: gateways[here],  // the SDK serializes whole gateway objects
+    virtualNetworkGateway2: gateways[there],
     sharedKey: key,
   });
   assert.equal(c.provisioningState, "Succeeded");

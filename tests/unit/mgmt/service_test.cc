@@ -237,6 +237,12 @@ TEST_F(ServiceTest, SharedKeyOnlyThroughItsOwnCalls) {
   ASSERT_TRUE(put);
   EXPECT_EQ(put->body.dump().find("TopSecret123"), std::string::npos);
   EXPECT_EQ(svc_->Get(id)->dump().find("TopSecret123"), std::string::npos);
+  // Gateway references come back as ARM writes them, with an (empty) properties object: Microsoft's
+  // TypeSpec-generated SDKs read it unconditionally.
+  for (const char* ref : {"virtualNetworkGateway1", "virtualNetworkGateway2"}) {
+    EXPECT_EQ((*svc_->Get(id))["properties"][ref]["properties"], Json::object()) << ref;
+    EXPECT_EQ(put->body["properties"][ref]["properties"], Json::object()) << ref;
+  }
   EXPECT_EQ(svc_->List(Kind::kConnection, ResourceId::Group(sub_, "rg1"))->dump().find("TopSecret123"),
             std::string::npos);
   EXPECT_EQ(*svc_->GetSharedKey(id), "TopSecret123");
