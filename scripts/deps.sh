@@ -13,9 +13,11 @@ PACKAGES=(
   iproute2 sqlite3 curl procps iputils-ping iperf3 tcpdump ethtool python3 wireguard-go wireguard-tools
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
   libstrongswan-extra-plugins
-  # real clients of isthmusd: Prometheus scraping /metrics, promtool linting its output
-  prometheus
+  # real clients of isthmusd: Prometheus scraping /metrics, promtool linting its output; Debian's az
+  prometheus azure-cli
 )
+# Microsoft's JavaScript SDK runs on the machine's Node.js and npm; Debian's where there are none.
+command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "scripts/deps.sh: run as root (it installs packages with apt-get)" >&2

@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 jobs=$(nproc)
 
+echo "== npm packages of the client tests (npm ci: versions from tests/e2e/sdk/package-lock.json)"
+(cd tests/e2e/sdk && npm ci --no-audit --no-fund --loglevel=error)
+
 echo "== format (clang-format, .clang-format)"
 scripts/check_format.sh
 

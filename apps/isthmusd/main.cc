@@ -167,6 +167,11 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure-http", insecure_http,
                "Serve plain HTTP instead of HTTPS (tokens then cross the wire in clear; Microsoft's SDKs and "
                "az refuse to send them)");
+  std::size_t page_size = 100;
+  app.add_option("--page-size", page_size,
+                 "Entries per page of a list answer; longer lists continue at their nextLink, as ARM's do")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   app.set_version_flag("--version", "isthmusd 0.1.0");
   CLI11_PARSE(app, argc, argv);
 
@@ -313,6 +318,7 @@ int main(int argc, char** argv) {
   isthmus::mgmt::RouterOptions router_options;
   router_options.authority = authority ? &*authority : nullptr;
   router_options.scheme = insecure_http ? "http" : "https";
+  router_options.page_size = page_size;
   isthmus::mgmt::Router router(service, *token, live ? &single_host : nullptr, live ? &admin : nullptr,
                                router_options);
   isthmus::mgmt::RestServer server(router, tls);

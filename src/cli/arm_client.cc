@@ -134,7 +134,35 @@ Result<ArmResponse> ArmClient::Send(std::string_view method, std::string_view pa
 Result<Json> ArmClient::Get(std::string_view path, std::string_view api_version) {
   auto r = Send("GET", path, api_version);
   if (!r) return Fail(r.error());
-  return r->body;
+  Json body = std::move(r->body);
+  // A list longer than a page continues at its nextLink; the pages are joined into one "value". The
+  // bearer token goes only where the endpoint is (a nextLink elsewhere is refused, not followed).
+  for (int pages = 1; body.is_object() && body.contains("nextLink") && body["value"].is_array(); ++pages) {
+    if (!body["nextLink"].is_string() || body["nextLink"].get<std::string>().empty()) {
+      body.erase("nextLink");
+      break;
+    }
+    const std::string next = body["nextLink"].get<std::string>();
+    if (!next.starts_with(options_.endpoint + "/")) {
+      return Fail(Error::Internal(
+          fmt::format("isthmusd answered GET {} with a nextLink to another server: {}", path, next)));
+    }
+    if (pages >= kMaxListPages) {
+      return Fail(Error::Internal(fmt::format("GET {}: more than {} pages of results", path, kMaxListPages)));
+    }
+    auto more = Send("GET", next, "");
+    if (!more) return Fail(more.error());
+    if (!more->body.is_object() || !more->body.contains("value") || !more->body["value"].is_array()) {
+      return Fail(Error::Internal(fmt::format("isthmusd answered a nextLink of GET {} without a list", path)));
+    }
+    for (auto& item : more->body["value"]) body["value"].push_back(std::move(item));
+    if (more->body.contains("nextLink")) {
+      body["nextLink"] = std::move(more->body["nextLink"]);
+    } else {
+      body.erase("nextLink");
+    }
+  }
+  return body;
 }
 
 Status ArmClient::Wait(const ArmResponse& accepted) {

@@ -63,7 +63,9 @@ class ArmClient {
   Result<ArmResponse> Send(std::string_view method, std::string_view path, std::string_view api_version,
                            const Json* body = nullptr);
 
+  // A GET; a list answered in pages (nextLink) comes back whole.
   Result<Json> Get(std::string_view path, std::string_view api_version);
+  static constexpr int kMaxListPages = 10000;
 
   // Polls an accepted long-running operation until it ends: Succeeded → ok; Failed/Canceled → the
   // operation's error; no end before the wait timeout → an error saying it continues in the background.

@@ -20,7 +20,7 @@ fail() { echo "FAIL: $*" >&2; [[ -f $STATE/isthmusd.log ]] && tail -20 "$STATE/i
 [[ -d $here/sdk/node_modules/@azure/arm-network ]] || (cd "$here/sdk" && npm ci --no-audit --no-fund --silent)
 
 PORT=$((20000 + RANDOM % 40000))
-"$ISTHMUSD" --fabric none --listen "127.0.0.1:$PORT" --state-dir "$STATE/daemon" >"$STATE/isthmusd.log" 2>&1 &
+"$ISTHMUSD" --fabric none --page-size 1 --listen "127.0.0.1:$PORT" --state-dir "$STATE/daemon" >"$STATE/isthmusd.log" 2>&1 &
 DAEMON_PID=$!
 export ISTHMUS_ENDPOINT="https://127.0.0.1:$PORT" ISTHMUS_STATE_DIR="$STATE/daemon" ISTHMUS_CONFIG_DIR="$STATE/cli"
 for _ in $(seq 100); do
@@ -35,7 +35,8 @@ reader=$("$ISTHMUS" ad sp create-for-rbac -n sdk-reader --role Reader --scopes "
 
 NODE_EXTRA_CA_CERTS="$STATE/daemon/tls/ca.pem" node "$here/sdk/sdk_test.mjs" "$ISTHMUS_ENDPOINT" "$sub" \
   "$(field appId <<<"$owner")" "$(field password <<<"$owner")" \
-  "$(field appId <<<"$reader")" "$(field password <<<"$reader")" || fail "the SDK run failed"
+  "$(field appId <<<"$reader")" "$(field password <<<"$reader")" "$STATE/daemon/signing.key" ||
+  fail "the SDK run failed"
 # No secret or token in the daemon's log.
 for s in "$(field password <<<"$owner")" "$(field password <<<"$reader")" "$(cat "$STATE/daemon/token")"; do
   ! grep -qF "$s" "$STATE/isthmusd.log" || fail "a secret appears in isthmusd's log"

@@ -1,11 +1,13 @@
 #include "mgmt/rest/router.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "mgmt/auth/tokens.h"
 #include "mgmt/rest/api_versions.h"
 
 namespace isthmus::mgmt {
@@ -225,7 +227,73 @@ void FilterList(HttpResponse& r, const auth::Caller& caller) {
   r.body = j.dump();
 }
 
+// RFC 3986 unreserved characters pass; everything else is %XX.
+std::string PercentEncode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+std::string LowerId(const Json& item) {
+  return item.is_object() && item.contains("id") && item["id"].is_string() ? ToLower(item["id"].get<std::string>())
+                                                                          : std::string();
+}
+
 }  // namespace
+
+std::optional<HttpResponse> Router::Paginate(const HttpRequest& req, HttpResponse& r) const {
+  auto token = req.query.find("$skiptoken");
+  const bool paging = token != req.query.end();
+  if (r.status != 200 || !r.body.starts_with("{\"value\":[")) {
+    return std::nullopt;
+  }
+  Json j = Json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || j.size() != 1 || !j["value"].is_array()) return std::nullopt;
+  Json& value = j["value"];
+  const std::size_t page = std::max<std::size_t>(options_.page_size, 1);
+  if (!paging && value.size() <= page) return std::nullopt;  // one page: the list's own order
+  // Across pages the list is in the order of its lowercased IDs, and the token is the last ID a page
+  // held: entries created or deleted between pages neither repeat nor shift the rest.
+  std::string after;
+  if (paging) {
+    auto decoded = auth::Base64UrlDecode(token->second);
+    if (!decoded || decoded->empty()) {
+      return ErrorResponse(Error::Invalid("InvalidSkipToken",
+                                          "The $skiptoken is not one this server wrote in a nextLink.",
+                                          "$skiptoken"));
+    }
+    after = *decoded;
+  }
+  std::vector<Json> items(std::make_move_iterator(value.begin()), std::make_move_iterator(value.end()));
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Json& a, const Json& b) { return LowerId(a) < LowerId(b); });
+  auto first = paging ? std::upper_bound(items.begin(), items.end(), after,
+                                         [](const std::string& t, const Json& e) { return t < LowerId(e); })
+                      : items.begin();
+  const std::size_t left = static_cast<std::size_t>(items.end() - first);
+  Json out = Json::array();
+  for (std::size_t i = 0; i < std::min(left, page); ++i) out.push_back(std::move(first[i]));
+  j = Json{{"value", std::move(out)}};
+  if (left > page) {
+    std::string url = Origin(req) + req.path + "?";
+    bool amp = false;
+    for (const auto& [k, v] : req.query) {
+      if (k == "$skiptoken") continue;
+      url += fmt::format("{}{}={}", amp ? "&" : "", PercentEncode(k), PercentEncode(v));
+      amp = true;
+    }
+    url += fmt::format("{}%24skiptoken={}", amp ? "&" : "", auth::Base64UrlEncode(LowerId(j["value"].back())));
+    j["nextLink"] = url;
+  }
+  r.body = j.dump();
+  return std::nullopt;
+}
 
 HttpResponse Router::Handle(const HttpRequest& req) const {
   HttpResponse r;
@@ -246,6 +314,9 @@ HttpResponse Router::Handle(const HttpRequest& req) const {
     } else {
       r = Route(req, *caller);
       if (filter) FilterList(r, *caller);
+      if (req.method == "GET") {
+        if (auto bad = Paginate(req, r)) r = std::move(*bad);
+      }
     }
   }
   // ARM's tracing headers on every response: the client's request id is echoed as the request id

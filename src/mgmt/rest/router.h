@@ -75,7 +75,10 @@ class Router {
   // Isthmus.Identity/servicePrincipals: what `isthmus ad sp …` calls (not an Azure API; docs/security.md).
   HttpResponse ServicePrincipals(const HttpRequest& req, const Segments& seg,
                                  const auth::Caller& caller) const;
-  std::string Origin(const HttpRequest& req) const;  // "https://host:port" as the client addressed us
+  std::string Origin(const HttpRequest& req) const;
+  // Splits a list answer longer than options_.page_size into pages joined by nextLink ($skiptoken);
+  // an error response when the request's $skiptoken is not one of ours.
+  std::optional<HttpResponse> Paginate(const HttpRequest& req, HttpResponse& r) const;  // "https://host:port" as the client addressed us
   // /subscriptions/{s}/providers/{namespace}/...: lists by type and operation status.
   HttpResponse SubscriptionProviders(const HttpRequest& req, const Segments& seg) const;
   // The action on a resource ("sharedkey", "reset", "instanceview", "runcommand"), or plain CRUD.

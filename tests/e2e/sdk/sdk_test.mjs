@@ -1,14 +1,18 @@
 // Microsoft's JavaScript SDK against a running isthmusd, as a user's program would use it: a service
 // principal signs in with ClientSecretCredential against isthmusd's AD FS-shaped authority, then the
 // VNet-to-VNet sequence goes through @azure/arm-resources and @azure/arm-network, every result checked.
-// Usage: node sdk_test.mjs ENDPOINT SUBSCRIPTION APP_ID SECRET READER_APP_ID READER_SECRET
-// (NODE_EXTRA_CA_CERTS must name isthmusd's CA). Exits non-zero on the first failed check.
+// Usage: node sdk_test.mjs ENDPOINT SUBSCRIPTION APP_ID SECRET READER_APP_ID READER_SECRET SIGNING_KEY
+// (NODE_EXTRA_CA_CERTS must name isthmusd's CA; SIGNING_KEY is isthmusd's token-signing key, with which
+// the test signs tokens that are valid but for one claim). isthmusd runs with a small --page-size, so
+// every list the SDK reads comes in pages joined by nextLink. Exits non-zero on the first failed check.
 import assert from "node:assert/strict";
+import { createSign, generateKeyPairSync } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { ClientSecretCredential } from "@azure/identity";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import { NetworkManagementClient } from "@azure/arm-network";
 
-const [endpoint, subscription, appId, secret, readerId, readerSecret] = process.argv.slice(2);
+const [endpoint, subscription, appId, secret, readerId, readerSecret, signingKey] = process.argv.slice(2);
 // arm-resources 6 (AutoRest) reads credentialScopes; arm-network 39 (TypeSpec) reads credentials.scopes.
 const options = { endpoint, credentialScopes: [`${endpoint}/.default`], credentials: { scopes: [`${endpoint}/.default`] } };
 const credential = (id, pw) =>
@@ -85,10 +89,17 @@ await network.virtualNetworkGatewayConnections.beginResetSharedKeyAndWait("SdkRG
 const reset = (await network.virtualNetworkGatewayConnections.getSharedKey("SdkRG1", "VNet1ToVNet4")).value;
 assert.equal(reset.length, 64);
 
-step("lists");
+step("lists, in pages");
 const listed = [];
 for await (const v of network.virtualNetworks.listAll()) listed.push(v.name);
 assert.deepEqual(listed.sort(), ["VNet1", "VNet4"]);
+const pages = [];
+for await (const page of network.publicIPAddresses.listAll().byPage()) pages.push(page.map((p) => p.name));
+assert.ok(pages.length >= 2, `public IPs came in ${pages.length} page(s): the server's nextLink was not followed`);
+assert.deepEqual(pages.flat().sort(), ["VNet1GWIP", "VNet4GWIP"]);
+const connections = [];
+for await (const c of network.virtualNetworkGatewayConnections.list("SdkRG1")) connections.push(c.name);
+assert.deepEqual(connections, ["VNet1ToVNet4"]);
 const groups = [];
 for await (const g of resources.resourceGroups.list()) groups.push(g.name);
 assert.ok(groups.includes("SdkRG1") && groups.includes("SdkRG4"), groups.join(","));
@@ -101,13 +112,36 @@ await assert.rejects(
   (e) => e.statusCode === 403 && e.code === "AuthorizationFailed",
 );
 
-step("a forged token is refused (401)");
+step("expired, foreign-audience, unsigned and forged tokens are refused (401)");
+const b64 = (x) => Buffer.from(typeof x === "string" ? x : JSON.stringify(x)).toString("base64url");
 const [h, p] = token.token.split(".");
-const forged = { getToken: async () => ({ token: `${h}.${p}.AAAA`, expiresOnTimestamp: Date.now() + 3600e3 }) };
-await assert.rejects(
-  new NetworkManagementClient(forged, subscription, options).virtualNetworks.get("SdkRG1", "VNet1"),
-  (e) => e.statusCode === 401 && e.code === "InvalidAuthenticationToken",
-);
+const header = JSON.parse(Buffer.from(h, "base64url"));
+const claims = JSON.parse(Buffer.from(p, "base64url"));
+const sign = (hdr, body, key) => {
+  const input = `${b64(hdr)}.${b64(body)}`;
+  return `${input}.${createSign("RSA-SHA256").update(input).sign(key).toString("base64url")}`;
+};
+const realKey = readFileSync(signingKey);
+const now = Math.floor(Date.now() / 1000);
+// The real key reproduces a token isthmusd accepts, so each refusal below is for its one changed claim.
+const refusedWith = async (jwt, code) => {
+  const c = { getToken: async () => ({ token: jwt, expiresOnTimestamp: Date.now() + 3600e3 }) };
+  await assert.rejects(
+    new NetworkManagementClient(c, subscription, options).virtualNetworks.get("SdkRG1", "VNet1"),
+    (e) => e.statusCode === 401 && e.code === code,
+    code,
+  );
+};
+const resigned = new NetworkManagementClient(
+  { getToken: async () => ({ token: sign(header, claims, realKey), expiresOnTimestamp: Date.now() + 3600e3 }) },
+  subscription, options);
+assert.equal((await resigned.virtualNetworks.get("SdkRG1", "VNet1")).name, "VNet1");
+await refusedWith(sign(header, { ...claims, iat: now - 7200, nbf: now - 7200, exp: now - 3600 }, realKey), "ExpiredAuthenticationToken");
+await refusedWith(sign(header, { ...claims, aud: "https://management.azure.com/" }, realKey), "InvalidAuthenticationTokenAudience");
+await refusedWith(`${b64({ ...header, alg: "none" })}.${b64(claims)}.`, "InvalidAuthenticationToken");
+const { privateKey: otherKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+await refusedWith(sign(header, claims, otherKey), "InvalidAuthenticationToken");
+await refusedWith(`${h}.${p}.AAAA`, "InvalidAuthenticationToken");
 
 step("deletes");
 for (const [rg, name] of [["SdkRG1", "VNet1ToVNet4"], ["SdkRG4", "VNet4ToVNet1"]]) {

@@ -55,6 +55,28 @@ TEST_F(ClientFixture, ServerWarningsArePrintedLikeAz) {
   EXPECT_EQ(warnings.str(), "WARNING: GatewaySubnet 10.0.255.0/28 is smaller than the recommended /27\n");
 }
 
+TEST_F(ClientFixture, ListsFollowNextLinkIntoOneValue) {
+  const std::string next = std::string(kEndpoint) + "/subscriptions/s/resourcegroups?api-version=2022-09-01&%24skiptoken=Zw";
+  transport.On("GET /subscriptions/s/resourcegroups", 200, {{"value", {{{"name", "a"}}, {{"name", "b"}}}}, {"nextLink", next}});
+  transport.On("GET /subscriptions/s/resourcegroups", 200, {{"value", {{{"name", "c"}}}}});
+  auto c = Client();
+  auto r = c.Get("/subscriptions/s/resourcegroups", kResourcesApiVersion);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(*r, Json({{"value", {{{"name", "a"}}, {{"name", "b"}}, {{"name", "c"}}}}}));
+  ASSERT_EQ(transport.requests.size(), 2u);
+  EXPECT_EQ(transport.requests[1].url, next);  // as written: its api-version is not added twice
+}
+
+TEST_F(ClientFixture, NextLinkToAnotherServerIsNotFollowed) {
+  transport.On("GET /subscriptions/s/resourcegroups", 200,
+               {{"value", Json::array()}, {"nextLink", "https://elsewhere.test/steal?api-version=1"}});
+  auto c = Client();
+  auto r = c.Get("/subscriptions/s/resourcegroups", kResourcesApiVersion);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("another server"), std::string::npos) << r.error().message;
+  EXPECT_EQ(transport.requests.size(), 1u);  // the token never went there
+}
+
 TEST_F(ClientFixture, ArmErrorBodyBecomesCodeAndMessage) {
   transport.On(
       "GET /subscriptions/s/resourceGroups/nope", 404,
