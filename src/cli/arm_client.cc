@@ -153,7 +153,8 @@ Result<Json> ArmClient::Get(std::string_view path, std::string_view api_version)
     auto more = Send("GET", next, "");
     if (!more) return Fail(more.error());
     if (!more->body.is_object() || !more->body.contains("value") || !more->body["value"].is_array()) {
-      return Fail(Error::Internal(fmt::format("isthmusd answered a nextLink of GET {} without a list", path)));
+      return Fail(
+          Error::Internal(fmt::format("isthmusd answered a nextLink of GET {} without a list", path)));
     }
     for (auto& item : more->body["value"]) body["value"].push_back(std::move(item));
     if (more->body.contains("nextLink")) {

@@ -241,8 +241,9 @@ std::string PercentEncode(std::string_view s) {
 }
 
 std::string LowerId(const Json& item) {
-  return item.is_object() && item.contains("id") && item["id"].is_string() ? ToLower(item["id"].get<std::string>())
-                                                                          : std::string();
+  return item.is_object() && item.contains("id") && item["id"].is_string()
+             ? ToLower(item["id"].get<std::string>())
+             : std::string();
 }
 
 }  // namespace
@@ -264,9 +265,8 @@ std::optional<HttpResponse> Router::Paginate(const HttpRequest& req, HttpRespons
   if (paging) {
     auto decoded = auth::Base64UrlDecode(token->second);
     if (!decoded || decoded->empty()) {
-      return ErrorResponse(Error::Invalid("InvalidSkipToken",
-                                          "The $skiptoken is not one this server wrote in a nextLink.",
-                                          "$skiptoken"));
+      return ErrorResponse(Error::Invalid(
+          "InvalidSkipToken", "The $skiptoken is not one this server wrote in a nextLink.", "$skiptoken"));
     }
     after = *decoded;
   }
@@ -288,7 +288,8 @@ std::optional<HttpResponse> Router::Paginate(const HttpRequest& req, HttpRespons
       url += fmt::format("{}{}={}", amp ? "&" : "", PercentEncode(k), PercentEncode(v));
       amp = true;
     }
-    url += fmt::format("{}%24skiptoken={}", amp ? "&" : "", auth::Base64UrlEncode(LowerId(j["value"].back())));
+    url +=
+        fmt::format("{}%24skiptoken={}", amp ? "&" : "", auth::Base64UrlEncode(LowerId(j["value"].back())));
     j["nextLink"] = url;
   }
   r.body = j.dump();
@@ -446,6 +447,10 @@ HttpResponse Router::SubscriptionProviders(const HttpRequest& req, const Segment
     auto o = service_.GetOperation(seg[7]);
     return o ? JsonResponse(*o) : ErrorResponse(o.error());
   }
+  if (seg.size() == 8 && IEquals(seg[4], "locations") && IEquals(seg[6], "operationResults")) {
+    if (m != "GET") return MethodNotAllowed(m);
+    return OperationResults(req, seg[7]);
+  }
   auto kind = KindFromCollection(seg[3], seg[4]);
   if (seg.size() != 5 || !kind) return NoRoute(req);
   if (m != "GET") return MethodNotAllowed(m);
@@ -458,21 +463,63 @@ HttpResponse Router::Accepted(const HttpRequest& req, const ResourceId& id, cons
   HttpResponse r =
       o.body.is_null() || o.body.empty() ? HttpResponse{status, {}, ""} : JsonResponse(o.body, status);
   if (o.operation_id) {
-    const std::string host = Header(req, "host");
     const std::string_view provider =
         id.kind == Kind::kVirtualMachine ? "Microsoft.Compute" : "Microsoft.Network";
-    std::string url =
-        fmt::format("{}://{}/subscriptions/{}/providers/{}/locations/{}/operations/{}?api-version={}",
-                    options_.scheme, host.empty() ? "127.0.0.1" : host, id.subscription, provider,
-                    o.operation_location, *o.operation_id, req.query.at("api-version"));
-    r.headers["Azure-AsyncOperation"] = url;
-    r.headers["Location"] = url;
+    const std::string base = fmt::format("{}/subscriptions/{}/providers/{}/locations/{}", Origin(req),
+                                         id.subscription, provider, o.operation_location);
+    const std::string version = PercentEncode(req.query.at("api-version"));
+    r.headers["Azure-AsyncOperation"] =
+        fmt::format("{}/operations/{}?api-version={}", base, *o.operation_id, version);
+    r.headers["Location"] =
+        fmt::format("{}/operationResults/{}?api-version={}", base, *o.operation_id, version);
     r.headers["Retry-After"] = "1";
   }
   for (std::size_t i = 0; i < o.warnings.size(); ++i) {
     r.headers[i == 0 ? "Warning" : fmt::format("Warning-{}", i)] = fmt::format("299 - \"{}\"", o.warnings[i]);
   }
   return r;
+}
+
+HttpResponse Router::OperationResults(const HttpRequest& req, const std::string& operation_id) const {
+  auto result = service_.GetOperationResult(operation_id);
+  if (!result) return ErrorResponse(result.error());
+  const std::string status = result->operation.value("status", "");
+  if (status == "InProgress") {  // 202 until it ends, at the same URL
+    HttpResponse r{202, {}, ""};
+    auto v = req.query.find("api-version");
+    std::string self =
+        Origin(req) + req.path + "?api-version=" + PercentEncode(v == req.query.end() ? "" : v->second);
+    r.headers["Location"] = self;
+    r.headers["Retry-After"] = "1";
+    return r;
+  }
+  if (status != "Succeeded") {
+    const Json& e = result->operation.contains("error") && result->operation["error"].is_object()
+                        ? result->operation["error"]
+                        : Json::object();
+    return ErrorResponse(
+        Error::Conflict(e.value("code", status == "Canceled" ? std::string("OperationCanceled")
+                                                             : std::string("OperationFailed")),
+                        e.value("message", fmt::format("The operation ended {}.", status))));
+  }
+  // Succeeded: what the request would have answered had it finished at once.
+  const std::string& kind = result->kind;
+  if (kind == "delete" || !result->resource) return {204, {}, ""};
+  if (kind == "setSharedKey" || kind == "resetSharedKey") {
+    auto key = service_.GetSharedKey(*result->resource);
+    if (!key) return ErrorResponse(key.error());
+    return kind == "setSharedKey" ? JsonResponse({{"value", *key}})
+                                  : JsonResponse({{"keyLength", key->size()}});
+  }
+  HttpResponse now;
+  if (result->resource->kind == Kind::kVirtualMachine) {
+    now = VmGet(req, *result->resource);
+  } else {
+    auto g = service_.Get(*result->resource);
+    now = g ? JsonResponse(*g) : ErrorResponse(g.error());
+  }
+  if (now.status == 404) return {204, {}, ""};  // gone since: nothing to show
+  return now;
 }
 
 HttpResponse Router::Action(const HttpRequest& req, const ResourceId& id, const std::string& action) const {

@@ -78,12 +78,16 @@ class Router {
   std::string Origin(const HttpRequest& req) const;
   // Splits a list answer longer than options_.page_size into pages joined by nextLink ($skiptoken);
   // an error response when the request's $skiptoken is not one of ours.
-  std::optional<HttpResponse> Paginate(const HttpRequest& req, HttpResponse& r) const;  // "https://host:port" as the client addressed us
+  std::optional<HttpResponse> Paginate(
+      const HttpRequest& req, HttpResponse& r) const;  // "https://host:port" as the client addressed us
   // /subscriptions/{s}/providers/{namespace}/...: lists by type and operation status.
   HttpResponse SubscriptionProviders(const HttpRequest& req, const Segments& seg) const;
   // The action on a resource ("sharedkey", "reset", "instanceview", "runcommand"), or plain CRUD.
   HttpResponse Action(const HttpRequest& req, const ResourceId& id, const std::string& action) const;
   HttpResponse Crud(const HttpRequest& req, const ResourceId& id) const;
+  // An operation's Location URL: 202 while it runs; then the result a synchronous answer would have
+  // carried (the resource, the shared key or its length, 204 for a delete), or its error.
+  HttpResponse OperationResults(const HttpRequest& req, const std::string& operation_id) const;
   // A write's answer: its body and status, with ARM's operation headers when it continues asynchronously.
   HttpResponse Accepted(const HttpRequest& req, const ResourceId& id, const WriteOutcome& o,
                         int status) const;

@@ -149,7 +149,8 @@ Json ResourceService::Present(const Resource& r) const {
   // ARM writes embedded gateway references as {"id":…,"properties":{}}; Microsoft's TypeSpec-generated
   // SDKs (arm-network 39) read the properties object unconditionally.
   for (const char* ref : {"virtualNetworkGateway1", "virtualNetworkGateway2", "localNetworkGateway2"}) {
-    if (p.contains(ref) && p[ref].is_object() && !p[ref].contains("properties")) p[ref]["properties"] = Json::object();
+    if (p.contains(ref) && p[ref].is_object() && !p[ref].contains("properties"))
+      p[ref]["properties"] = Json::object();
   }
   auto it = observed_.find(r.id.Key());
   if (it == observed_.end()) {
@@ -216,7 +217,8 @@ Status ResourceService::CommitChanges(const std::vector<Change>& changes, std::v
 }
 
 std::string ResourceService::StartOperation(const std::string& resource_key, const std::string& location,
-                                            std::vector<RowChange>& rows) {
+                                            std::vector<RowChange>& rows, const std::string& kind,
+                                            const std::string& resource_id) {
   std::string op = NewGuid(rng_);
   std::string sub;
   if (auto id = ResourceId::Parse(resource_key)) sub = id->subscription;
@@ -225,7 +227,9 @@ std::string ResourceService::StartOperation(const std::string& resource_key, con
             {"name", op},
             {"status", "InProgress"},
             {"startTime", Now()},
-            {"resourceKey", resource_key}};
+            {"resourceKey", resource_key},
+            {"kind", kind},
+            {"resourceId", resource_id}};
   rows.push_back({OpKey(op), kOperationRow, o.dump()});
   operations_[op] = o;
   return op;
@@ -243,7 +247,7 @@ Status ResourceService::CompleteOperations(const std::string& resource_key, cons
   return {};
 }
 
-Result<WriteOutcome> ResourceService::CommitPlan(const Plan& plan, const std::string& /*op_kind*/) {
+Result<WriteOutcome> ResourceService::CommitPlan(const Plan& plan, const std::string& op_kind) {
   WriteOutcome out;
   out.created = plan.created;
   out.noop = plan.noop;
@@ -259,7 +263,7 @@ Result<WriteOutcome> ResourceService::CommitPlan(const Plan& plan, const std::st
     }
     if (!out.operation_id || !plan.changes.empty()) {
       if (out.operation_id) CompleteOperations(key, "Canceled", nullptr, rows);
-      out.operation_id = StartOperation(key, location, rows);
+      out.operation_id = StartOperation(key, location, rows, op_kind, plan.result.id.ToString());
     }
     out.operation_location = location;
   }
@@ -369,12 +373,17 @@ Result<std::string> ResourceService::GetSharedKey(const ResourceId& connection) 
 }
 
 Result<WriteOutcome> ResourceService::SetSharedKey(const ResourceId& connection, const std::string& key) {
+  return WriteSharedKey(connection, key, false);
+}
+
+Result<WriteOutcome> ResourceService::WriteSharedKey(const ResourceId& connection, const std::string& key,
+                                                     bool reset) {
   std::lock_guard lock(mu_);
   if (auto s = CheckSubscription(connection.subscription); !s) return Fail(s.error());
   Planner planner(state_, Context());
   auto plan = planner.SetSharedKey(connection, key);
   if (!plan) return Fail(plan.error());
-  return CommitPlan(*plan, "sharedkey");
+  return CommitPlan(*plan, reset ? "resetSharedKey" : "setSharedKey");
 }
 
 Result<WriteOutcome> ResourceService::ResetSharedKey(const ResourceId& connection, int key_length) {
@@ -391,7 +400,7 @@ Result<WriteOutcome> ResourceService::ResetSharedKey(const ResourceId& connectio
     rng_.Fill({&b, 1});
     if (b < 248) key.push_back(kAlphabet[b % 62]);  // 248 = 4*62: rejection keeps it uniform
   }
-  return SetSharedKey(connection, key);
+  return WriteSharedKey(connection, key, true);
 }
 
 Result<WriteOutcome> ResourceService::ResetGateway(const ResourceId& gateway) {
@@ -422,8 +431,25 @@ Result<Json> ResourceService::GetOperation(const std::string& operation_id) cons
         Error::NotFound("OperationNotFound", fmt::format("Operation '{}' was not found.", operation_id)));
   }
   Json o = it->second;
-  o.erase("resourceKey");
+  for (const char* internal : {"resourceKey", "kind", "resourceId"}) o.erase(internal);
   return o;
+}
+
+Result<OperationResult> ResourceService::GetOperationResult(const std::string& operation_id) const {
+  std::lock_guard lock(mu_);
+  auto it = operations_.find(ToLower(operation_id));
+  if (it == operations_.end()) {
+    return Fail(
+        Error::NotFound("OperationNotFound", fmt::format("Operation '{}' was not found.", operation_id)));
+  }
+  OperationResult out;
+  out.operation = it->second;
+  out.kind = out.operation.value("kind", "");
+  // Operations stored before they recorded their resource name it by key.
+  auto id = ResourceId::Parse(out.operation.value("resourceId", out.operation.value("resourceKey", "")));
+  if (id) out.resource = *id;
+  for (const char* internal : {"resourceKey", "kind", "resourceId"}) out.operation.erase(internal);
+  return out;
 }
 
 std::vector<Resource> ResourceService::Pending() const {

@@ -30,6 +30,14 @@ struct Preconditions {
   bool if_none_match_any = false;
 };
 
+// An operation as its Location URL reads it. `kind` is what started it: "put", "patch", "delete",
+// "setSharedKey", "resetSharedKey" or "reset" (empty for operations stored before kinds were).
+struct OperationResult {
+  Json operation;  // {id, name, status, startTime[, endTime, error]}
+  std::string kind;
+  std::optional<ResourceId> resource;
+};
+
 struct WriteOutcome {
   Json body;  // the resource as a plain GET shows it (secrets redacted)
   bool created = false;
@@ -111,6 +119,8 @@ class ResourceService {
   Result<WriteOutcome> ResetGateway(const ResourceId& gateway);
 
   Result<Json> GetOperation(const std::string& operation_id) const;
+  // What an operation's Location URL answers: the operation, what it did and to which resource.
+  Result<OperationResult> GetOperationResult(const std::string& operation_id) const;
 
   // ---- Reconciler seam (level-triggered: it reads what is pending, acts, reports back) ----------
   std::vector<Resource> Pending() const;            // provisioningState Updating or Deleting
@@ -145,7 +155,9 @@ class ResourceService {
   Status CheckPreconditions(const ResourceId& id, const Preconditions& pre) const;
   Status CommitChanges(const std::vector<Change>& changes, std::vector<RowChange> extra);
   std::string StartOperation(const std::string& resource_key, const std::string& location,
-                             std::vector<RowChange>& rows);
+                             std::vector<RowChange>& rows, const std::string& kind,
+                             const std::string& resource_id);
+  Result<WriteOutcome> WriteSharedKey(const ResourceId& connection, const std::string& key, bool reset);
   Status CompleteOperations(const std::string& resource_key, const char* status, const Error* error,
                             std::vector<RowChange>& rows);
   Status CheckSubscription(const std::string& subscription) const;

@@ -83,9 +83,11 @@ for (const [rg, here, there, name] of [
   assert.equal(c.sharedKey, undefined, "a plain read never shows the key");
 }
 assert.equal((await network.virtualNetworkGatewayConnections.getSharedKey("SdkRG1", "VNet1ToVNet4")).value, key);
-await network.virtualNetworkGatewayConnections.beginSetSharedKeyAndWait("SdkRG1", "VNet1ToVNet4", { value: key + "2" });
+const set = await network.virtualNetworkGatewayConnections.beginSetSharedKeyAndWait("SdkRG1", "VNet1ToVNet4", { value: key + "2" });
+assert.equal(set.value, key + "2");
 assert.equal((await network.virtualNetworkGatewayConnections.getSharedKey("SdkRG1", "VNet1ToVNet4")).value, key + "2");
-await network.virtualNetworkGatewayConnections.beginResetSharedKeyAndWait("SdkRG1", "VNet1ToVNet4", { keyLength: 64 });
+const r = await network.virtualNetworkGatewayConnections.beginResetSharedKeyAndWait("SdkRG1", "VNet1ToVNet4", { keyLength: 64 });
+assert.equal(r.keyLength, 64);
 const reset = (await network.virtualNetworkGatewayConnections.getSharedKey("SdkRG1", "VNet1ToVNet4")).value;
 assert.equal(reset.length, 64);
 
@@ -147,7 +149,16 @@ step("deletes");
 for (const [rg, name] of [["SdkRG1", "VNet1ToVNet4"], ["SdkRG4", "VNet4ToVNet1"]]) {
   await network.virtualNetworkGatewayConnections.beginDeleteAndWait(rg, name);
 }
+await network.virtualNetworkGateways.beginDeleteAndWait("SdkRG4", "VNet4GW");
+await assert.rejects(network.virtualNetworkGateways.get("SdkRG4", "VNet4GW"), (e) => e.statusCode === 404);
+await network.publicIPAddresses.beginDeleteAndWait("SdkRG4", "VNet4GWIP");
+await network.subnets.beginDeleteAndWait("SdkRG4", "VNet4", "GatewaySubnet");
+assert.deepEqual((await network.virtualNetworks.get("SdkRG4", "VNet4")).subnets.map((x) => x.name), ["FrontEnd"]);
 await resources.resourceGroups.beginDeleteAndWait("SdkRG1");
 await resources.resourceGroups.beginDeleteAndWait("SdkRG4");
 assert.equal(await resources.resourceGroups.checkExistence("SdkRG1").then((r) => r.body), false);
+assert.equal(await resources.resourceGroups.checkExistence("SdkRG4").then((r) => r.body), false);
+const left = [];
+for await (const v of network.virtualNetworks.listAll()) left.push(v.name);
+assert.deepEqual(left, [], "a group's delete takes its resources");
 step("all checks passed");

@@ -56,8 +56,10 @@ TEST_F(ClientFixture, ServerWarningsArePrintedLikeAz) {
 }
 
 TEST_F(ClientFixture, ListsFollowNextLinkIntoOneValue) {
-  const std::string next = std::string(kEndpoint) + "/subscriptions/s/resourcegroups?api-version=2022-09-01&%24skiptoken=Zw";
-  transport.On("GET /subscriptions/s/resourcegroups", 200, {{"value", {{{"name", "a"}}, {{"name", "b"}}}}, {"nextLink", next}});
+  const std::string next =
+      std::string(kEndpoint) + "/subscriptions/s/resourcegroups?api-version=2022-09-01&%24skiptoken=Zw";
+  transport.On("GET /subscriptions/s/resourcegroups", 200,
+               {{"value", {{{"name", "a"}}, {{"name", "b"}}}}, {"nextLink", next}});
   transport.On("GET /subscriptions/s/resourcegroups", 200, {{"value", {{{"name", "c"}}}}});
   auto c = Client();
   auto r = c.Get("/subscriptions/s/resourcegroups", kResourcesApiVersion);

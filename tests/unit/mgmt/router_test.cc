@@ -446,15 +446,25 @@ TEST_F(RouterTest, AsyncOperationUrlUsesHostAndApiVersion) {
       sub_);
   ASSERT_TRUE(url.starts_with(prefix)) << url;
   EXPECT_TRUE(url.ends_with("?api-version=2024-01-01")) << url;
-  EXPECT_EQ(r.headers["Location"], url);
   EXPECT_EQ(r.headers["Retry-After"], "1");
   std::string op = url.substr(prefix.size(), url.find('?') - prefix.size());
   const std::string op_path =
       fmt::format("{}/providers/Microsoft.Network/locations/westus2/operations/{}", Sub(), op);
+  const std::string result_path =
+      fmt::format("{}/providers/Microsoft.Network/locations/westus2/operationResults/{}", Sub(), op);
+  EXPECT_EQ(r.headers["Location"], "https://isthmus.example:7480" + result_path + "?api-version=2024-01-01");
   Json running = J(Call("GET", op_path));
   EXPECT_EQ(running["status"], "InProgress");
   EXPECT_EQ(running["name"], op);
-  EXPECT_FALSE(running.contains("resourceKey")) << "internal fields stay inside";
+  for (const char* internal : {"resourceKey", "resourceId", "kind"}) {
+    EXPECT_FALSE(running.contains(internal)) << internal << ": internal fields stay inside";
+  }
+  // The Location URL answers 202 (and where to ask again) until the operation ends.
+  HttpResponse pending = Call("GET", result_path, "", {{"host", "isthmus.example:7480"}});
+  EXPECT_EQ(pending.status, 202);
+  EXPECT_EQ(pending.headers["Location"],
+            "https://isthmus.example:7480" + result_path + "?api-version=2023-09-01");
+  EXPECT_EQ(pending.headers["Retry-After"], "1");
 
   // While it runs, the gateway is busy.
   HttpResponse busy = Call("POST", Net("virtualNetworkGateways", "gw1") + "/reset");
@@ -464,6 +474,11 @@ TEST_F(RouterTest, AsyncOperationUrlUsesHostAndApiVersion) {
   Json done = J(Call("GET", op_path));
   EXPECT_EQ(done["status"], "Succeeded");
   EXPECT_TRUE(done.contains("endTime"));
+  // …then what the PUT would have answered had it finished at once: the gateway.
+  HttpResponse result = Call("GET", result_path);
+  ASSERT_EQ(result.status, 200) << result.body;
+  EXPECT_EQ(J(result)["name"], "gw1");
+  EXPECT_EQ(J(result)["properties"]["provisioningState"], "Succeeded");
   EXPECT_EQ(J(Call("GET", Net("virtualNetworkGateways", "gw1")))["properties"]["provisioningState"],
             "Succeeded");
   std::string address = J(Call("GET", Net("publicIPAddresses", "pip1")))["properties"].value("ipAddress", "");
@@ -516,6 +531,26 @@ TEST_F(RouterTest, SharedKeyOnlyThroughItsOwnRoute) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(Code(bad), "InvalidSharedKey");
   EXPECT_EQ(bad.body.find("bad key"), std::string::npos) << "errors do not repeat the key";
+
+  // A reset's Location ends in the new key's length, a set's in the key, a delete's in 204.
+  auto result_of = [&](const HttpResponse& accepted) {
+    const std::string& loc = accepted.headers.at("Location");
+    const auto path = loc.substr(loc.find("/subscriptions/"), loc.find('?') - loc.find("/subscriptions/"));
+    EXPECT_NE(path.find("/operationResults/"), std::string::npos) << loc;
+    Settle();
+    return Call("GET", path);
+  };
+  HttpResponse reset = Call("POST", conn + "/sharedkey/reset", R"({"keyLength":40})");
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  HttpResponse reset_result = result_of(reset);
+  EXPECT_EQ(reset_result.status, 200);
+  EXPECT_EQ(J(reset_result), Json({{"keyLength", 40}}));
+  HttpResponse set = Call("PUT", conn + "/sharedkey", R"({"value":"Secret-Key-3"})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(J(result_of(set)), Json({{"value", "Secret-Key-3"}}));
+  HttpResponse del = Call("DELETE", conn);
+  ASSERT_EQ(del.status, 202) << del.body;
+  EXPECT_EQ(result_of(del).status, 204);
 }
 
 // ---- Determinism: the service draws all randomness from the injected Rng -------------------------------
