@@ -5,13 +5,12 @@
 #include <cstdint>
 #include <string>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-
 #include "base/clock.h"
 #include "mgmt/auth/authority.h"
 #include "mgmt/auth/form.h"
 #include "mgmt/auth/tokens.h"
+// The unit tests' key helper (header-only), shared rather than copied.
+#include "../tests/unit/mgmt/test_keys.h"
 
 namespace {
 
@@ -30,17 +29,7 @@ struct World {
     auto made = principals->CreateOrPatch({"fuzz", {{"", Role::kReader, "/subscriptions/s"}}, 1});
     secret = made->secret;
     // A key made once per process (2048-bit generation is slow, and the input picks no key).
-    const std::string pem = [] {
-      EVP_PKEY* k = EVP_RSA_gen(2048);
-      BIO* b = BIO_new(BIO_s_mem());
-      PEM_write_bio_PrivateKey(b, k, nullptr, nullptr, 0, nullptr, nullptr);
-      char* data = nullptr;
-      long n = BIO_get_mem_data(b, &data);
-      std::string out(data, static_cast<std::size_t>(n));
-      BIO_free(b);
-      EVP_PKEY_free(k);
-      return out;
-    }();
+    const std::string pem = isthmus::mgmt::testing::RsaPrivateKeyPem();
     issuer.emplace(std::move(*TokenIssuer::FromPem(pem)));
     auto copy = TokenIssuer::FromPem(pem);
     authority.emplace(std::move(*copy), *principals, AuthorityOptions{"t", {"https://127.0.0.1:7480"}}, [] {

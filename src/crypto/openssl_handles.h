@@ -1,15 +1,20 @@
-// Internal to src/crypto: owning handles for OpenSSL objects and the one way OpenSSL failures become
-// Errors. Not for use outside this folder (no other module talks to OpenSSL).
+// Owning handles for OpenSSL objects and the one way OpenSSL failures become Errors. For src/crypto and
+// for the management plane's sign-in (mgmt/auth: certificates, token keys), the only other module that
+// holds OpenSSL objects; nothing else should talk to OpenSSL.
 #pragma once
 
 #include <memory>
 #include <string_view>
 
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/params.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "base/result.h"
 
@@ -38,6 +43,14 @@ using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, OsslDeleter<&OSSL_PARAM_BLD_
 // OSSL_PARAM_BLD puts values of BN_secure_new() numbers in a separate block that OSSL_PARAM_free
 // clears before freeing, so private keys must be pushed from secure BIGNUMs.
 using ParamsPtr = std::unique_ptr<OSSL_PARAM, OsslDeleter<&OSSL_PARAM_free>>;
+// BIO_free_all: a handle to the head of a filter chain frees the whole chain (one BIO alone is just freed).
+using BioPtr = std::unique_ptr<BIO, OsslDeleter<&BIO_free_all>>;
+using X509Ptr = std::unique_ptr<X509, OsslDeleter<&X509_free>>;
+using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, OsslDeleter<&X509_EXTENSION_free>>;
+using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OsslDeleter<&GENERAL_NAME_free>>;
+// Frees the stack and every GENERAL_NAME on it.
+using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, OsslDeleter<&GENERAL_NAMES_free>>;
+using Asn1StringPtr = std::unique_ptr<ASN1_STRING, OsslDeleter<&ASN1_STRING_free>>;
 
 // An Internal error naming the failed OpenSSL call and OpenSSL's own reason (which never contains key
 // material); drains this thread's OpenSSL error queue.

@@ -65,16 +65,23 @@ std::string IsoTime(std::chrono::system_clock::time_point t) {
                      tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-// Scope paths as lowercase segment lists, for containment.
+// A scope path's segments as spelled, empty ones (doubled or trailing '/') dropped.
 std::vector<std::string> Segments(std::string_view path) {
   std::vector<std::string> out;
   std::size_t i = 0;
   while (i < path.size()) {
     auto j = path.find('/', i);
     if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.push_back(ToLower(path.substr(i, j - i)));
+    if (j > i) out.emplace_back(path.substr(i, j - i));
     i = j + 1;
   }
+  return out;
+}
+
+// Scope paths as lowercase segment lists, for containment.
+std::vector<std::string> LowerSegments(std::string_view path) {
+  auto out = Segments(path);
+  for (auto& s : out) s = ToLower(s);
   return out;
 }
 
@@ -120,7 +127,7 @@ Result<Role> ParseRole(std::string_view name) {
 }
 
 Result<std::string> ParseScope(std::string_view scope) {
-  auto seg = Segments(scope);
+  auto seg = LowerSegments(scope);
   auto bad = [&] {
     return Fail(Error::Invalid("InvalidScope",
                                fmt::format("The scope '{}' is not valid: use /subscriptions/{{id}} or "
@@ -133,31 +140,24 @@ Result<std::string> ParseScope(std::string_view scope) {
   if (seg.size() != 2 && seg.size() != 4) return bad();
   if (seg.size() == 4 && seg[2] != "resourcegroups") return bad();
   // Keep the user's spelling of names; normalize the fixed words.
-  std::vector<std::string> kept;
-  std::size_t i = 0;
-  while (i < scope.size()) {
-    auto j = scope.find('/', i);
-    if (j == std::string_view::npos) j = scope.size();
-    if (j > i) kept.emplace_back(scope.substr(i, j - i));
-    i = j + 1;
-  }
+  const auto kept = Segments(scope);
   std::string out = "/subscriptions/" + kept[1];
   if (kept.size() == 4) out += "/resourceGroups/" + kept[3];
   return out;
 }
 
 bool Permits(const std::vector<RoleAssignment>& roles, std::string_view path, Access access) {
-  const auto target = Segments(path);
+  const auto target = LowerSegments(path);
   for (const auto& a : roles) {
-    if (Allows(a.role, access) && IsPrefix(Segments(a.scope), target)) return true;
+    if (Allows(a.role, access) && IsPrefix(LowerSegments(a.scope), target)) return true;
   }
   return false;
 }
 
 bool Sees(const std::vector<RoleAssignment>& roles, std::string_view path) {
-  const auto target = Segments(path);
+  const auto target = LowerSegments(path);
   for (const auto& a : roles) {
-    const auto scope = Segments(a.scope);
+    const auto scope = LowerSegments(a.scope);
     if (IsPrefix(scope, target) || IsPrefix(target, scope)) return true;
   }
   return false;

@@ -26,6 +26,7 @@
 #include <openssl/x509v3.h>
 
 #include "base/secret.h"
+#include "crypto/openssl_handles.h"
 
 namespace isthmus::mgmt::auth {
 namespace {
@@ -41,21 +42,14 @@ constexpr std::size_t kMaxCommonName = 64;  // RFC 5280 Appendix A, ub-common-na
 constexpr std::size_t kMaxDnsName = 253;    // RFC 1035 §2.3.4, as text without the final dot
 constexpr std::size_t kMaxDnsLabel = 63;    // RFC 1035 §2.3.4
 
-template <auto FreeFn>
-struct OsslFree {
-  template <typename T>
-  void operator()(T* p) const noexcept {
-    FreeFn(p);
-  }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, OsslFree<&EVP_PKEY_free>>;
-using Cert = std::unique_ptr<X509, OsslFree<&X509_free>>;
-using Bio = std::unique_ptr<BIO, OsslFree<&BIO_free_all>>;
-using Bn = std::unique_ptr<BIGNUM, OsslFree<&BN_free>>;
-using Extension = std::unique_ptr<X509_EXTENSION, OsslFree<&X509_EXTENSION_free>>;
-using GeneralName = std::unique_ptr<GENERAL_NAME, OsslFree<&GENERAL_NAME_free>>;
-using GeneralNames = std::unique_ptr<GENERAL_NAMES, OsslFree<&GENERAL_NAMES_free>>;
-using Asn1String = std::unique_ptr<ASN1_STRING, OsslFree<&ASN1_STRING_free>>;
+using crypto::detail::Asn1StringPtr;
+using crypto::detail::BioPtr;
+using crypto::detail::BnPtr;
+using crypto::detail::GeneralNamePtr;
+using crypto::detail::GeneralNamesPtr;
+using crypto::detail::PkeyPtr;
+using crypto::detail::X509ExtensionPtr;
+using crypto::detail::X509Ptr;
 
 // ---- errors ----
 
@@ -173,7 +167,7 @@ Result<std::vector<SanName>> ParseNames(const std::vector<std::string>& names) {
 // The SANs of a certificate (DNS and IP entries; others are ignored).
 std::vector<SanName> NamesOf(const X509* cert) {
   std::vector<SanName> out;
-  GeneralNames names(
+  GeneralNamesPtr names(
       static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* g = sk_GENERAL_NAME_value(names.get(), i);
@@ -294,11 +288,11 @@ int NoPassphrase(char*, int, int, void*) {
   return 0;
 }
 
-Result<Pkey> ReadKey(const fs::path& p, Role role) {
+Result<PkeyPtr> ReadKey(const fs::path& p, Role role) {
   auto text = ReadFile(p);
   if (!text) return Fail(text.error());
-  Bio b(BIO_new_mem_buf(text->data(), static_cast<int>(text->size())));
-  Pkey key(b ? PEM_read_bio_PrivateKey(b.get(), nullptr, NoPassphrase, nullptr) : nullptr);
+  BioPtr b(BIO_new_mem_buf(text->data(), static_cast<int>(text->size())));
+  PkeyPtr key(b ? PEM_read_bio_PrivateKey(b.get(), nullptr, NoPassphrase, nullptr) : nullptr);
   b.reset();
   SecureWipe(text->data(), text->size());
   if (!key) return Fail(Unusable(p, fmt::format("not a PEM private key ({})", OpensslReason()), role));
@@ -306,14 +300,14 @@ Result<Pkey> ReadKey(const fs::path& p, Role role) {
 }
 
 // Every certificate in a PEM file, in order; at least one.
-Result<std::vector<Cert>> ReadCerts(const fs::path& p, Role role) {
+Result<std::vector<X509Ptr>> ReadCerts(const fs::path& p, Role role) {
   auto text = ReadFile(p);
   if (!text) return Fail(text.error());
-  Bio b(BIO_new_mem_buf(text->data(), static_cast<int>(text->size())));
+  BioPtr b(BIO_new_mem_buf(text->data(), static_cast<int>(text->size())));
   if (!b) return Fail(OpensslFailure("buffer " + p.string()));
-  std::vector<Cert> certs;
+  std::vector<X509Ptr> certs;
   ERR_clear_error();
-  while (Cert c{PEM_read_bio_X509(b.get(), nullptr, NoPassphrase, nullptr)}) certs.push_back(std::move(c));
+  while (X509Ptr c{PEM_read_bio_X509(b.get(), nullptr, NoPassphrase, nullptr)}) certs.push_back(std::move(c));
   // The loop ends at the first block that is not a certificate; only "no further PEM block" is the end.
   const unsigned long e = ERR_peek_last_error();
   const bool clean_end = ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
@@ -325,8 +319,8 @@ Result<std::vector<Cert>> ReadCerts(const fs::path& p, Role role) {
 }
 
 // PEM text of a private key, held in OpenSSL's secure-memory BIO (wiped when freed).
-Result<Bio> KeyPem(EVP_PKEY* key) {
-  Bio b(BIO_new(BIO_s_secmem()));
+Result<BioPtr> KeyPem(EVP_PKEY* key) {
+  BioPtr b(BIO_new(BIO_s_secmem()));
   if (!b || PEM_write_bio_PrivateKey(b.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return Fail(OpensslFailure("encode a private key"));
   }
@@ -340,7 +334,7 @@ std::string_view BioView(BIO* b) {
 }
 
 Result<std::string> CertPem(X509* cert) {
-  Bio b(BIO_new(BIO_s_mem()));
+  BioPtr b(BIO_new(BIO_s_mem()));
   if (!b || PEM_write_bio_X509(b.get(), cert) != 1) return Fail(OpensslFailure("encode a certificate"));
   return std::string(BioView(b.get()));
 }
@@ -353,8 +347,8 @@ Status WriteKey(const fs::path& p, EVP_PKEY* key) {
 
 // ---- certificates ----
 
-Result<Pkey> NewP256Key() {
-  Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+Result<PkeyPtr> NewP256Key() {
+  PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   if (!key) return Fail(OpensslFailure("generate a P-256 key"));
   return key;
 }
@@ -364,7 +358,7 @@ bool AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  Extension ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
+  X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
   return ext && X509_add_ext(cert, ext.get(), -1) == 1;
 }
 
@@ -375,11 +369,11 @@ bool AddNameEntry(X509_NAME* name, const char* field, const std::string& value) 
 
 // The SAN extension built as ASN.1 rather than config text, so no name can inject another entry.
 bool AddSubjectAltNames(X509* cert, const std::vector<SanName>& names) {
-  GeneralNames gens(sk_GENERAL_NAME_new_null());
+  GeneralNamesPtr gens(sk_GENERAL_NAME_new_null());
   if (!gens) return false;
   for (const auto& n : names) {
-    GeneralName g(GENERAL_NAME_new());
-    Asn1String value(n.ip ? ASN1_OCTET_STRING_new() : ASN1_IA5STRING_new());
+    GeneralNamePtr g(GENERAL_NAME_new());
+    Asn1StringPtr value(n.ip ? ASN1_OCTET_STRING_new() : ASN1_IA5STRING_new());
     if (!g || !value || ASN1_STRING_set(value.get(), n.value.data(), static_cast<int>(n.value.size())) != 1) {
       return false;
     }
@@ -392,10 +386,10 @@ bool AddSubjectAltNames(X509* cert, const std::vector<SanName>& names) {
 
 // A certificate body: v3, random positive serial, valid from kClockSkew ago for `life`, O=Isthmus and
 // CN=`cn` (omitted when too long: clients match the SANs, RFC 6125 §6.4.4), issued by `issuer_name`.
-Result<Cert> NewCert(EVP_PKEY* subject_key, const std::string& cn, std::chrono::hours life,
-                     const X509_NAME* issuer_name) {
-  Cert cert(X509_new());
-  Bn serial(BN_new());
+Result<X509Ptr> NewCert(EVP_PKEY* subject_key, const std::string& cn, std::chrono::hours life,
+                        const X509_NAME* issuer_name) {
+  X509Ptr cert(X509_new());
+  BnPtr serial(BN_new());
   if (!cert || !serial || X509_set_version(cert.get(), X509_VERSION_3) != 1 ||
       BN_rand(serial.get(), kSerialBits, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY) != 1 ||
       BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())) == nullptr ||
@@ -414,8 +408,8 @@ Result<Cert> NewCert(EVP_PKEY* subject_key, const std::string& cn, std::chrono::
 }
 
 struct Ca {
-  Pkey key;
-  Cert cert;
+  PkeyPtr key;
+  X509Ptr cert;
 };
 
 // A self-signed CA, RFC 5280 §4.2.1.9 (basicConstraints), §4.2.1.3 (keyUsage), §4.2.1.2 (key id).
@@ -439,8 +433,8 @@ Result<Ca> MakeCa(const TlsOptions& o) {
 }
 
 struct Server {
-  Pkey key;
-  Cert cert;
+  PkeyPtr key;
+  X509Ptr cert;
 };
 
 // A TLS server leaf under `ca`: RFC 5280 §4.2.1.6 (SAN), §4.2.1.12 (extendedKeyUsage serverAuth),
@@ -465,8 +459,8 @@ Result<Server> MakeServer(const Ca& ca, const std::vector<SanName>& names, const
 
 // Whether an existing server.pem/server.key pair can stay: issued and signed by the CA, the CA after it
 // in the file, the key the certificate's, every name covered and not within renew_before of its end.
-bool StillGood(const Ca& ca, const std::vector<Cert>& chain, EVP_PKEY* key, const std::vector<SanName>& names,
-               const TlsOptions& o) {
+bool StillGood(const Ca& ca, const std::vector<X509Ptr>& chain, EVP_PKEY* key,
+               const std::vector<SanName>& names, const TlsOptions& o) {
   X509* leaf = chain.front().get();
   const bool signed_by_ca = X509_check_issued(ca.cert.get(), leaf) == X509_V_OK &&
                             X509_verify(leaf, X509_get0_pubkey(ca.cert.get())) == 1;
@@ -495,7 +489,7 @@ Result<std::optional<Ca>> LoadCa(const Paths& p) {
   if (!*has_cert) return Fail(Unusable(p.ca_cert, "missing while ca.key exists", Role::kCa));
   auto certs = ReadCerts(p.ca_cert, Role::kCa);
   if (!certs) return Fail(certs.error());
-  Cert cert = std::move(certs->front());
+  X509Ptr cert = std::move(certs->front());
   if (X509_check_private_key(cert.get(), key->get()) != 1) {
     ERR_clear_error();
     return Fail(Unusable(p.ca_cert, "does not belong to ca.key", Role::kCa));
@@ -511,13 +505,13 @@ Result<bool> KeepServer(const Paths& p, const Ca& ca, const std::vector<SanName>
   if (!has_cert) return Fail(has_cert.error());
   auto has_key = Exists(p.server_key);
   if (!has_key) return Fail(has_key.error());
-  std::vector<Cert> chain;
+  std::vector<X509Ptr> chain;
   if (*has_cert) {
     auto certs = ReadCerts(p.server_cert, Role::kServer);
     if (!certs) return Fail(certs.error());
     chain = std::move(*certs);
   }
-  Pkey key;
+  PkeyPtr key;
   if (*has_key) {
     auto k = ReadKey(p.server_key, Role::kServer);
     if (!k) return Fail(k.error());

@@ -32,6 +32,7 @@
 #include <openssl/x509.h>
 
 #include "base/secret.h"
+#include "crypto/openssl_handles.h"
 
 namespace isthmus::mgmt::auth {
 namespace {
@@ -65,18 +66,12 @@ constexpr std::array<std::int8_t, 256> MakeDecodeTable() {
 }
 constexpr std::array<std::int8_t, 256> kDecodeTable = MakeDecodeTable();
 
-template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>>;
-using Bio = std::unique_ptr<BIO, Deleter<BIO_free>>;
-using Bignum = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
-using Jwt = std::unique_ptr<jwt_t, Deleter<jwt_free>>;
+using crypto::detail::BioPtr;
+using crypto::detail::BnPtr;
+using crypto::detail::PkeyCtxPtr;
+using crypto::detail::PkeyPtr;
+// libjwt's object, owned the way the OpenSSL handles are.
+using JwtPtr = std::unique_ptr<jwt_t, crypto::detail::OsslDeleter<&jwt_free>>;
 
 // Never prompt on a terminal for a passphrase (OpenSSL's default callback would): a daemon's key file
 // is not encrypted, and an encrypted one is simply refused.
@@ -102,7 +97,7 @@ std::string ErrnoText(int err) {
 std::optional<std::string> BigEndian(const EVP_PKEY* key, const char* param) {
   BIGNUM* raw = nullptr;
   if (EVP_PKEY_get_bn_param(key, param, &raw) != 1) return std::nullopt;
-  Bignum bn(raw);
+  BnPtr bn(raw);
   std::string out(static_cast<std::size_t>(BN_num_bytes(bn.get())), '\0');
   BN_bn2bin(bn.get(), reinterpret_cast<unsigned char*>(out.data()));
   return out;
@@ -306,8 +301,8 @@ Status WritePrivateFile(const fs::path& path, std::span<const std::uint8_t> byte
   return {};
 }
 
-Result<Pkey> GenerateRsaKey() {
-  PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+Result<PkeyPtr> GenerateRsaKey() {
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
   EVP_PKEY* raw = nullptr;
   if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 ||
       EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), kNewKeyBits) != 1 ||
@@ -315,7 +310,7 @@ Result<Pkey> GenerateRsaKey() {
     ERR_clear_error();
     return Fail(Error::Internal("cannot generate an RSA key"));
   }
-  return Pkey(raw);
+  return PkeyPtr(raw);
 }
 
 }  // namespace
@@ -338,8 +333,8 @@ struct TokenIssuer::Key {
     }
     auto key = std::make_unique<Key>();
     // A secure-heap BIO: OpenSSL clears its buffer when it frees it.
-    Bio priv(BIO_new(BIO_s_secmem()));
-    Bio pub(BIO_new(BIO_s_mem()));
+    BioPtr priv(BIO_new(BIO_s_secmem()));
+    BioPtr pub(BIO_new(BIO_s_mem()));
     if (!priv || !pub ||
         PEM_write_bio_PKCS8PrivateKey(priv.get(), pkey, nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
         PEM_write_bio_PUBKEY(pub.get(), pkey) != 1) {
@@ -374,8 +369,8 @@ struct TokenIssuer::Key {
     if (pem.size() > kMaxKeyFileBytes) {
       return Fail(Error::Invalid("InvalidSigningKey", "the token-signing key is too large"));
     }
-    Bio in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    Pkey pkey(in ? PEM_read_bio_PrivateKey(in.get(), nullptr, NoPassphrase, nullptr) : nullptr);
+    BioPtr in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    PkeyPtr pkey(in ? PEM_read_bio_PrivateKey(in.get(), nullptr, NoPassphrase, nullptr) : nullptr);
     if (!pkey) {
       ERR_clear_error();
       return Fail(
@@ -498,7 +493,7 @@ Result<std::string> TokenIssuer::Issue(const TokenClaims& c) const {
   const auto uti = RandomId(kTokenIdBytes);
   jwt_t* raw = nullptr;
   if (!uti || jwt_new(&raw) != 0) return Fail(Error::Internal("cannot make a token"));
-  Jwt jwt(raw);
+  JwtPtr jwt(raw);
   // libjwt writes "typ":"JWT" and "alg" itself.
   int rc = jwt_add_header(jwt.get(), "kid", key_->kid.c_str());
   rc |= jwt_add_header(jwt.get(), "x5t", key_->kid.c_str());
@@ -556,7 +551,7 @@ std::expected<TokenClaims, TokenRejection> TokenIssuer::Validate(std::string_vie
   const int rc =
       jwt_decode(&raw, text.c_str(), reinterpret_cast<const unsigned char*>(key_->public_pem.data()),
                  static_cast<int>(key_->public_pem.size()));
-  const Jwt jwt(raw);
+  const JwtPtr jwt(raw);
   if (rc != 0 || !jwt) {
     ERR_clear_error();
     return Reject(TokenProblem::kSignature, "the token's signature is invalid");

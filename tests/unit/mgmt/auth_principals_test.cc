@@ -1,13 +1,12 @@
 // Service principals and the authority (auth/principals.cc, authority.cc, form.cc): secrets kept only as
 // hashes, role scopes, the token endpoint's grant handling and every token refusal's ARM code.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "base/clock.h"
 #include "mgmt/auth/authority.h"
 #include "mgmt/auth/form.h"
 #include "mgmt/auth/principals.h"
+#include "test_keys.h"
 
 namespace isthmus::mgmt::auth {
 namespace {
@@ -147,17 +146,7 @@ class AuthorityTest : public PrincipalsTest {
  protected:
   void SetUp() override {
     PrincipalsTest::SetUp();
-    static const std::string pem = [] {
-      EVP_PKEY* k = EVP_RSA_gen(2048);
-      BIO* b = BIO_new(BIO_s_mem());
-      PEM_write_bio_PrivateKey(b, k, nullptr, nullptr, 0, nullptr, nullptr);
-      char* data = nullptr;
-      long n = BIO_get_mem_data(b, &data);
-      std::string out(data, static_cast<std::size_t>(n));
-      BIO_free(b);
-      EVP_PKEY_free(k);
-      return out;
-    }();
+    static const std::string pem = testing::RsaPrivateKeyPem();
     auto issuer = TokenIssuer::FromPem(pem);
     ASSERT_TRUE(issuer);
     AuthorityOptions o;

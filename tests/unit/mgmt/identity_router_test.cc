@@ -3,31 +3,18 @@
 // ARM's shape, lists filtered to a principal's scopes, tracing headers.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "base/clock.h"
 #include "mgmt/auth/authority.h"
 #include "mgmt/rest/router.h"
 #include "mgmt/store/sqlite_store.h"
+#include "test_keys.h"
 
 namespace isthmus::mgmt {
 namespace {
 
 constexpr const char* kToken = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
 constexpr const char* kOrigin = "https://127.0.0.1:7480";
-
-std::string RsaPem() {
-  EVP_PKEY* k = EVP_RSA_gen(2048);
-  BIO* b = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(b, k, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(b, &data);
-  std::string out(data, static_cast<std::size_t>(n));
-  BIO_free(b);
-  EVP_PKEY_free(k);
-  return out;
-}
 
 std::string UrlEncode(const std::string& s) {
   std::string out;
@@ -56,7 +43,7 @@ class IdentityRouterTest : public ::testing::Test {
         [] { return std::chrono::system_clock::now(); });
     ASSERT_TRUE(principals);
     principals_ = std::move(*principals);
-    static const std::string pem = RsaPem();
+    static const std::string pem = testing::RsaPrivateKeyPem();
     auto issuer = auth::TokenIssuer::FromPem(pem);
     ASSERT_TRUE(issuer);
     auth::AuthorityOptions o;
