@@ -172,8 +172,12 @@ TEST_F(RestApi, ResourceGroupLifecycle) {
   Reply deleted = arm_->Delete(rg);
   ASSERT_EQ(deleted.status, 202) << deleted;
   ASSERT_FALSE(deleted.header("Azure-AsyncOperation").empty());
-  EXPECT_EQ(deleted.header("Location"), deleted.header("Azure-AsyncOperation"));
+  std::string results = deleted.header("Azure-AsyncOperation");
+  results.replace(results.find("/operations/"), 12, "/operationResults/");
+  EXPECT_EQ(deleted.header("Location"), results);
   EXPECT_EQ(arm_->WaitOperation(deleted.header("Azure-AsyncOperation")).value("status", ""), "Succeeded");
+  EXPECT_EQ(arm_->Send("GET", results.substr(results.find("/subscriptions/")), "", {}, "").status, 204)
+      << "a finished delete's Location";
   Reply gone = arm_->Send("GET", rg, "", {}, kGroupApi);
   EXPECT_EQ(gone.status, 404);
   EXPECT_EQ(gone.error_code(), "ResourceGroupNotFound");
@@ -575,7 +579,9 @@ TEST_F(RestVnetToVnet, GatewaysAndConnectionsFollowTheAsyncPattern) {
   EXPECT_EQ(r.header("Retry-After"), "1");
   const std::string url = r.header("Azure-AsyncOperation");
   ASSERT_FALSE(url.empty());
-  EXPECT_EQ(r.header("Location"), url);
+  std::string results = url;
+  results.replace(results.find("/operations/"), 12, "/operationResults/");
+  EXPECT_EQ(r.header("Location"), results);
   EXPECT_TRUE(
       url.starts_with(fmt::format("https://127.0.0.1:{}/subscriptions/{}/providers/Microsoft.Network/"
                                   "locations/westus2/operations/",
