@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -29,6 +30,7 @@
 #include "mgmt/rest/server.h"
 #include "mgmt/service/resource_service.h"
 #include "mgmt/store/sqlite_store.h"
+#include "mgmt/template/deployer.h"
 #include "platform/linux/netns.h"
 #include "platform/linux/processes.h"
 
@@ -315,7 +317,14 @@ int main(int argc, char** argv) {
     }
     authority.emplace(std::move(*issuer), **principals, aopts);
   }
+  // Template deployments: stored with the resources; a running one resumes here.
+  isthmus::mgmt::tmpl::Deployments deployments(service);
+  if (auto s = deployments.Load(); !s) {
+    std::cerr << "isthmusd: " << s.error().message << "\n";
+    return 1;
+  }
   isthmus::mgmt::RouterOptions router_options;
+  router_options.deployments = &deployments;
   router_options.authority = authority ? &*authority : nullptr;
   router_options.scheme = insecure_http ? "http" : "https";
   router_options.page_size = page_size;
@@ -344,10 +353,21 @@ int main(int argc, char** argv) {
   });
   signal_waiter.detach();
   reconciler.Start();
+  std::atomic<bool> stopping{false};
+  std::thread deployer([&] {  // moves deployments on whenever the store changes
+    std::uint64_t seen = service.generation();
+    while (!stopping) {
+      if (deployments.RunOnce()) continue;
+      seen = service.WaitForChange(seen, std::chrono::milliseconds(250));
+    }
+  });
   spdlog::info("listening on {}://{}:{}{} (state in {}, subscription {}, fabric {}{})",
                insecure_http ? "http" : "https", host, *bound, ca_note, state_dir,
                service.DefaultSubscription(), fabric, fabric == "none" ? "" : " with prefix " + prefix);
   server.Serve();
+  stopping = true;
+  service.WakeWaiters();
+  deployer.join();
   reconciler.Stop();
   spdlog::info("stopped");
   return 0;

@@ -390,6 +390,10 @@ HttpResponse Router::Route(const HttpRequest& req, const auth::Caller& caller) c
     id.kind = Kind::kResourceGroup;
     return Crud(req, id);
   }
+  if (seg.size() >= 7 && IEquals(seg[4], "providers") && IEquals(seg[5], "Microsoft.Resources") &&
+      IEquals(seg[6], "deployments")) {
+    return Deployment(req, seg);
+  }
   if (seg.size() < 6 || !IEquals(seg[4], "providers") || !IsKnownProvider(seg[5])) return NoRoute(req);
   if (seg.size() >= 7 && IEquals(seg[5], "Microsoft.Network") && IEquals(seg[6], "networkWatchers")) {
     if (seg.size() != 9) return NoRoute(req);

@@ -11,6 +11,10 @@
 #include "mgmt/service/resource_service.h"
 #include "mgmt/service/vm_agent.h"
 
+namespace isthmus::mgmt::tmpl {
+class Deployments;
+}
+
 namespace isthmus::mgmt {
 
 struct HttpRequest {
@@ -33,6 +37,8 @@ struct RouterOptions {
   const auth::Authority* authority = nullptr;
   std::string scheme = "https";  // of the URLs the router writes (Azure-AsyncOperation, Location, nextLink)
   std::size_t page_size = 100;   // list entries per page before a nextLink (ARM pages at 100 to 1000)
+  // Template deployments (Microsoft.Resources/deployments); without them those routes answer 409.
+  tmpl::Deployments* deployments = nullptr;
 };
 
 class Router {
@@ -85,6 +91,8 @@ class Router {
   // The action on a resource ("sharedkey", "reset", "instanceview", "runcommand"), or plain CRUD.
   HttpResponse Action(const HttpRequest& req, const ResourceId& id, const std::string& action) const;
   HttpResponse Crud(const HttpRequest& req, const ResourceId& id) const;
+  // …/resourceGroups/{rg}/providers/Microsoft.Resources/deployments[/{name}[/…]] (deployment_routes.cc).
+  HttpResponse Deployment(const HttpRequest& req, const Segments& seg) const;
   // An operation's Location URL: 202 while it runs; then the result a synchronous answer would have
   // carried (the resource, the shared key or its length, 204 for a delete), or its error.
   HttpResponse OperationResults(const HttpRequest& req, const std::string& operation_id) const;
