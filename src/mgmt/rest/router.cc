@@ -390,6 +390,12 @@ HttpResponse Router::Route(const HttpRequest& req, const auth::Caller& caller) c
     id.kind = Kind::kResourceGroup;
     return Crud(req, id);
   }
+  if (seg.size() >= 5 && IEquals(seg[4], "deployments")) {  // ARM's older path, which az still uses
+    Segments full(seg.begin(), seg.begin() + 4);
+    full.insert(full.end(), {"providers", "Microsoft.Resources"});
+    full.insert(full.end(), seg.begin() + 4, seg.end());
+    return Deployment(req, full);
+  }
   if (seg.size() >= 7 && IEquals(seg[4], "providers") && IEquals(seg[5], "Microsoft.Resources") &&
       IEquals(seg[6], "deployments")) {
     return Deployment(req, seg);

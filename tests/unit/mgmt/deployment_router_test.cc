@@ -103,6 +103,8 @@ TEST_F(DeploymentRouterTest, PutPollsAndReadsAsArmDoes) {
   EXPECT_EQ(got["properties"]["parameters"]["key"], Json({{"type", "SecureString"}}));
   Json list = J(Call("GET", Rg() + "/providers/Microsoft.Resources/deployments"));
   ASSERT_EQ(list["value"].size(), 1u);
+  EXPECT_EQ(J(Call("GET", Rg() + "/deployments/d1/operations")), J(Call("GET", Dep("/operations"))))
+      << "ARM's older path without the provider, as az's `deployment operation group list` asks";
   Json ops = J(Call("GET", Dep("/operations")));
   ASSERT_EQ(ops["value"].size(), 1u);
   EXPECT_EQ(ops["value"][0]["properties"]["targetResource"]["resourceName"], "v1");
@@ -135,6 +137,22 @@ TEST_F(DeploymentRouterTest, ValidateAndWhatIfChangeNothing) {
   EXPECT_EQ(Call("GET", Dep()).status, 404);
   EXPECT_EQ(Call("POST", Dep("/nosuch"), "{}").status, 404);
   EXPECT_EQ(Call("GET", Dep(), "", "2099-01-01").status, 400) << "the Microsoft.Resources versions apply";
+}
+
+TEST_F(DeploymentRouterTest, BodiesAsAzSendsThem) {
+  // az 2.45 splices the template file in as `template:{…}` (an unquoted name); ARM's parser takes it, and
+  // comments, as Json.NET does. Strings that look like names or comments stay as they are.
+  std::string body = Request("10.8.0.0/16");
+  const std::string quoted = "\"template\":";
+  body.replace(body.find(quoted), quoted.size(), "template : /* the file */ ");
+  body.insert(body.find("\"mode\""), "// az adds no comments, but templates may hold them\n");
+  auto r = Call("POST", Dep("/validate"), body);
+  ASSERT_EQ(r.status, 200) << r.body << "\n" << body.substr(0, 300);
+  auto tricky = Call(
+      "POST", Dep("/validate"),
+      R"({properties: {mode: "Incremental", template: {"resources": [], "outputs": {"o": {"type": "string", "value": "a, b: // c"}}}}})");
+  EXPECT_EQ(tricky.status, 200) << tricky.body;
+  EXPECT_EQ(Call("POST", Dep("/validate"), "{properties: {template: nope}}").status, 400);
 }
 
 }  // namespace
