@@ -105,7 +105,8 @@ HttpResponse Router::Deployment(const HttpRequest& req, const Segments& seg) con
     if (m == "DELETE") {
       if (!d.Get(key)) return {204, {}, ""};
       auto s = d.Delete(key);
-      return s ? HttpResponse{200, {}, ""} : ErrorResponse(s.error());
+      // Done at once: 204, which the SDKs' delete pollers take as finished (az 2.45 refuses 200 here).
+      return s ? HttpResponse{204, {}, ""} : ErrorResponse(s.error());
     }
     if (m != "PUT") return MethodNotAllowed(m);
     auto b = body();

@@ -111,7 +111,7 @@ TEST_F(DeploymentRouterTest, PutPollsAndReadsAsArmDoes) {
   EXPECT_EQ(ops["value"][0]["properties"]["statusCode"], "Created");
   EXPECT_EQ(J(Call("POST", Dep("/exportTemplate")))["template"]["contentVersion"], "1.0.0.0");
   EXPECT_EQ(Call("HEAD", Dep()).status, 204);
-  EXPECT_EQ(Call("DELETE", Dep()).status, 200);
+  EXPECT_EQ(Call("DELETE", Dep()).status, 204);
   EXPECT_EQ(Call("GET", Dep()).status, 404);
   EXPECT_EQ(Call("DELETE", Dep()).status, 204);
   EXPECT_EQ(Call("GET", Rg() + "/providers/Microsoft.Network/virtualNetworks/v1", "", "2023-09-01").status,
