@@ -192,7 +192,12 @@ Result<ParseOutcome> ParseArgs(std::span<const OptionSpec> options, std::span<co
       if (!c) return Fail(c.error());
       v = *c;
     }
-    out.args.Set(spec->dest, std::move(values));  // a repeated option: the last one wins, as in argparse
+    if (spec->append && out.args.Has(spec->dest)) {
+      auto all = out.args.GetList(spec->dest);
+      all.insert(all.end(), values.begin(), values.end());
+      values = std::move(all);
+    }
+    out.args.Set(spec->dest, std::move(values));  // otherwise a repeated option: the last one wins
   }
   if (!unrecognized.empty()) {
     return Fail(UsageError(fmt::format("unrecognized arguments: {}", fmt::join(unrecognized, " "))));

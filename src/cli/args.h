@@ -44,6 +44,7 @@ struct OptionSpec {
   std::vector<std::string> choices;  // canonical spellings; empty = free text
   std::string default_value;         // applied when absent; shown in help
   bool id_part = false;              // filled from --ids when the command supports it
+  bool append = false;               // repeated, its values add up (argparse's action='append')
 
   std::string DisplayName() const;  // "--name/-n"
 };

@@ -153,6 +153,7 @@ CommandTable BuildCommandTable() {
   RegisterWatcherCommands(t);
   RegisterFabricCommands(t);
   RegisterAdCommands(t);
+  RegisterDeploymentCommands(t);
   return t;
 }
 

@@ -64,5 +64,6 @@ void RegisterVmCommands(CommandTable& t);
 void RegisterWatcherCommands(CommandTable& t);
 void RegisterFabricCommands(CommandTable& t);
 void RegisterAdCommands(CommandTable& t);
+void RegisterDeploymentCommands(CommandTable& t);
 
 }  // namespace isthmus::cli

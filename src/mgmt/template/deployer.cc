@@ -73,6 +73,23 @@ bool Subset(const Json& want, const Json& have) {
   return want == have;
 }
 
+// What-if's delta, as ARM words it: one entry per property of `want` that `have` does not already hold
+// (Create when absent, Modify with both values otherwise), objects compared member by member.
+void AddDelta(const Json& want, const Json& have, const std::string& path, Json& out) {
+  for (auto it = want.begin(); it != want.end(); ++it) {
+    const std::string p = path.empty() ? it.key() : path + "." + it.key();
+    auto h = have.is_object() ? have.find(it.key()) : have.end();
+    if (h == have.end() || h->is_null()) {
+      if (it->is_null() || (it->is_structured() && it->empty())) continue;
+      out.push_back({{"path", p}, {"propertyChangeType", "Create"}, {"after", *it}});
+    } else if (it->is_object() && h->is_object()) {
+      AddDelta(*it, *h, p, out);
+    } else if (!Subset(*it, *h)) {
+      out.push_back({{"path", p}, {"propertyChangeType", "Modify"}, {"before", *h}, {"after", *it}});
+    }
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& Deployments::SupportedTypes() {
@@ -438,9 +455,18 @@ Result<Json> Deployments::WhatIf(const DeploymentKey& key, const Json& request) 
       change["changeType"] = "Modify";
       change["before"] = before;
       Json after = *body;
-      if (after.contains("properties") && after["properties"].is_object())
+      Json delta = Json::array();
+      if (after.contains("properties") && after["properties"].is_object() &&
+          after["properties"].contains("sharedKey")) {
+        // A secret: whether it changes is told, never its value.
+        auto current_key = rid ? service_.GetSharedKey(*rid) : Result<std::string>(std::string());
+        if (!current_key || after["properties"]["sharedKey"] != *current_key)
+          delta.push_back({{"path", "properties.sharedKey"}, {"propertyChangeType", "Modify"}});
         after["properties"].erase("sharedKey");
+      }
+      AddDelta(after, before, "", delta);
       change["after"] = after;
+      change["delta"] = delta;
     }
     changes.push_back(std::move(change));
   }

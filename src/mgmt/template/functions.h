@@ -4,7 +4,8 @@
 // to be a string, got Object"); the evaluator adds the JSON path and the expression.
 //
 // Where we knowingly differ from ARM: strings are measured and indexed in UTF-8 bytes (ARM: UTF-16 code
-// units) and toLower/toUpper/trim handle ASCII only, which only matters for non-ASCII text.
+// units) and toLower/toUpper/trim (and items()' case-insensitive sort) handle ASCII only, which only
+// matters for non-ASCII text; uri() is RFC 3986's resolution without .NET's normalisation on top.
 #pragma once
 
 #include <cstdint>

@@ -47,6 +47,19 @@ TEST(Args, MissingRequiredListsEveryMissingFlag) {
   EXPECT_EQ(r.error().message, "the following arguments are required: --resource-group/-g, --name/-n");
 }
 
+TEST(Args, AnAppendOptionAddsUpWhileOthersKeepTheLastValue) {
+  OptionSpec params{"parameters", {"--parameters", "-p"}, "", ArgKind::kList};
+  params.append = true;
+  std::vector<OptionSpec> opts = {params, {"address_prefixes", {"--address-prefixes"}, "", ArgKind::kList}};
+  std::vector<std::string> tokens = {"-p",          "@a.json",      "x=1", "--address-prefixes",
+                                     "10.1.0.0/16", "--parameters", "y=2", "--address-prefixes",
+                                     "10.2.0.0/16"};
+  auto r = ParseArgs(opts, tokens);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->args.GetList("parameters"), (std::vector<std::string>{"@a.json", "x=1", "y=2"}));
+  EXPECT_EQ(r->args.GetList("address_prefixes"), (std::vector<std::string>{"10.2.0.0/16"}));
+}
+
 TEST(Args, HelpSkipsRequiredCheck) {
   auto r = Parse({"-h"});
   ASSERT_TRUE(r.has_value());

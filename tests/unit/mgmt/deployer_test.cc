@@ -172,6 +172,13 @@ TEST_F(DeployerTest, RedeployingChangesNothingAndOneParameterChangesOnlyItsUsers
           c["resourceId"].get<std::string>().substr(c["resourceId"].get<std::string>().rfind('/') + 1));
   }
   EXPECT_EQ(modified, (std::set<std::string>{"VNet1ToVNet4", "VNet4ToVNet1"}));
+  for (const auto& c : (*diff)["properties"]["changes"]) {
+    if (c["changeType"] != "Modify") continue;
+    ASSERT_EQ(c["delta"].size(), 1u) << c["delta"].dump() << ": only the key differs";
+    EXPECT_EQ(c["delta"][0]["path"], "properties.sharedKey");
+    EXPECT_EQ(c["delta"][0]["propertyChangeType"], "Modify");
+    EXPECT_FALSE(c["delta"][0].contains("after")) << "a secret's new value is not shown";
+  }
   EXPECT_EQ(diff->dump().find("AnotherKey"), std::string::npos) << "what-if never shows the key";
   ASSERT_TRUE(deployments_->Put(Key("third"), changed));
   ASSERT_EQ(Settle("third")["properties"]["provisioningState"], "Succeeded");

@@ -1,9 +1,16 @@
-// The template functions (template/functions.cc), each with the edge cases ARM documents and its
+// The template functions (template/functions*.cc), each with the edge cases ARM documents and its
 // errors, evaluated through the real parser against the fake context.
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "mgmt/model/resource_id.h"
 #include "mgmt/template/functions.h"
+#include "mgmt/template/functions_internal.h"
 #include "template_fake_context.h"
 
 namespace isthmus::mgmt::tmpl {
@@ -438,6 +445,262 @@ TEST_F(TemplateFunctions, ListFunctionsGoToTheContext) {
                                                        "listSecrets /x/kv 2021-01-01 {\"a\":1}"}));
   EXPECT_THAT(Err("[listKeys('/x')]"), HasSubstr("'listKeys' expects at least 2 arguments"));
   EXPECT_THAT(Err("[list('/x', 'v')]"), HasSubstr("'list' is not known"));
+}
+
+TEST_F(TemplateFunctions, IntersectionOfObjects) {
+  // ARM's example: only the properties with the same name and value in both.
+  ctx_.parameters["first"] = Json{{"one", "a"}, {"two", "b"}, {"three", "c"}};
+  ctx_.parameters["second"] = Json{{"one", "a"}, {"two", "z"}, {"three", "c"}};
+  EXPECT_EQ(Ok("[intersection(parameters('first'), parameters('second'))]"),
+            (Json{{"one", "a"}, {"three", "c"}}));
+  EXPECT_EQ(Ok("[intersection(parameters('first'), parameters('second'), createObject('three', 'c'))]"),
+            (Json{{"three", "c"}}));
+  // Values compare deeply (nested key order does not matter, nested values do); names case-sensitively.
+  EXPECT_EQ(Ok("[intersection(createObject('o', createObject('x', 1, 'y', 2)), "
+               "createObject('o', createObject('y', 2, 'x', 1)))]"),
+            (Json{{"o", {{"x", 1}, {"y", 2}}}}));
+  EXPECT_EQ(
+      Ok("[intersection(createObject('o', createObject('x', 1)), createObject('o', createObject('x', 2)))]"),
+      Json::object());
+  EXPECT_EQ(Ok("[intersection(createObject('a', 1), createObject('A', 1))]"), Json::object());
+  EXPECT_EQ(Ok("[intersection(createObject('a', 1), createObject('a', '1'))]"), Json::object());
+  EXPECT_EQ(Ok("[intersection(createObject(), createObject('a', 1))]"), Json::object());
+  EXPECT_THAT(
+      Err("[intersection(createObject(), createArray())]"),
+      HasSubstr("'intersection' expects argument 2 to be an Object (the first argument is an Object), "
+                "got Array"));
+}
+
+TEST_F(TemplateFunctions, IntersectionOfArrays) {
+  // ARM's example.
+  EXPECT_EQ(Ok("[intersection(createArray('one', 'two', 'three'), createArray('two', 'three'))]"),
+            Json::array({"two", "three"}));
+  // The first array's order, each element once, present in every argument.
+  EXPECT_EQ(Ok("[intersection(createArray(3, 2, 2, 1), createArray(1, 2, 3, 3))]"), Json::array({3, 2, 1}));
+  EXPECT_EQ(Ok("[intersection(createArray(1, 2, 3), createArray(2, 3), createArray(3, 4))]"),
+            Json::array({3}));
+  EXPECT_EQ(Ok("[intersection(createArray(1, '1', 'A'), createArray('1', 'a'))]"), Json::array({"1"}));
+  EXPECT_EQ(Ok("[intersection(createArray(createObject('a', 1, 'b', 2), createArray(1)), "
+               "createArray(createObject('b', 2, 'a', 1)))]"),
+            Json::array({Json{{"a", 1}, {"b", 2}}}));
+  EXPECT_EQ(Ok("[intersection(createArray(), createArray(1))]"), Json::array());
+  EXPECT_EQ(Ok("[intersection(createArray(1), createArray())]"), Json::array());
+  EXPECT_THAT(Err("[intersection(createArray(1))]"),
+              HasSubstr("'intersection' expects at least 2 arguments, got 1"));
+  EXPECT_THAT(Err("[intersection(createArray(1), createArray(1), 'x')]"),
+              HasSubstr("expects argument 3 to be an Array (the first argument is an Array), got String"));
+  EXPECT_THAT(Err("[intersection('ab', 'b')]"),
+              HasSubstr("argument 1 to be an Array or an Object, got String"));
+}
+
+TEST_F(TemplateFunctions, ItemsSortsByKeyIgnoringCase) {
+  // ARM's example: item002 is declared first, item001 comes out first.
+  ctx_.variables["entities"] =
+      Json{{"item002", {{"enabled", false}, {"displayName", "Example item 2"}, {"number", 200}}},
+           {"item001", {{"enabled", true}, {"displayName", "Example item 1"}, {"number", 300}}}};
+  EXPECT_EQ(Ok("[items(variables('entities'))]"),
+            Json::array(
+                {Json{{"key", "item001"},
+                      {"value", {{"enabled", true}, {"displayName", "Example item 1"}, {"number", 300}}}},
+                 Json{{"key", "item002"},
+                      {"value", {{"enabled", false}, {"displayName", "Example item 2"}, {"number", 200}}}}}));
+  EXPECT_EQ(Ok("[items(variables('entities'))[1].value.displayName]"), "Example item 2");
+  // OrdinalIgnoreCase compares upper-cased: 'b' < 'C' < '_' (a case-sensitive sort puts '_' before 'b').
+  EXPECT_EQ(Ok("[items(createObject('_x', 1, 'C', 2, 'b', 3, 'A', 4))]"),
+            Json::array({Json{{"key", "A"}, {"value", 4}}, Json{{"key", "b"}, {"value", 3}},
+                         Json{{"key", "C"}, {"value", 2}}, Json{{"key", "_x"}, {"value", 1}}}));
+  // Keys equal but for case keep the object's order (ARM's objectKeys({a, A}) is [a, A], of {A, a} [A, a]).
+  EXPECT_EQ(Ok("[items(createObject('b', 0, 'a', 1, 'A', 2))]"),
+            Json::array({Json{{"key", "a"}, {"value", 1}}, Json{{"key", "A"}, {"value", 2}},
+                         Json{{"key", "b"}, {"value", 0}}}));
+  EXPECT_EQ(Ok("[items(createObject('A', 2, 'a', 1))[0].key]"), "A");
+  EXPECT_EQ(Ok("[items(createObject('ab', 1, 'a', 2))[0].key]"), "a");  // a prefix sorts first
+  EXPECT_EQ(Ok("[items(createObject())]"), Json::array());
+  EXPECT_EQ(Ok("[length(items(createObject('k', createArray(1, 2))))]"), 1);
+  EXPECT_THAT(Err("[items(createArray(1))]"),
+              HasSubstr("'items' expects argument 1 to be an Object, got Array"));
+  EXPECT_THAT(Err("[items()]"), HasSubstr("'items' expects 1 argument, got 0"));
+}
+
+TEST_F(TemplateFunctions, UriResolvesAsRfc3986) {
+  // ARM's documented examples.
+  EXPECT_EQ(Ok("[uri('http://contoso.org/firstpath', 'myscript.sh')]"), "http://contoso.org/myscript.sh");
+  EXPECT_EQ(Ok("[uri('http://contoso.org/firstpath/', 'myscript.sh')]"),
+            "http://contoso.org/firstpath/myscript.sh");
+  EXPECT_EQ(Ok("[uri('http://contoso.org/firstpath/azuredeploy.json', 'myscript.sh')]"),
+            "http://contoso.org/firstpath/myscript.sh");
+  EXPECT_EQ(Ok("[uri('http://contoso.org/firstpath/azuredeploy.json/', 'myscript.sh')]"),
+            "http://contoso.org/firstpath/azuredeploy.json/myscript.sh");
+  EXPECT_EQ(Ok("[uri('http://contoso.com/resources/azuredeploy.json', 'nested/azuredeploy.json')]"),
+            "http://contoso.com/resources/nested/azuredeploy.json");
+  EXPECT_EQ(Ok("[uri('https://contoso.org', 'x')]"), "https://contoso.org/x");  // no path: "/" + relative
+  // RFC 3986 §5.4's examples against its base.
+  const std::string base = "[uri('http://a/b/c/d;p?q', '";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"g:h", "g:h"},
+      {"g", "http://a/b/c/g"},
+      {"./g", "http://a/b/c/g"},
+      {"g/", "http://a/b/c/g/"},
+      {"/g", "http://a/g"},
+      {"//g", "http://g"},
+      {"?y", "http://a/b/c/d;p?y"},
+      {"g?y", "http://a/b/c/g?y"},
+      {"#s", "http://a/b/c/d;p?q#s"},
+      {"g?y#s", "http://a/b/c/g?y#s"},
+      {"", "http://a/b/c/d;p?q"},
+      {".", "http://a/b/c/"},
+      {"..", "http://a/b/"},
+      {"../g", "http://a/b/g"},
+      {"../..", "http://a/"},
+      {"../../g", "http://a/g"},
+      {"../../../g", "http://a/g"},
+      {"/./g", "http://a/g"},
+      {"/../g", "http://a/g"},
+      {"g.", "http://a/b/c/g."},
+      {"..g", "http://a/b/c/..g"},
+      {"./../g", "http://a/b/g"},
+      {"g/./h", "http://a/b/c/g/h"},
+      {"g/../h", "http://a/b/c/h"},
+      {"g;x=1/../y", "http://a/b/c/y"},
+  };
+  for (const auto& [ref, want] : cases) EXPECT_EQ(Ok(base + ref + "')]"), want) << ref;
+  EXPECT_THAT(Err("[uri('contoso.org/firstpath', 'x')]"),
+              HasSubstr("'uri' expects argument 1 (baseUri) to be an absolute URI with a scheme"));
+  EXPECT_THAT(Err("[uri('//contoso.org/a', 'x')]"), HasSubstr("to be an absolute URI"));
+  EXPECT_THAT(Err("[uri('http://a/', 1)]"),
+              HasSubstr("'uri' expects argument 2 to be a String, got Integer"));
+  EXPECT_THAT(Err("[uri('http://a/')]"), HasSubstr("'uri' expects 2 arguments, got 1"));
+}
+
+TEST_F(TemplateFunctions, UriComponentEscapesAllButUnreserved) {
+  // ARM's example.
+  EXPECT_EQ(Ok("[uriComponent('http://contoso.com/resources/nested/azuredeploy.json')]"),
+            "http%3A%2F%2Fcontoso.com%2Fresources%2Fnested%2Fazuredeploy.json");
+  EXPECT_EQ(Ok("[uriComponent('AZaz09-._~')]"), "AZaz09-._~");
+  EXPECT_EQ(Ok("[uriComponent('a b+c?d=e&f#g%')]"), "a%20b%2Bc%3Fd%3De%26f%23g%25");
+  EXPECT_EQ(Ok("[uriComponent('caf\xc3\xa9')]"), "caf%C3%A9");  // UTF-8 bytes, upper-case hex
+  EXPECT_EQ(Ok("[uriComponent('')]"), "");
+  EXPECT_THAT(Err("[uriComponent(1)]"),
+              HasSubstr("'uriComponent' expects argument 1 to be a String, got Integer"));
+  EXPECT_THAT(Err("[uriComponent(padLeft('', 400000, ' '))]"), HasSubstr("exceeds 1048576 bytes"));
+}
+
+TEST_F(TemplateFunctions, UriComponentToStringDecodesWhatIsUtf8) {
+  // ARM's example.
+  EXPECT_EQ(Ok("[uriComponentToString('http%3A%2F%2Fcontoso.com%2Fresources%2Fnested%2Fazuredeploy.json')]"),
+            "http://contoso.com/resources/nested/azuredeploy.json");
+  EXPECT_EQ(Ok("[uriComponentToString(uriComponent('a b/c?d=e&f#g%+\xc3\xa9'))]"), "a b/c?d=e&f#g%+\xc3\xa9");
+  EXPECT_EQ(Ok("[uriComponentToString('%c3%a9%41')]"),
+            "\xc3\xa9"
+            "A");                                         // either case of hex
+  EXPECT_EQ(Ok("[uriComponentToString('a+b')]"), "a+b");  // not form encoding
+  // Malformed escapes, and bytes that are not UTF-8, stay as written (as .NET's UnescapeDataString).
+  EXPECT_EQ(Ok("[uriComponentToString('100%')]"), "100%");
+  EXPECT_EQ(Ok("[uriComponentToString('%zz%4')]"), "%zz%4");
+  EXPECT_EQ(Ok("[uriComponentToString('%C3')]"), "%C3");
+  EXPECT_EQ(Ok("[uriComponentToString('%C3%A9%FF%41')]"), "\xc3\xa9%FFA");
+  EXPECT_EQ(Ok("[uriComponentToString('%E2%82x')]"), "%E2%82x");         // a 3-byte sequence cut short
+  EXPECT_EQ(Ok("[uriComponentToString('%ED%A0%80')]"), "%ED%A0%80");     // a UTF-16 surrogate
+  EXPECT_EQ(Ok("[uriComponentToString('%C0%AF')]"), "%C0%AF");           // overlong '/'
+  EXPECT_EQ(Ok("[uriComponentToString('%E2%82%AC')]"), "\xe2\x82\xac");  // the euro sign
+  EXPECT_THAT(Err("[uriComponentToString()]"), HasSubstr("'uriComponentToString' expects 1 argument, got 0"));
+  EXPECT_THAT(Err("[uriComponentToString(createArray())]"),
+              HasSubstr("argument 1 to be a String, got Array"));
+}
+
+TEST(TemplateFunctionTable, EverySupportedFunctionResolves) {
+  // docs/templates.md's list: a function dropped from its family's table would fail here.
+  for (const char* name : {"add",
+                           "and",
+                           "array",
+                           "base64",
+                           "base64ToJson",
+                           "base64ToString",
+                           "bool",
+                           "coalesce",
+                           "concat",
+                           "contains",
+                           "copyIndex",
+                           "createArray",
+                           "createObject",
+                           "deployment",
+                           "div",
+                           "empty",
+                           "endsWith",
+                           "equals",
+                           "extensionResourceId",
+                           "false",
+                           "first",
+                           "format",
+                           "greater",
+                           "greaterOrEquals",
+                           "guid",
+                           "if",
+                           "indexOf",
+                           "int",
+                           "intersection",
+                           "items",
+                           "join",
+                           "json",
+                           "last",
+                           "lastIndexOf",
+                           "length",
+                           "less",
+                           "lessOrEquals",
+                           "max",
+                           "min",
+                           "mod",
+                           "mul",
+                           "not",
+                           "null",
+                           "or",
+                           "padLeft",
+                           "parameters",
+                           "range",
+                           "reference",
+                           "replace",
+                           "resourceGroup",
+                           "resourceId",
+                           "skip",
+                           "split",
+                           "startsWith",
+                           "string",
+                           "sub",
+                           "subscription",
+                           "subscriptionResourceId",
+                           "substring",
+                           "take",
+                           "tenantResourceId",
+                           "toLower",
+                           "toUpper",
+                           "trim",
+                           "true",
+                           "union",
+                           "uniqueString",
+                           "uri",
+                           "uriComponent",
+                           "uriComponentToString",
+                           "variables"}) {
+    EXPECT_NE(FindFunction(name), nullptr) << name;
+  }
+  EXPECT_EQ(FindFunction("URICOMPONENTTOSTRING"), FindFunction("uriComponentToString"));
+  EXPECT_NE(FindFunction("Intersection"), FindFunction("items"));
+}
+
+TEST(TemplateFunctionTable, NoNameIsInTwoFamilies) {
+  // FindFunction takes the first match, so a second entry for a name would be silently unreachable.
+  std::set<std::string> seen;
+  for (const auto table : {detail::CollectionFunctions(), detail::TextFunctions(),
+                           detail::EncodingFunctions(), detail::ScopeFunctions()}) {
+    for (const auto& e : table) EXPECT_TRUE(seen.insert(ToLower(e.name)).second) << e.name;
+  }
+  EXPECT_EQ(seen.size(), 71u);
+}
+
+TEST_F(TemplateFunctions, NewFunctionNamesAreCaseInsensitive) {
+  EXPECT_EQ(Ok("[ITEMS(createObject('a', 1))[0].key]"), "a");
+  EXPECT_EQ(Ok("[Intersection(createArray(1, 2), createArray(2))]"), Json::array({2}));
+  EXPECT_EQ(Ok("[URI('http://a/b', 'c')]"), "http://a/c");
 }
 
 TEST(TemplateFunctionTable, LookupIsCaseInsensitive) {
