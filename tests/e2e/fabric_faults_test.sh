@@ -152,56 +152,12 @@ wait_for 15 ping_ok "$ns1" "$vm4" || fail "no traffic after the reset"
 echo "ok: reset on $ip_after, Connected again"
 
 echo "== 6. site-to-site to strongSwan attached to the underlay"
-# What docs/fabric.md tells a user: pick an address of the underlay pool for the outside peer, name it
-# in a local network gateway (isthmusd never hands it to a public IP), and plug a veth into the
-# underlay's bridge ul0.
 peer=198.19.255.250
 ok network local-gateway create -g TestRG1 -n OnPrem --gateway-ip-address "$peer" --local-address-prefixes 10.200.0.0/24
 ok network vpn-connection create -n VNet1ToOnPrem -g TestRG1 --vnet-gateway1 VNet1GW --local-gateway2 OnPrem \
   --shared-key "$KEY"
-gwip=$(q network public-ip show -g TestRG1 -n VNet1GWIP --query ipAddress)
-ul=$(underlay_ns)
-# Not under the fabric's prefix: a namespace with it that the fabric did not declare is removed.
-swns=op-${PREFIX}onprem
-FABRIC_EXTRA_NS+=("$swns")
-ip netns add "$swns"
-ip -n "$swns" link set lo up
-# Per-run veth names (the host's namespace sees them for a moment); none starts with "g-", the
-# fabric's own legs.
-ip link add "op${PREFIX%-}" type veth peer name "ul${PREFIX%-}"
-ip link set "op${PREFIX%-}" netns "$swns"
-ip link set "ul${PREFIX%-}" netns "$ul"
-ip -n "$ul" link set "ul${PREFIX%-}" master ul0 up
-ip -n "$swns" link set "op${PREFIX%-}" name eth0
-ip -n "$swns" addr add "$peer/15" dev eth0
-ip -n "$swns" link set eth0 up
-ip -n "$swns" addr add 10.200.0.1/32 dev lo  # the on-premises network behind strongSwan
-mkdir -p "$WORK/sw"
-sw_conf "$WORK/sw" <<CONF
-connections {
-  azure {
-    version = 2
-    local_addrs = $peer
-    remote_addrs = $gwip
-    encap = yes
-    proposals = aes256gcm16-prfsha256-ecp256
-    local { auth = psk
-            id = $peer }
-    remote { auth = psk
-             id = $gwip }
-    children {
-      net { local_ts = 10.200.0.0/24
-            remote_ts = 10.11.0.0/16
-            esp_proposals = aes256gcm16 }
-    }
-  }
-}
-secrets { ike-1 { id-1 = $peer
-                  id-2 = $gwip
-                  secret = "$KEY" } }
-CONF
-sw_start "$swns" "$WORK/sw" || fail "charon did not start"
-sw_load "$swns" "$WORK/sw" || fail "swanctl could not load the configuration"
+onprem_peer "$peer" "$(q network public-ip show -g TestRG1 -n VNet1GWIP --query ipAddress)" 10.11.0.0/16
+swns=$SWNS
 wait_status Connected TestRG1 VNet1ToOnPrem 30
 wait_for 10 bash -c "ip netns exec '$swns' swanctl --list-sas --uri unix://$WORK/sw/charon.vici | grep -q INSTALLED" ||
   fail "strongSwan has no installed CHILD SA"

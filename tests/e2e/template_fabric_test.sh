@@ -117,45 +117,8 @@ ok group create -n S2S -l eastus
 deploy S2S s2s site-to-site sharedKey="$KEY" localGatewayIpAddress="$peer" 'localAddressPrefixes=["10.200.0.0/24"]'
 gwip=$(q deployment group show -g S2S -n s2s --query properties.outputs.gatewayAddress.value)
 [[ $gwip == "$(q network public-ip show -g S2S -n TestVNet1GWIP --query ipAddress)" ]] || fail "gatewayAddress is '$gwip'"
-ul=$(underlay_ns)
-swns=op-${PREFIX}onprem
-FABRIC_EXTRA_NS+=("$swns")
-ip netns add "$swns"
-ip -n "$swns" link set lo up
-ip link add "op${PREFIX%-}" type veth peer name "ul${PREFIX%-}"
-ip link set "op${PREFIX%-}" netns "$swns"
-ip link set "ul${PREFIX%-}" netns "$ul"
-ip -n "$ul" link set "ul${PREFIX%-}" master ul0 up
-ip -n "$swns" link set "op${PREFIX%-}" name eth0
-ip -n "$swns" addr add "$peer/15" dev eth0
-ip -n "$swns" link set eth0 up
-ip -n "$swns" addr add 10.200.0.1/32 dev lo
-mkdir -p "$WORK/sw"
-sw_conf "$WORK/sw" <<CONF
-connections {
-  azure {
-    version = 2
-    local_addrs = $peer
-    remote_addrs = $gwip
-    encap = yes
-    proposals = aes256gcm16-prfsha256-ecp256
-    local { auth = psk
-            id = $peer }
-    remote { auth = psk
-             id = $gwip }
-    children {
-      net { local_ts = 10.200.0.0/24
-            remote_ts = 10.1.0.0/16
-            esp_proposals = aes256gcm16 }
-    }
-  }
-}
-secrets { ike-1 { id-1 = $peer
-                  id-2 = $gwip
-                  secret = "$KEY" } }
-CONF
-sw_start "$swns" "$WORK/sw" || fail "charon did not start"
-sw_load "$swns" "$WORK/sw" || fail "swanctl could not load the configuration"
+onprem_peer "$peer" "$gwip" 10.1.0.0/16
+swns=$SWNS
 wait_status Connected S2S TestVNet1ToSite1 30
 wait_state Succeeded vm show -g S2S -n VM1
 s1=$(vm_ip S2S VM1)

@@ -11,6 +11,8 @@
 #   run_on RG VM SCRIPT         vm run-command invoke, prints the message
 #   tcp_both_ways NS1 IP1 NS2 IP2   a short iperf3 stream each way
 #   no_fabric_left / fabric_leftovers
+#   onprem_peer PEER GWIP REMOTE_TS  strongSwan as an on-premises device on the underlay (needs
+#                               strongswan.sh): SWNS, SW_PID; its network 10.200.0.0/24 (10.200.0.1 on lo)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 
@@ -176,3 +178,52 @@ fabric_leftovers() {
   pgrep -f "$STATE/fabric/gw-" | tr '\n' ' '
 }
 no_fabric_left() { [[ -z $(fabric_leftovers) ]]; }
+
+# What docs/fabric.md tells a user: pick an address of the underlay pool for the outside peer, name it in
+# a local network gateway (isthmusd never hands it to a public IP), and plug a veth into the underlay's
+# bridge ul0. Then charon there proposes IKEv2 to GWIP with $KEY, for 10.200.0.0/24 <-> REMOTE_TS.
+onprem_peer() {
+  local peer=$1 gwip=$2 remote_ts=$3 ul
+  ul=$(underlay_ns)
+  # Not under the fabric's prefix: a namespace with it that the fabric did not declare is removed.
+  SWNS=op-${PREFIX}onprem
+  FABRIC_EXTRA_NS+=("$SWNS")
+  ip netns add "$SWNS"
+  ip -n "$SWNS" link set lo up
+  # Per-run veth names (the host's namespace sees them for a moment); none starts with "g-", the
+  # fabric's own legs.
+  ip link add "op${PREFIX%-}" type veth peer name "ul${PREFIX%-}"
+  ip link set "op${PREFIX%-}" netns "$SWNS"
+  ip link set "ul${PREFIX%-}" netns "$ul"
+  ip -n "$ul" link set "ul${PREFIX%-}" master ul0 up
+  ip -n "$SWNS" link set "op${PREFIX%-}" name eth0
+  ip -n "$SWNS" addr add "$peer/15" dev eth0
+  ip -n "$SWNS" link set eth0 up
+  ip -n "$SWNS" addr add 10.200.0.1/32 dev lo # the on-premises network behind strongSwan
+  mkdir -p "$WORK/sw"
+  sw_conf "$WORK/sw" <<CONF
+connections {
+  azure {
+    version = 2
+    local_addrs = $peer
+    remote_addrs = $gwip
+    encap = yes
+    proposals = aes256gcm16-prfsha256-ecp256
+    local { auth = psk
+            id = $peer }
+    remote { auth = psk
+             id = $gwip }
+    children {
+      net { local_ts = 10.200.0.0/24
+            remote_ts = $remote_ts
+            esp_proposals = aes256gcm16 }
+    }
+  }
+}
+secrets { ike-1 { id-1 = $peer
+                  id-2 = $gwip
+                  secret = "$KEY" } }
+CONF
+  sw_start "$SWNS" "$WORK/sw" || fail "charon did not start"
+  sw_load "$SWNS" "$WORK/sw" || fail "swanctl could not load the configuration"
+}
