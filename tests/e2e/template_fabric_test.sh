@@ -8,6 +8,8 @@
 #                 VNet1 does not reach VNet5 (no transit).
 #   site-to-site  a VNet and a local network gateway for strongSwan (charon + kernel-libipsec) plugged
 #                 into the underlay: Connected, ping both ways between VM1 and the on-premises side.
+#   Debian's az   the vnet-to-vnet template through `az deployment group create`, then its connections
+#                 replaced by ones `az network vpn-connection create` makes: Connected, ping both ways.
 # Then deleting the groups leaves no namespace or process behind.
 #
 # Usage: template_fabric_test.sh ISTHMUS ISTHMUSD SOURCE_DIR   (root; skips with 77 otherwise)
@@ -16,6 +18,7 @@ ISTHMUS=$1
 ISTHMUSD=$2
 SRC=$3
 [[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root"; exit 77; }
+command -v az >/dev/null || { echo "FAIL: az is not installed (scripts/deps.sh installs azure-cli)" >&2; exit 1; }
 [[ -x /usr/lib/ipsec/charon ]] || { echo "SKIP: strongSwan not installed"; exit 77; }
 here=$(dirname "$0")
 source "$here/../lib/fabric.sh"
@@ -129,8 +132,49 @@ wait "$SW_PID" 2>/dev/null || true
 ip netns del "$swns"
 echo "ok: site-to-site"
 
+echo "== Debian's az on the same fabric: the VNet-to-VNet template, then az network vpn-connection create"
+sub=$(q account show --query id)
+sp=$(q ad sp create-for-rbac -n fabric-az --role Contributor --scopes "/subscriptions/$sub" --query "[appId, password]")
+read -r app secret <<<"$(echo $sp)"
+export AZURE_CONFIG_DIR="$WORK/az" AZURE_CORE_COLLECT_TELEMETRY=0 AZURE_CORE_NO_COLOR=1 \
+  REQUESTS_CA_BUNDLE="$STATE/tls/ca.pem"
+azq() { az "$@" 2>"$WORK/az.err" || fail "az $1 $2 $3: $(cat "$WORK/az.err")"; }
+azq cloud register -n IsthmusFabric --endpoint-resource-manager "$ISTHMUS_ENDPOINT/" --profile 2020-09-01-hybrid -o none
+azq cloud set -n IsthmusFabric -o none
+azq login --service-principal -u "$app" -p "$secret" --tenant adfs -o none
+azq group create -n AzV2V -l eastus -o none
+state=$(azq deployment group create -g AzV2V -n v2v --template-file "$ex/vnet-to-vnet/azuredeploy.json" \
+  --parameters @"$ex/vnet-to-vnet/azuredeploy.parameters.json" sharedKey="$KEY" \
+  'vnet1AddressPrefixes=["10.61.0.0/16","10.62.0.0/16"]' 'vnet2AddressPrefixes=["10.71.0.0/16","10.72.0.0/16"]' \
+  --query properties.provisioningState -o tsv)
+[[ $state == Succeeded ]] || fail "az deployment group create: $state"
+wait_status Connected AzV2V VNet1ToVNet4 30
+wait_status Connected AzV2V VNet4ToVNet1 10
+for v in VM1 VM4; do wait_state Succeeded vm show -g AzV2V -n "$v"; done
+a1=$(vm_ip AzV2V VM1)
+a4=$(vm_ip AzV2V VM4)
+[[ $a1 == 10.61.0.4 && $a4 == 10.71.0.4 ]] || fail "az's deployment put the VMs at $a1 and $a4"
+ans1=$(vm_ns AzV2V VM1)
+ans4=$(vm_ns AzV2V VM4)
+ping_ok "$ans1" "$a4" || fail "az's deployment: VM1 cannot ping VM4"
+# Replace the template's connections by ones az makes itself (az 2.45 makes them as a deployment).
+for c in VNet1ToVNet4 VNet4ToVNet1; do ok network vpn-connection delete -g AzV2V -n "$c"; done
+! ping_ok "$ans1" "$a4" || fail "VM1 still reaches VM4 with no connection"
+azq network vpn-connection create -g AzV2V -n AzOneToFour --vnet-gateway1 VNet1GW --vnet-gateway2 VNet4GW \
+  --shared-key "$KEY" -l eastus -o none
+azq network vpn-connection create -g AzV2V -n AzFourToOne --vnet-gateway1 VNet4GW --vnet-gateway2 VNet1GW \
+  --shared-key "$KEY" -l westus -o none
+wait_status Connected AzV2V AzOneToFour 30
+wait_status Connected AzV2V AzFourToOne 10
+wait_for 10 ping_ok "$ans1" "$a4" || fail "no traffic over the connections az made"
+ping_ok "$ans4" "$a1" || fail "VM4 cannot ping VM1 over the connections az made"
+echo "ok: az"
+for s in "$KEY" "$key2" "$secret"; do
+  ! grep -rqF "$s" "$WORK/isthmusd.log" "$STATE"/fabric/*.log || fail "a secret appears in a log"
+done
+
 echo "== deleting the groups leaves nothing behind"
-for rg in V2V Chain S2S; do ok group delete -n "$rg" --yes --no-wait; done
-for rg in V2V Chain S2S; do wait_gone group show -n "$rg"; done
+for rg in V2V Chain S2S AzV2V; do ok group delete -n "$rg" --yes --no-wait; done
+for rg in V2V Chain S2S AzV2V; do wait_gone group show -n "$rg"; done
 wait_for 30 no_fabric_left || fail "left behind: $(fabric_leftovers)"
 echo "PASS: template_fabric ($STEPS CLI steps, $SECONDS s)"
