@@ -1,5 +1,12 @@
 #include "mgmt/store/sqlite_store.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <fmt/format.h>
 #include <sqlite3.h>
 
@@ -17,9 +24,36 @@ struct Stmt {
   ~Stmt() { sqlite3_finalize(s); }
 };
 
+// The store holds shared keys: it is made (or, from an older isthmusd, narrowed to) mode 0600 before
+// SQLite opens it. SQLite gives its -wal and -shm files the main file's mode; older ones are narrowed too.
+Status RestrictMode(const std::string& path) {
+  if (path == ":memory:" || path.starts_with("file:")) return {};
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || ::fchmod(fd, 0600) != 0) {
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    return Fail(Error{ErrorKind::kUnavailable,
+                      "StoreError",
+                      fmt::format("store: cannot create {} with mode 0600: {}", path, std::strerror(err)),
+                      {}});
+  }
+  ::close(fd);
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string side = path + suffix;
+    if (::chmod(side.c_str(), 0600) != 0 && errno != ENOENT) {
+      return Fail(Error{ErrorKind::kUnavailable,
+                        "StoreError",
+                        fmt::format("store: cannot set mode 0600 on {}: {}", side, std::strerror(errno)),
+                        {}});
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+  if (auto s = RestrictMode(path); !s) return Fail(s.error());
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);

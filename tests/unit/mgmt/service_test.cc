@@ -1,4 +1,6 @@
 // ResourceService over a real SQLite store in a temporary directory, with the reconciler run by hand.
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -110,6 +112,24 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<ResourceService> svc_;
   std::string sub_;
 };
+
+TEST_F(ServiceTest, TheStoreAndItsWalAreOwnerOnly) {
+  auto expect_owner_only = [&](std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+      struct stat st {};
+      ASSERT_EQ(::stat((dir_ / name).c_str(), &st), 0) << name;
+      EXPECT_EQ(st.st_mode & 0777, 0600u) << name << " holds shared keys";
+    }
+  };
+  ASSERT_TRUE(svc_->Put(ResourceId::Group(sub_, "RG1"), {{"location", "westus"}}, {}));  // writes the WAL
+  expect_owner_only({"db", "db-wal", "db-shm"});
+  // A store left readable by an older isthmusd is narrowed when opened.
+  svc_.reset();
+  std::filesystem::permissions(dir_ / "db", std::filesystem::perms(0644));
+  Open();
+  ASSERT_TRUE(svc_->Put(ResourceId::Group(sub_, "RG2"), {{"location", "westus"}}, {}));
+  expect_owner_only({"db", "db-wal", "db-shm"});
+}
 
 TEST_F(ServiceTest, DefaultSubscriptionSurvivesReopen) {
   std::string first = sub_;
