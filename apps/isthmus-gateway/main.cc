@@ -10,6 +10,8 @@
 // The composition root: the only place that picks concrete platform types. The TUN's MTU and routes
 // are set over netlink (platform NetConfig) in the namespace the gateway runs in.
 // SIGINT/SIGTERM: delete IKE SAs with the peers (bounded wait), then exit. SIGHUP: reload the file.
+#include <linux/capability.h>
+
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -31,6 +33,7 @@
 #include "gateway/engine_config.h"
 #include "gateway/runtime.h"
 #include "gateway/status.h"
+#include "platform/linux/capabilities.h"
 #include "platform/linux/epoll_poller.h"
 #include "platform/linux/netlink_config.h"
 #include "platform/linux/tun.h"
@@ -189,6 +192,15 @@ int RunGateway(const std::string& config_path, std::string control_socket, bool 
     spdlog::error("epoll: {}", poller.error().message);
     return 1;
   }
+
+  // Set-up is done: from here the gateway needs only CAP_NET_ADMIN, for the routes into its TUN that a
+  // reload changes (its sockets and TUN are open; its state files are its own). Before any thread.
+  auto caps = platform::KeepOnlyCapabilities({CAP_NET_ADMIN});
+  if (!caps) {
+    spdlog::error("{}", caps.error().message);
+    return 1;
+  }
+  spdlog::info("capabilities: {}", *caps ? "CAP_NET_ADMIN only" : "none");
 
   SteadyClock clock;
   crypto::CryptoRng rng;

@@ -39,16 +39,6 @@ site() {  # site RG LOCATION VNET N: a VNet 10.N1.0.0/16 with FrontEnd, GatewayS
   ok vm create -g "$rg" -n "VM$n" --vnet-name "$vnet" --subnet FrontEnd --no-wait
 }
 ping_ok() { ip netns exec "$1" ping -c 2 -i 0.2 -W 2 "$2" >/dev/null; }
-gateway_pid() {
-  local id
-  id=$(q network vnet-gateway show -g "$1" -n "$2" --query id | tr 'A-Z' 'a-z')
-  fabric_query "gateways[?resource=='$id'].pid | [0]"
-}
-gateway_ns() {
-  local id
-  id=$(q network vnet-gateway show -g "$1" -n "$2" --query id | tr 'A-Z' 'a-z')
-  fabric_query "gateways[?resource=='$id'].namespace | [0]"
-}
 troubleshoot() {  # troubleshoot RG CONNECTION: the first fault id
   q network watcher troubleshooting start -g "$1" --resource "$2" --resource-type vpnConnection \
     --query "results[0].id"

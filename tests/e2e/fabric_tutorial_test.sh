@@ -109,6 +109,26 @@ if ip netns exec "$ns1" ping -c 2 -i 0.2 -W 1 10.51.0.4 >/dev/null 2>&1; then
 fi
 echo "ok: 4 <-> 5 connected, 1 -> 5 not reachable"
 
+echo "== privilege and isolation"
+# Each isthmus-gateway keeps CAP_NET_ADMIN only (routes into its TUN on reload), can gain nothing back.
+for gw in "TestRG1 VNet1GW" "TestRG4 VNet4GW"; do
+  read -r rg name <<<"$gw"
+  pid=$(gateway_pid "$rg" "$name")
+  status=$(cat "/proc/$pid/status")
+  for want in 'CapEff:[[:space:]]*0000000000001000' 'CapPrm:[[:space:]]*0000000000001000' \
+    'CapBnd:[[:space:]]*0000000000001000' 'NoNewPrivs:[[:space:]]*1'; do
+    grep -qE "^$want\$" <<<"$status" || fail "$name (pid $pid): no '$want' in: $(grep -E '^(Cap|NoNew)' <<<"$status" | tr '\n' ' ')"
+  done
+done
+# A VM reaches neither the host's own addresses nor the management API on them (an address inside this
+# test's VNets is the VNet's own, not the host's).
+for a in $(ip -4 -o addr show | awk '{print $4}' | cut -d/ -f1 | grep -vE '^10\.(11|12|41|42|51)\.'); do
+  if ip netns exec "$ns1" timeout 1 bash -c "exec 3<>/dev/tcp/$a/$PORT" 2>/dev/null; then
+    fail "VM1 reached the host's $a:$PORT"
+  fi
+done
+echo "ok: gateways hold CAP_NET_ADMIN only; VM1 cannot reach the host"
+
 echo "== kill -9 of isthmusd: tunnels keep forwarding; the restart adopts them"
 spis_before=$(gateway_spis TestRG1 VNet1GW)
 [[ -n $spis_before ]] || fail "no CHILD SA SPIs on VNet1GW"

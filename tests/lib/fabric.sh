@@ -7,7 +7,8 @@
 #   ok ARGS… / q ARGS… / run ARGS…   the CLI: must succeed / prints tsv / sets OUT ERR RC
 #   wait_state STATE CMD…       poll CMD --query provisioningState
 #   wait_status STATUS RG CONN SECONDS   poll the connection's connectionStatus
-#   vm_ns RG VM / vnet_ns RG VNET / underlay_ns / gateway_socket RG GW   names from `isthmus fabric status`
+#   vm_ns RG VM / vnet_ns RG VNET / underlay_ns / gateway_socket|gateway_pid|gateway_ns RG GW
+#                               names from `isthmus fabric status`
 #   run_on RG VM SCRIPT         vm run-command invoke, prints the message
 #   tcp_both_ways NS1 IP1 NS2 IP2   a short iperf3 stream each way
 #   no_fabric_left / fabric_leftovers
@@ -141,6 +142,16 @@ vnet_ns() {
   fabric_query "namespaces[?resource=='$id'].name | [0]"
 }
 underlay_ns() { fabric_query "namespaces[?role=='underlay'].name | [0]"; }
+gateway_pid() {
+  local id
+  id=$(q network vnet-gateway show -g "$1" -n "$2" --query id | tr 'A-Z' 'a-z')
+  fabric_query "gateways[?resource=='$id'].pid | [0]"
+}
+gateway_ns() {
+  local id
+  id=$(q network vnet-gateway show -g "$1" -n "$2" --query id | tr 'A-Z' 'a-z')
+  fabric_query "gateways[?resource=='$id'].namespace | [0]"
+}
 gateway_socket() {
   local id
   id=$(q network vnet-gateway show -g "$1" -n "$2" --query id | tr 'A-Z' 'a-z')
