@@ -9,28 +9,10 @@ set -euo pipefail
 ISTHMUS=${1:?usage: template_az_test.sh ISTHMUS ISTHMUSD}
 ISTHMUSD=${2:?usage: template_az_test.sh ISTHMUS ISTHMUSD}
 command -v az >/dev/null || { echo "FAIL: az is not installed (scripts/deps.sh installs azure-cli)" >&2; exit 1; }
-STATE=$(mktemp -d "${TMPDIR:-/tmp}/isthmus-taz.XXXXXX")
-DAEMON_PID=""
-cleanup() {
-  [[ -n $DAEMON_PID ]] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-  rm -rf "$STATE"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [[ -f $STATE/isthmusd.log ]] && tail -20 "$STATE/isthmusd.log" >&2; exit 1; }
-expect_eq() { [[ $1 == "$2" ]] || fail "$3: expected '$2', got '$1'"; }
-
-PORT=$((20000 + RANDOM % 40000))
-"$ISTHMUSD" --fabric none --page-size 2 --listen "127.0.0.1:$PORT" --state-dir "$STATE/daemon" \
-  >"$STATE/isthmusd.log" 2>&1 &
-DAEMON_PID=$!
-export ISTHMUS_ENDPOINT="https://127.0.0.1:$PORT" ISTHMUS_STATE_DIR="$STATE/daemon" ISTHMUS_CONFIG_DIR="$STATE/cli"
-for _ in $(seq 100); do
-  "$ISTHMUS" account show -o none 2>/dev/null && break
-  kill -0 "$DAEMON_PID" 2>/dev/null || fail "isthmusd exited"
-  sleep 0.1
-done
+source "$(dirname "$0")/../lib/client_daemon.sh"
+client_daemon_init taz
+client_daemon_start --page-size 2
 sub=$("$ISTHMUS" account show --query id -o tsv)
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 owner=$("$ISTHMUS" ad sp create-for-rbac -n az-ci --role Contributor --scopes "/subscriptions/$sub" 2>/dev/null)
 app=$(field appId <<<"$owner")
 secret=$(field password <<<"$owner")
