@@ -195,9 +195,9 @@ int main(int argc, char** argv) {
   b.sub = b.svc->DefaultSubscription();
   b.fabric = std::make_unique<isthmus::fabric::SingleHostFabric>(
       b.netns, b.procs, b.control, b.clock,
-      isthmus::fabric::FabricOptions{"b-", b.dir / "fabric", "/usr/bin/isthmus-gateway"});
+      isthmus::fabric::FabricOptions{"b-", b.dir / "fabric", "/usr/bin/isthmus-gateway", ""});
   isthmus::mgmt::ReconcilerOptions o;
-  o.render = {"b-", (b.dir / "fabric").string(), *isthmus::net::Prefix::Parse("198.18.0.0/15")};
+  o.render = {"b-", (b.dir / "fabric").string(), *isthmus::net::Prefix::Parse("198.18.0.0/15"), {}};
   b.rec = std::make_unique<isthmus::mgmt::Reconciler>(*b.svc, *b.fabric, o);
 
   // Per spoke: group, VNet, public IP, gateway, NIC, VM and 2 connections = 8 resources (subnets are

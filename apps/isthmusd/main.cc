@@ -28,6 +28,7 @@
 #include "mgmt/reconcile/reconciler.h"
 #include "mgmt/rest/router.h"
 #include "mgmt/rest/server.h"
+#include "mgmt/service/impairments.h"
 #include "mgmt/service/resource_service.h"
 #include "mgmt/store/sqlite_store.h"
 #include "mgmt/template/deployer.h"
@@ -65,7 +66,9 @@ class SingleHostAdmin final : public isthmus::mgmt::FabricAdmin {
       : service_(service), fabric_(fabric), options_(std::move(options)) {}
   isthmus::Result<isthmus::mgmt::Json> Status() override {
     auto snap = service_.TakeSnapshot();
-    auto plan = isthmus::mgmt::render::Render(snap.state, snap.subscriptions, options_);
+    auto options = options_;
+    options.impairments = isthmus::mgmt::Impairments(service_).All();
+    auto plan = isthmus::mgmt::render::Render(snap.state, snap.subscriptions, options);
     return isthmus::mgmt::Json::parse(fabric_.Describe(plan).dump());
   }
   isthmus::Result<isthmus::mgmt::Json> Cleanup() override {
@@ -111,16 +114,16 @@ std::vector<std::string> ServerNames(const std::string& host, const std::vector<
   return names;
 }
 
-// isthmus-gateway next to this binary (installed), or in the build tree's sibling folder.
-std::string DefaultGatewayBinary() {
+// A sibling program (isthmus-gateway, isthmus-impair) next to this binary (installed), or in the build
+// tree's sibling folder.
+std::string DefaultSiblingBinary(const std::string& name) {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "isthmus-gateway";
-  for (const auto& candidate : {self.parent_path() / "isthmus-gateway",
-                                self.parent_path().parent_path() / "isthmus-gateway" / "isthmus-gateway"}) {
+  if (ec) return name;
+  for (const auto& candidate : {self.parent_path() / name, self.parent_path().parent_path() / name / name}) {
     if (std::filesystem::exists(candidate, ec)) return candidate.string();
   }
-  return "isthmus-gateway";
+  return name;
 }
 
 }  // namespace
@@ -141,7 +144,8 @@ int main(int argc, char** argv) {
   const char* env_prefix = std::getenv("ISTHMUS_FABRIC_PREFIX");
   std::string fabric = "single-host";
   std::string prefix = env_prefix ? env_prefix : "isth-";
-  std::string gateway_binary = DefaultGatewayBinary();
+  std::string gateway_binary = DefaultSiblingBinary("isthmus-gateway");
+  std::string impair_binary = DefaultSiblingBinary("isthmus-impair");
   bool cleanup = false;
   std::string tls_cert, tls_key;
   std::vector<std::string> tls_names;
@@ -156,6 +160,10 @@ int main(int argc, char** argv) {
                  "at most 8 characters")
       ->capture_default_str();
   app.add_option("--gateway-binary", gateway_binary, "Path of isthmus-gateway")->capture_default_str();
+  app.add_option(
+         "--impair-binary", impair_binary,
+         "Path of isthmus-impair (the emulated WAN between impaired regions: `isthmus fabric impairment`)")
+      ->capture_default_str();
   app.add_flag(
       "--cleanup", cleanup,
       "Stop every gateway and delete every namespace the fabric made (with --fabric-prefix), then exit");
@@ -235,7 +243,8 @@ int main(int argc, char** argv) {
     isthmus::platform::LinuxProcesses procs;
     isthmus::platform::UnixControlChannel ctl;
     isthmus::fabric::SingleHostFabric f(
-        ns, procs, ctl, c, {prefix, std::filesystem::path(state_dir) / "fabric", gateway_binary});
+        ns, procs, ctl, c,
+        {prefix, std::filesystem::path(state_dir) / "fabric", gateway_binary, impair_binary});
     auto s = f.Cleanup();
     if (!s) {
       std::cerr << "isthmusd: cleanup: " << s.error().message << "\n";
@@ -267,13 +276,16 @@ int main(int argc, char** argv) {
   isthmus::platform::UnixControlChannel control;
   const std::filesystem::path fabric_dir = std::filesystem::path(state_dir) / "fabric";
   isthmus::fabric::SingleHostFabric single_host(netns, processes, control, clock,
-                                                {prefix, fabric_dir, gateway_binary});
+                                                {prefix, fabric_dir, gateway_binary, impair_binary});
   isthmus::mgmt::NoFabric no_fabric;
   isthmus::mgmt::HostRealizer& realizer =
       fabric == "none" ? static_cast<isthmus::mgmt::HostRealizer&>(no_fabric) : single_host;
   isthmus::mgmt::ReconcilerOptions ropts;
-  ropts.render = {prefix, fabric_dir.string(), *pool_prefix};
+  ropts.render.prefix = prefix;
+  ropts.render.runtime_dir = fabric_dir.string();
+  ropts.render.underlay_pool = *pool_prefix;
   ropts.clock = &clock;
+  ropts.impairments = [&service] { return isthmus::mgmt::Impairments(service).All(); };
   isthmus::mgmt::Reconciler reconciler(service, realizer, ropts);
   SingleHostAdmin admin(service, single_host, ropts.render);
   const bool live = fabric != "none";

@@ -28,6 +28,7 @@ std::string NetworkFingerprint(const HostPlan& plan) {
   }
   for (const auto& g : plan.gateways) {
     s += "g " + g.ns + " " + Leg(g.lan) + " " + Leg(g.wan);
+    if (g.impair) s += " impair " + g.impair->bridge + "/" + g.impair->inner_tap + "/" + g.impair->outer_tap;
     for (const auto& r : g.routes) s += fmt::format(" {}>{}", r.destination.ToString(), r.via.ToString());
     s += "\n";
   }
@@ -43,7 +44,8 @@ SingleHostFabric::SingleHostFabric(platform::NetNs& netns, platform::Processes& 
       clock_(clock),
       options_(std::move(options)),
       network_(netns, processes),
-      gateways_(processes, control, clock, options_.dir, options_.gateway_binary) {}
+      gateways_(processes, control, clock, options_.dir, options_.gateway_binary),
+      impairers_(processes, clock, options_.dir, options_.impair_binary) {}
 
 mgmt::ConvergeReport SingleHostFabric::Converge(const HostPlan& plan) {
   std::lock_guard lock(mu_);
@@ -59,6 +61,7 @@ mgmt::ConvergeReport SingleHostFabric::Converge(const HostPlan& plan) {
   }
   // Gateways that go are stopped before their namespace is deleted, so they say goodbye to peers.
   gateways_.StopUndeclared(plan);
+  impairers_.StopUndeclared(plan);
   const std::string fp = NetworkFingerprint(plan);
   auto existing = network_.Existing(plan.prefix);
   const bool unchanged = existing && fp == last_fingerprint_ && *existing == last_namespaces_ &&
@@ -71,6 +74,9 @@ mgmt::ConvergeReport SingleHostFabric::Converge(const HostPlan& plan) {
     if (auto after = network_.Existing(plan.prefix)) last_namespaces_ = *after;
   }
   gateways_.Converge(plan, report, /*network_checked=*/!unchanged);
+  // After the gateways (an impairer that cannot start is an error on its gateway, and a gateway with
+  // an error is left alone): until it runs, the gateway's outside leg has no carrier and IKE retransmits.
+  impairers_.Converge(plan, report);
   return report;
 }
 
@@ -152,7 +158,8 @@ nlohmann::json SingleHostFabric::Describe(const HostPlan& plan) {
                    {"publicIp", g.config.local_address.ToString()},
                    {"connections", g.config.connections.size()},
                    {"controlSocket", g.config.control_socket},
-                   {"log", (gateways_.dir() / (g.file_stem + ".log")).string()}});
+                   {"log", (gateways_.dir() / (g.file_stem + ".log")).string()},
+                   {"impairer", impairers_.Describe(g)}});
   }
   out["gateways"] = std::move(gws);
   return out;
@@ -162,6 +169,7 @@ Status SingleHostFabric::Cleanup() {
   std::lock_guard lock(mu_);
   suspended_ = true;
   gateways_.StopAll();
+  impairers_.StopAll();
   last_fingerprint_.clear();
   auto s = network_.RemoveAll(options_.prefix);
   spdlog::info("fabric: cleaned up (namespaces with prefix {} removed); realization suspended",

@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "fabric/connectivity.h"
 #include "fabric/gateways.h"
+#include "fabric/impairers.h"
 #include "fabric/network.h"
 #include "mgmt/reconcile/host_realizer.h"
 #include "mgmt/service/vm_agent.h"
@@ -27,6 +28,7 @@ struct FabricOptions {
   std::string prefix = "isth-";
   std::filesystem::path dir;   // the fabric's files: gateways' configs, sockets, pid files, logs
   std::string gateway_binary;  // path of isthmus-gateway
+  std::string impair_binary;   // path of isthmus-impair (needed only when some region pair is impaired)
 };
 
 class SingleHostFabric final : public mgmt::HostRealizer, public mgmt::VmAgent {
@@ -63,6 +65,7 @@ class SingleHostFabric final : public mgmt::HostRealizer, public mgmt::VmAgent {
   FabricOptions options_;
   Network network_;
   Gateways gateways_;
+  Impairers impairers_;
   mutable std::mutex mu_;  // Converge (reconciler thread) vs RunShellScript/Status/Cleanup (REST threads)
   bool suspended_ = false;
   std::string last_fingerprint_;

@@ -21,22 +21,31 @@ namespace {
 using mgmt::render::GatewayPlan;
 using namespace std::chrono_literals;
 
-// Implementation choices: restart backoff 1 s doubling to 30 s; a control request gets 1 s (the
+// Implementation choices: a control request gets 1 s (the
 // gateway answers from its loop within milliseconds); a stopping gateway gets 4 s to delete its SAs
 // with its peers (its own bound is 3 s) before SIGKILL.
-constexpr Duration kFirstBackoff = 1s;
-constexpr Duration kMaxBackoff = 30s;
 constexpr Duration kControlTimeout = 1s;
 constexpr Duration kStopGrace = 4s;
 constexpr Duration kExecGrace = 2s;
 
-Duration Backoff(int failures) {
-  Duration d = kFirstBackoff;
-  for (int i = 1; i < failures && d < kMaxBackoff; ++i) d *= 2;
-  return std::min(d, kMaxBackoff);
+}  // namespace
+
+Duration RestartBackoff(int failures) {
+  constexpr Duration kFirst = 1s;
+  constexpr Duration kMax = 30s;
+  Duration d = kFirst;
+  for (int i = 1; i < failures && d < kMax; ++i) d *= 2;
+  return std::min(d, kMax);
 }
 
-}  // namespace
+int ReadPidFile(const std::filesystem::path& path) {
+  const std::string text = ReadFile(path);
+  try {
+    return text.empty() ? 0 : std::stoi(text);
+  } catch (...) {
+    return 0;
+  }
+}
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream f(path);
@@ -61,13 +70,7 @@ Status WriteFileAtomic(const std::filesystem::path& path, const std::string& tex
 }
 
 int Gateways::RunningPid(const std::string& stem, const std::string& ns) {
-  const std::string text = ReadFile(File(stem, ".pid"));
-  int pid = 0;
-  try {
-    pid = text.empty() ? 0 : std::stoi(text);
-  } catch (...) {
-    pid = 0;
-  }
+  const int pid = ReadPidFile(File(stem, ".pid"));
   // The command line names the configuration file, which names the gateway: a recycled pid fails it.
   if (pid <= 0 || !processes_.Alive(pid, File(stem, ".json").string())) return 0;
   if (!ns.empty() && !processes_.InNetns(pid, ns)) {
@@ -112,7 +115,7 @@ void Gateways::Start(const GatewayPlan& g, GatewayRuntime& rt, mgmt::ConvergeRep
   auto pid = processes_.SpawnDaemon(
       {{binary_, "--config", File(g.file_stem, ".json").string()}, g.ns, File(g.file_stem, ".log").string()});
   ++rt.failures;  // until it answers `status`
-  rt.next_start = clock_.Now() + Backoff(rt.failures);
+  rt.next_start = clock_.Now() + RestartBackoff(rt.failures);
   if (!pid) {
     rt.last_error = pid.error().message;
     report.errors.emplace(g.key, pid.error());

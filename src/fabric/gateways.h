@@ -96,5 +96,10 @@ class Gateways {
 // Writes `text` to `path` atomically (a temporary file renamed over it) with mode 0600.
 Status WriteFileAtomic(const std::filesystem::path& path, const std::string& text);
 std::string ReadFile(const std::filesystem::path& path);
+// A pid file's number; 0 when absent or not a number.
+int ReadPidFile(const std::filesystem::path& path);
+// How long to wait before starting a supervised process again after `failures` failed starts in a row:
+// 1 s, doubling, at most 30 s (an implementation choice).
+Duration RestartBackoff(int failures);
 
 }  // namespace isthmus::fabric

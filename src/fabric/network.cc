@@ -189,13 +189,52 @@ Status Network::ConvergeUnderlay(const HostPlan& plan) {
   if (!br || !br->up) {
     if (auto s = Count((*cfg)->SetUp(plan.underlay_bridge, true)); !s) return s;
   }
-  // Legs of gateways that no longer exist. Only the fabric's own ("g-<hash>"): a leg a user plugged in
-  // for an outside peer (docs/fabric.md) is theirs.
+  // Links of gateways that no longer exist, or are no longer impaired. Only the fabric's own
+  // ("g-<hash>" legs, "b-"/"t-"/"u-<hash>" of impairers): a leg a user plugged in for an outside peer
+  // (docs/fabric.md) is theirs.
   std::set<std::string> wanted;
-  for (const auto& g : plan.gateways) wanted.insert(g.wan.peer_ifname);
+  for (const auto& g : plan.gateways) {
+    wanted.insert(g.wan.peer_ifname);
+    if (g.impair) wanted.insert({g.impair->bridge, g.impair->inner_tap, g.impair->outer_tap});
+  }
   for (const auto& l : *links) {
-    if (l.kind == "veth" && l.name.starts_with("g-") && !wanted.contains(l.name)) {
+    const bool ours = (l.kind == "veth" && l.name.starts_with("g-")) ||
+                      (l.kind == "bridge" && l.name.starts_with("b-")) ||
+                      (l.kind == "tun" && (l.name.starts_with("t-") || l.name.starts_with("u-")));
+    if (ours && !wanted.contains(l.name)) {
       if (auto s = Count((*cfg)->DeleteLink(l.name)); !s && s.error().kind != ErrorKind::kNotFound) return s;
+    }
+  }
+  // An impaired gateway's outside path: g-<h> ─ bridge b-<h> ─ TAP t-<h> ⇄ isthmus-impair ⇄ TAP u-<h> ─ ul0.
+  // The TAPs are persistent, so they keep their bridge ports while the impairer restarts.
+  for (const auto& g : plan.gateways) {
+    if (!g.impair) continue;
+    const auto& ip = *g.impair;
+    const std::pair<const std::string*, const std::string*> ports[] = {
+        {&ip.inner_tap, &ip.bridge}, {&ip.outer_tap, &plan.underlay_bridge}};
+    if (!FindLink(*links, ip.bridge)) {
+      if (auto s = Count((*cfg)->AddBridge(ip.bridge)); !s) return s;
+    }
+    for (const auto& [tap, bridge] : ports) {
+      if (!FindLink(*links, *tap)) {
+        if (auto s = Count((*cfg)->AddTap(*tap)); !s) return s;
+      }
+    }
+    auto now = (*cfg)->Links();
+    if (!now) return Fail(now.error());
+    const LinkInfo* b = FindLink(*now, ip.bridge);
+    if (b && !b->up) {
+      if (auto s = Count((*cfg)->SetUp(ip.bridge, true)); !s) return s;
+    }
+    for (const auto& [tap, bridge] : ports) {
+      const LinkInfo* t = FindLink(*now, *tap);
+      if (!t) return Fail(Error::Internal(fmt::format("{} vanished after it was created", *tap)));
+      if (t->master != *bridge) {
+        if (auto s = Count((*cfg)->SetMaster(*tap, *bridge)); !s) return s;
+      }
+      if (!t->up) {
+        if (auto s = Count((*cfg)->SetUp(*tap, true)); !s) return s;
+      }
     }
   }
   return {};

@@ -43,6 +43,14 @@ fabric_cleanup() {
   fi
   [[ -n $DAEMON_PID ]] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
   "$ISTHMUSD" --cleanup --fabric-prefix "$PREFIX" --state-dir "$STATE" >/dev/null 2>&1
+  # Every fabric test's shared key is $KEY: it must be in no log this run wrote (isthmusd's, each
+  # gateway's and impairer's, the CLI's), whatever else happened.
+  local leaked
+  leaked=$(grep -lF -- "$KEY" "$WORK"/*.log "$STATE"/fabric/*.log 2>/dev/null)
+  if [[ -n $leaked ]]; then
+    echo "FAIL: the shared key appears in: $leaked" >&2
+    ((rc == 0)) && rc=1
+  fi
   # Belt and braces: nothing of this run may survive it (FABRIC_EXTRA_NS: namespaces a test made
   # itself, outside the fabric's prefix).
   for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$PREFIX") "${FABRIC_EXTRA_NS[@]}"; do
@@ -186,7 +194,7 @@ tcp_both_ways() {  # tcp_both_ways NS1 IP1 NS2 IP2
 
 fabric_leftovers() {
   ip netns list 2>/dev/null | awk '{print $1}' | grep "^$PREFIX" | tr '\n' ' '
-  pgrep -f "$STATE/fabric/gw-" | tr '\n' ' '
+  pgrep -f "$STATE/fabric/(gw|imp)-" | tr '\n' ' '
 }
 no_fabric_left() { [[ -z $(fabric_leftovers) ]]; }
 

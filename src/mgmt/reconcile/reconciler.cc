@@ -85,8 +85,9 @@ PassResult Reconciler::RunOnce() {
   } else {
     Snapshot snap = service_.TakeSnapshot();
     out.rendered = true;
-    out.plan = std::make_shared<const render::HostPlan>(
-        render::Render(snap.state, snap.subscriptions, options_.render));
+    render::RenderOptions ro = options_.render;
+    if (options_.impairments) ro.impairments = options_.impairments();
+    out.plan = std::make_shared<const render::HostPlan>(render::Render(snap.state, snap.subscriptions, ro));
     out.report = realizer_.Converge(*out.plan);
     out.progressed = WriteProvisioning(snap, *out.plan, out.report);
     settled_ = out.progressed == 0 && failures_.empty() && out.report.errors.empty() &&

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <thread>
@@ -19,6 +20,9 @@ namespace isthmus::mgmt {
 
 struct ReconcilerOptions {
   render::RenderOptions render;
+  // Where render.impairments come from, asked at every render (the store's region-pair impairments:
+  // a change to them counts as a change of the desired state). None: render.impairments as given.
+  std::function<std::vector<render::RegionPairImpairment>()> impairments;
   // A resource is reported Failed once its realization failed this many passes in a row (a transient
   // error, such as a veth name still held by a namespace the kernel is freeing, heals in one or two).
   int failures_before_failed = 3;

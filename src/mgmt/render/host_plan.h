@@ -20,16 +20,28 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "gateway/config.h"
 #include "mgmt/model/state.h"
 #include "net/prefix.h"
 
 namespace isthmus::mgmt::render {
 
+// An emulated WAN between two regions (docs/fabric.md, "Regions that feel real"): what travels between a
+// gateway of one and a gateway (or local network gateway) of the other goes through isthmus-impair. The
+// same profile each way; loss, reordering and duplication apply per direction.
+struct RegionPairImpairment {
+  std::string region_a, region_b;               // Azure region names, compared case-insensitively
+  std::optional<Duration> round_trip;           // nullopt: Microsoft's published P50 (net/region_latency.h)
+  Duration jitter{};                            // one way
+  double loss = 0, reorder = 0, duplicate = 0;  // fractions
+};
+
 struct RenderOptions {
   std::string prefix = "isth-";  // every namespace name starts with it (per test run in tests)
   std::string runtime_dir;       // where gateways' control sockets live (the fabric's state directory)
   net::Prefix underlay_pool;     // public IPs' prefix: the length of every wan0 address
+  std::vector<RegionPairImpairment> impairments;
 };
 
 struct RoutePlan {
@@ -76,6 +88,26 @@ struct VmPlan {
   auto operator<=>(const VmPlan&) const = default;
 };
 
+// isthmus-impair in a gateway's outside leg. The underlay end of wan0 (g-<h>) goes into a bridge of its own
+// (b-<h>) with a TAP (t-<h>); the impairer forwards frames between that TAP and another (u-<h>) in the
+// underlay's bridge. Only the gateway's egress is impaired, by destination: half the round trip each way,
+// so a ping between two impaired gateways sees the whole round trip.
+struct ImpairLink {
+  net::IpAddress remote;  // the peer's public IP (a /32 rule)
+  std::string remote_region;
+  Duration one_way{};
+  bool operator==(const ImpairLink&) const = default;
+};
+struct ImpairPlan {
+  std::string bridge;     // b-<h>, in the underlay
+  std::string inner_tap;  // t-<h>, in `bridge`
+  std::string outer_tap;  // u-<h>, in the underlay's bridge
+  std::string file_stem;  // its files in the runtime dir: {stem}.json, .status, .log, .pid
+  std::vector<ImpairLink> links;
+  std::string config_text;  // isthmus-impair's configuration file (inner -> outer = egress)
+  bool operator==(const ImpairPlan&) const = default;
+};
+
 struct GatewayPlan {
   std::string key;
   std::string name;
@@ -92,6 +124,7 @@ struct GatewayPlan {
   // Vnet2Vnet connections whose reverse connection (on the other gateway) does not exist: they stay
   // Connecting, as in Azure, however the IKE exchange goes.
   std::set<std::string> unpaired;
+  std::optional<ImpairPlan> impair;  // set when a connection crosses an impaired pair of regions
 };
 
 struct HostPlan {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "mgmt/render/host_plan.h"
+#include "net/region_latency.h"
 
 namespace isthmus::mgmt::render {
 namespace {
@@ -270,7 +271,66 @@ class Renderer {
       c.connections.push_back(std::move(*cc));
     }
     gp.config_text = gateway::RenderGatewayConfig(c);
+    gp.impair = RenderImpairment(g, gp, c);
+    if (gp.impair) gp.wan.bridge = gp.impair->bridge;
     plan_.gateways.push_back(std::move(gp));
+  }
+
+  // The region of a connection's far end: its remote gateway's, or its local network gateway's location
+  // (taken as the site's region).
+  std::string RemoteRegion(const Resource& conn) const {
+    const auto& p = conn.doc["properties"];
+    const std::string ref = StringOr(p, "connectionType", "Vnet2Vnet") == "Vnet2Vnet"
+                                ? RefId(p, "virtualNetworkGateway2")
+                                : RefId(p, "localNetworkGateway2");
+    const Resource* far = state_.FindKey(ref);
+    return far ? StringOr(far->doc, "location", "") : "";
+  }
+
+  const RegionPairImpairment* PairImpairment(const std::string& a, const std::string& b) const {
+    for (const auto& i : o_.impairments) {
+      if ((IEquals(i.region_a, a) && IEquals(i.region_b, b)) ||
+          (IEquals(i.region_a, b) && IEquals(i.region_b, a)))
+        return &i;
+    }
+    return nullptr;
+  }
+
+  std::optional<ImpairPlan> RenderImpairment(const Resource& g, const GatewayPlan& gp,
+                                             const gateway::GatewayConfig& c) const {
+    if (o_.impairments.empty()) return std::nullopt;
+    const std::string region = StringOr(g.doc, "location", "");
+    ImpairPlan ip;
+    Json rules = Json::array();
+    for (const auto& cc : c.connections) {
+      const Resource* conn = state_.FindKey(gp.connection_keys.at(cc.name));
+      if (!conn) continue;
+      const std::string far = RemoteRegion(*conn);
+      const RegionPairImpairment* pair = PairImpairment(region, far);
+      if (!pair) continue;
+      if (std::any_of(ip.links.begin(), ip.links.end(),
+                      [&](const ImpairLink& l) { return l.remote == cc.remote_address; }))
+        continue;  // the pair's two connections share one peer
+      const Duration rtt =
+          pair->round_trip ? *pair->round_trip : net::RegionRoundTrip(region, far).value_or(Duration{});
+      const Duration one_way = rtt / 2;
+      ip.links.push_back({cc.remote_address, far, one_way});
+      auto ms = [](Duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+      rules.push_back({{"prefix", cc.remote_address.ToString() + "/32"},
+                       {"delayMs", ms(one_way)},
+                       {"jitterMs", ms(std::min(pair->jitter, one_way))},
+                       {"lossPercent", pair->loss * 100},
+                       {"reorderPercent", one_way > Duration{} ? pair->reorder * 100 : 0.0},
+                       {"duplicatePercent", pair->duplicate * 100}});
+    }
+    if (ip.links.empty()) return std::nullopt;
+    const std::string h = NameHash(gp.key, kLinkHash);
+    ip.bridge = "b-" + h;
+    ip.inner_tap = "t-" + h;
+    ip.outer_tap = "u-" + h;
+    ip.file_stem = "imp-" + NameHash(gp.key, kNsHash);
+    ip.config_text = Json{{"a_to_b", {{"rules", rules}}}, {"b_to_a", Json::object()}}.dump(2) + "\n";
+    return ip;
   }
 
   // A Vnet2Vnet connection gw1 -> gw2 is paired when some connection gw2 -> gw1 exists.

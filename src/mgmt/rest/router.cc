@@ -2,13 +2,17 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <set>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "mgmt/auth/tokens.h"
 #include "mgmt/rest/api_versions.h"
+#include "mgmt/service/impairments.h"
 
 namespace isthmus::mgmt {
 namespace {
@@ -24,6 +28,47 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
 std::string Header(const HttpRequest& req, const char* name) {
   auto it = req.headers.find(name);
   return it == req.headers.end() ? "" : it->second;
+}
+
+// True when the text's objects and arrays nest deeper than `limit`. Brackets inside strings and
+// comments (deployment bodies may carry them) do not count. One pass, no allocation: it runs before the
+// parser, so a hostile body costs no more than its length.
+bool NestedDeeperThan(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;
+      }
+    } else if (c == '/' && (next == '/' || next == '*')) {
+      i = next == '/' ? text.find('\n', i) : text.find("*/", i + 2);
+      if (i == std::string_view::npos) return false;
+      if (next == '*') ++i;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// What no route may parse: nesting past kMaxJsonDepth, and NUL bytes (JSON text has none; nlohmann
+// stops at one, so `{…}\0anything` would parse as its first part).
+std::optional<Error> UnparsableContent(std::string_view body) {
+  if (NestedDeeperThan(body, Router::kMaxJsonDepth)) {
+    return Error::Invalid(
+        "InvalidRequestContent",
+        fmt::format("The request content nests objects and arrays more than {} levels deep.",
+                    Router::kMaxJsonDepth));
+  }
+  if (body.find('\0') != std::string_view::npos) {
+    return Error::Invalid("InvalidRequestContent",
+                          "The request content is not valid JSON (it has a NUL byte).");
+  }
+  return std::nullopt;
 }
 
 Preconditions ReadPreconditions(const HttpRequest& req) {
@@ -56,7 +101,9 @@ HttpResponse JsonResponse(const Json& j, int status) {
   HttpResponse r;
   r.status = status;
   r.headers["Content-Type"] = "application/json; charset=utf-8";
-  r.body = j.dump();
+  // Names and paths are echoed in errors and may hold any bytes (a %FF in the URL): dump() throws on
+  // invalid UTF-8 unless told to replace it.
+  r.body = j.dump(-1, ' ', false, Json::error_handler_t::replace);
   return r;
 }
 
@@ -75,6 +122,7 @@ HttpResponse MethodNotAllowed(const std::string& method) {
 
 Result<Json> ParseBody(const HttpRequest& req) {
   if (req.body.empty()) return Json::object();
+  if (auto e = UnparsableContent(req.body)) return Fail(*e);
   Json j = Json::parse(req.body, nullptr, false);
   if (j.is_discarded()) {
     return Fail(Error::Invalid("InvalidRequestContent", "The request content is not valid JSON."));
@@ -308,15 +356,29 @@ HttpResponse Router::Handle(const HttpRequest& req) const {
                        "RequestEntityTooLarge",
                        fmt::format("The request body is larger than {} bytes.", kMaxBodyBytes),
                        {}});
+  } else if (auto unparsable = UnparsableContent(req.body)) {  // every route, deployments' lenient reader too
+    r = ErrorResponse(*unparsable);
   } else {
     bool filter = false;
     if (auto denied = Authorize(req, *caller, filter)) {
       r = std::move(*denied);
     } else {
-      r = Route(req, *caller);
-      if (filter) FilterList(r, *caller);
-      if (req.method == "GET") {
-        if (auto bad = Paginate(req, r)) r = std::move(*bad);
+      try {
+        r = Route(req, *caller);
+        if (filter) FilterList(r, *caller);
+        if (req.method == "GET") {
+          if (auto bad = Paginate(req, r)) r = std::move(*bad);
+        }
+      } catch (const Json::exception& e) {
+        // A property read as the wrong type where validation missed it (nlohmann throws). With content it
+        // is the client's property: writes are planned whole before anything is committed, so nothing
+        // was stored. Only the exception's id is logged: a parse error's text quotes the input.
+        spdlog::warn("{} request: nlohmann::json exception {} (a property of the wrong type?)", req.method,
+                     e.id);
+        r = ErrorResponse(req.body.empty()
+                              ? Error::Internal("The server could not process the request.")
+                              : Error::Invalid("InvalidRequestFormat",
+                                               "A property of the request content has the wrong type."));
       }
     }
   }
@@ -442,6 +504,32 @@ HttpResponse Router::Route(const HttpRequest& req, const auth::Caller& caller) c
 HttpResponse Router::SubscriptionProviders(const HttpRequest& req, const Segments& seg) const {
   const std::string& m = req.method;
   // Isthmus's own provider: the host fabric (not an Azure API; docs/rest-api.md).
+  // Region-pair impairments of the fabric's WAN: kept in the store, realized by the fabric (when it runs).
+  if (IEquals(seg[3], "Isthmus.Fabric") && seg.size() >= 5 && IEquals(seg[4], "impairments")) {
+    Impairments impairments(service_);
+    if (seg.size() == 5) {
+      if (m != "GET") return MethodNotAllowed(m);
+      return JsonResponse(impairments.List(seg[1]));
+    }
+    if (seg.size() != 7) return NoRoute(req);
+    if (m == "GET") {
+      auto r = impairments.Get(seg[1], seg[5], seg[6]);
+      return r ? JsonResponse(*r) : ErrorResponse(r.error());
+    }
+    if (m == "PUT") {
+      auto body = ParseBody(req);
+      if (!body) return ErrorResponse(body.error());
+      auto r = impairments.Put(seg[1], seg[5], seg[6], *body);
+      return r ? JsonResponse(*r) : ErrorResponse(r.error());
+    }
+    if (m == "DELETE") {
+      // ARM's DELETE: 200 when something went, 204 when nothing was there.
+      auto s = impairments.Delete(seg[5], seg[6]);
+      if (!s && s.error().kind == ErrorKind::kNotFound) return {204, {}, ""};
+      return s ? HttpResponse{200, {}, ""} : ErrorResponse(s.error());
+    }
+    return MethodNotAllowed(m);
+  }
   if (seg.size() == 5 && IEquals(seg[3], "Isthmus.Fabric")) {
     const bool get = IEquals(seg[4], "status");
     if (!get && !IEquals(seg[4], "cleanup") && !IEquals(seg[4], "resume")) return NoRoute(req);

@@ -57,6 +57,12 @@ class Router {
   HttpResponse Handle(const HttpRequest& req) const;
 
   static constexpr std::size_t kMaxBodyBytes = 1 << 20;
+  // Request bodies whose objects and arrays nest deeper than this are refused before they are parsed:
+  // nlohmann's parser is iterative, but copying, dumping and validating a document recurse once per
+  // level, and 100,000 levels overflow a worker thread's 8 MiB stack (isthmusd died of it). 64 is the
+  // default MaxDepth of .NET's JSON readers (Json.NET since 13.0.1, System.Text.Json), on which Azure's
+  // services are built; ARM templates and resource bodies stay far below it.
+  static constexpr std::size_t kMaxJsonDepth = 64;
   // runCommand: the script's size bound and the time the agent gets (Azure's own limits are larger; a
   // test endpoint's scripts are short, and an HTTP request should not hang for Azure's 90 minutes).
   static constexpr std::size_t kMaxScriptBytes = 64 * 1024;

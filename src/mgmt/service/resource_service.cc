@@ -97,14 +97,23 @@ std::vector<StoredRow> ResourceService::ForeignRows(std::string_view kind) const
   return out;
 }
 
-Status ResourceService::CommitForeignRows(const std::vector<RowChange>& rows) {
+Status ResourceService::CommitForeignRows(const std::vector<RowChange>& rows, bool realized) {
   std::lock_guard lock(mu_);
   for (const auto& r : rows) {
     if (r.kind == kResourceRow || r.kind == kOperationRow || r.kind == kSubscriptionRow) {
       return Fail(Error::Internal(fmt::format("row '{}' of kind '{}' is the service's own", r.key, r.kind)));
     }
   }
-  return store_->Commit(rows);
+  if (auto s = store_->Commit(rows); !s) return s;
+  for (const auto& r : rows) {
+    std::erase_if(foreign_rows_, [&](const StoredRow& have) { return have.key == r.key; });
+    if (r.body) foreign_rows_.push_back({r.key, r.kind, *r.body});
+  }
+  if (realized) {
+    ++generation_;
+    changed_.notify_all();
+  }
+  return {};
 }
 
 Json ResourceService::ListSubscriptions() const {

@@ -97,10 +97,12 @@ class ResourceService {
 
   // Loads the store; on first start creates the default subscription.
   Status Open();
-  // Rows of kinds the service does not own (service principals), as loaded by Open(), and their writes:
-  // one store, one transaction order, so they are as durable as resources.
+  // Rows of kinds the service does not own (service principals, the fabric's impairments), as loaded
+  // by Open() and written since, and their writes: one store, one transaction order, so they are as
+  // durable as resources. `realized`: the rows are part of what the fabric realizes, so the change
+  // counts as a change of the desired state (the reconciler renders again).
   std::vector<StoredRow> ForeignRows(std::string_view kind) const;
-  Status CommitForeignRows(const std::vector<RowChange>& rows);
+  Status CommitForeignRows(const std::vector<RowChange>& rows, bool realized = false);
 
   Json ListSubscriptions() const;
   Result<Json> GetSubscription(const std::string& subscription) const;

@@ -278,6 +278,16 @@ class FakeNetConfig final : public NetConfig {
     return {};
   }
 
+  Status AddTap(const std::string& name) override {
+    const std::string what = fmt::format("add tap {}", name);
+    std::lock_guard lock(world_->mu);
+    if (auto e = Begin("AddTap", true, name, what)) return Fail(*e);
+    if (auto s = CheckLinkName(name); !s) return Fail(InNs(what, s.error()));
+    if (ns_->Find(name)) return Fail(NetConfigError(name_, what, EEXIST));
+    World::AddLink(*ns_, name, "tun", world_->NewMac());
+    return {};
+  }
+
   Status AddVeth(const std::string& name, const std::string& peer_ns, const std::string& peer_name) override {
     const std::string what = fmt::format("add veth {} with peer {} in netns {}", name, peer_name, peer_ns);
     std::lock_guard lock(world_->mu);

@@ -29,7 +29,7 @@ struct InterfaceAddress {
 
 struct LinkInfo {
   std::string name;
-  std::string kind;    // "veth", "bridge", "tun", "loopback", … ("" when the kernel names none)
+  std::string kind;  // "veth", "bridge", "tun" (TUN or TAP), "loopback", … ("" when the kernel names none)
   std::string master;  // the bridge it is enslaved to, "" if none
   bool up = false;     // administratively up (IFF_UP)
   std::uint32_t mtu = 0;
@@ -56,6 +56,9 @@ class NetConfig {
   // host namespace never holds either end). Both ends are left down.
   virtual Status AddVeth(const std::string& name, const std::string& peer_ns,
                          const std::string& peer_name) = 0;
+  // A persistent TAP device (no process holds it yet): it keeps its configuration while the process
+  // that carries its frames (isthmus-impair) comes and goes, and loses carrier meanwhile. Left down.
+  virtual Status AddTap(const std::string& name) = 0;
   virtual Status DeleteLink(const std::string& name) = 0;  // NotFound when absent
   virtual Status SetUp(const std::string& name, bool up) = 0;
   virtual Status SetMtu(const std::string& name, std::uint32_t mtu) = 0;

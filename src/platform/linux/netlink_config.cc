@@ -27,6 +27,7 @@
 #include <netlink/socket.h>
 
 #include "platform/iface/net_config_rules.h"
+#include "platform/linux/tap.h"
 
 namespace isthmus::platform {
 namespace {
@@ -338,6 +339,23 @@ Status NetlinkConfig::AddBridge(const std::string& name) {
     return Fail(NlError(ns_, what, rc));
   }
   return Transact(msg, what);
+}
+
+Status NetlinkConfig::AddTap(const std::string& name) {
+  const std::string what = fmt::format("add tap {}", name);
+  if (auto s = CheckLinkName(name); !s) return Fail(InNs(ns_, what, s.error()));
+  // LinuxTap adopts a TAP of that name; here, as for every other kind, an existing name is a conflict.
+  auto links = Links();
+  if (!links) return Fail(links.error());
+  for (const auto& l : *links) {
+    if (l.name == name) return Fail(NetConfigError(ns_, what, EEXIST));
+  }
+  TapOptions options;
+  options.netns = fmt::format("/proc/self/fd/{}", ns_fd_.get());  // this namespace, named or not
+  options.persist = true;
+  auto tap = LinuxTap::Open(name, options);  // closed at once: the device stays, held by no process
+  if (!tap) return Fail(tap.error());
+  return {};
 }
 
 Status NetlinkConfig::AddVeth(const std::string& name, const std::string& peer_ns,

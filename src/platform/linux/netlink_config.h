@@ -36,6 +36,7 @@ class NetlinkConfig final : public NetConfig {
   const std::string& ns() const override { return ns_; }
   Result<std::vector<LinkInfo>> Links() override;
   Status AddBridge(const std::string& name) override;
+  Status AddTap(const std::string& name) override;
   Status AddVeth(const std::string& name, const std::string& peer_ns, const std::string& peer_name) override;
   Status DeleteLink(const std::string& name) override;
   Status SetUp(const std::string& name, bool up) override;

@@ -37,9 +37,10 @@ class FabricLiveTest : public ::testing::Test {
     ASSERT_TRUE(svc_->Open());
     sub_ = svc_->DefaultSubscription();
     fabric_ = std::make_unique<SingleHostFabric>(
-        netns_, procs_, control_, clock_, FabricOptions{"t-", dir_ / "fabric", "/usr/bin/isthmus-gateway"});
+        netns_, procs_, control_, clock_,
+        FabricOptions{"t-", dir_ / "fabric", "/usr/bin/isthmus-gateway", ""});
     mgmt::ReconcilerOptions o;
-    o.render = {"t-", (dir_ / "fabric").string(), *net::Prefix::Parse("198.18.0.0/15")};
+    o.render = {"t-", (dir_ / "fabric").string(), *net::Prefix::Parse("198.18.0.0/15"), {}};
     o.clock = &clock_;
     rec_ = std::make_unique<mgmt::Reconciler>(*svc_, *fabric_, o);
     Site();

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "mgmt/reconcile/reconciler.h"
+#include "mgmt/service/impairments.h"
 #include "mgmt/service/resource_service.h"
 #include "mgmt/store/sqlite_store.h"
 #include "platform/fake/fake_net_config.h"
@@ -53,9 +54,11 @@ class FabricTest : public ::testing::Test {
   void MakeFabric() {
     rec_.reset();
     fabric_ = std::make_unique<SingleHostFabric>(
-        netns_, procs_, control_, clock_, FabricOptions{"t-", dir_ / "fabric", "/usr/bin/isthmus-gateway"});
+        netns_, procs_, control_, clock_,
+        FabricOptions{"t-", dir_ / "fabric", "/usr/bin/isthmus-gateway", "/usr/bin/isthmus-impair"});
     mgmt::ReconcilerOptions o;
-    o.render = {"t-", (dir_ / "fabric").string(), *net::Prefix::Parse("198.18.0.0/15")};
+    o.render = {"t-", (dir_ / "fabric").string(), *net::Prefix::Parse("198.18.0.0/15"), {}};
+    o.impairments = [this] { return mgmt::Impairments(*svc_).All(); };
     rec_ = std::make_unique<mgmt::Reconciler>(*svc_, *fabric_, o);
   }
   ResourceId Id(Kind k, const std::string& rg, const std::string& n) {
@@ -65,20 +68,20 @@ class FabricTest : public ::testing::Test {
     return Id(Kind::kVirtualNetwork, rg, vnet).ToString() + "/subnets/" + n;
   }
   void MakeSite(const std::string& rg, const std::string& v, const std::string& space, const std::string& gws,
-                const std::string& fe) {
-    ASSERT_TRUE(svc_->Put(ResourceId::Group(sub_, rg), {{"location", "westus"}}, {}));
+                const std::string& fe, const std::string& location = "westus") {
+    ASSERT_TRUE(svc_->Put(ResourceId::Group(sub_, rg), {{"location", location}}, {}));
     ASSERT_TRUE(svc_->Put(Id(Kind::kVirtualNetwork, rg, v),
-                          {{"location", "westus"},
+                          {{"location", location},
                            {"properties",
                             {{"addressSpace", {{"addressPrefixes", {space}}}},
                              {"subnets",
                               {{{"name", "GatewaySubnet"}, {"properties", {{"addressPrefix", gws}}}},
                                {{"name", "FrontEnd"}, {"properties", {{"addressPrefix", fe}}}}}}}}},
                           {}));
-    ASSERT_TRUE(svc_->Put(Id(Kind::kPublicIpAddress, rg, v + "ip"), {{"location", "westus"}}, {}));
+    ASSERT_TRUE(svc_->Put(Id(Kind::kPublicIpAddress, rg, v + "ip"), {{"location", location}}, {}));
     auto gw = svc_->Put(
         Id(Kind::kVirtualNetworkGateway, rg, v + "gw"),
-        {{"location", "westus"},
+        {{"location", location},
          {"properties",
           {{"gatewayType", "Vpn"},
            {"ipConfigurations",
@@ -414,6 +417,101 @@ TEST_F(FabricTest, OnlyOneSideCreatedStaysConnecting) {
   serve_state_ = "NotConnected";
   Passes(3);
   EXPECT_EQ(Status(Id(Kind::kConnection, "rg1", "c12")), "Connecting");
+}
+
+// The emulated WAN between eastus and westus: each gateway's outside leg goes through its own bridge and
+// an isthmus-impair between two persistent TAPs; a change is a SIGHUP, a dead impairer is restarted,
+// and clearing the pair puts the legs back on ul0 and leaves nothing of it.
+TEST_F(FabricTest, AnImpairedRegionPairPutsAnImpairerInEachGatewaysOutsideLeg) {
+  MakeSite("rg1", "v1", "10.1.0.0/16", "10.1.255.0/27", "10.1.0.0/24", "eastus");
+  MakeSite("rg2", "v2", "10.2.0.0/16", "10.2.255.0/27", "10.2.0.0/24", "westus");
+  Passes(2);
+  Connect("rg1", "c12", Gw1(), Gw2());
+  Connect("rg2", "c21", Gw2(), Gw1());
+  Passes(3);
+  mgmt::Impairments impairments(*svc_);
+  ASSERT_TRUE(impairments.Put(sub_, "West US", "eastus", {{"properties", {{"lossPercent", 1}}}}));
+  Passes(3);
+  EXPECT_EQ(Status(Id(Kind::kConnection, "rg1", "c12")), "Connected");
+
+  auto underlay = *netns_.Open("t-u");
+  auto link = [&](const std::string& name) -> std::optional<platform::LinkInfo> {
+    auto links = underlay->Links();
+    for (const auto& l : *links) {
+      if (l.name == name) return l;
+    }
+    return std::nullopt;
+  };
+  std::vector<int> impairers;
+  for (const auto& g : {Gw1(), Gw2()}) {
+    const std::string h = mgmt::render::NameHash(g.Key(), 8);
+    ASSERT_TRUE(link("b-" + h)) << h;
+    EXPECT_EQ(link("b-" + h)->kind, "bridge");
+    EXPECT_TRUE(link("b-" + h)->up);
+    EXPECT_EQ(link("g-" + h)->master, "b-" + h);  // the gateway's leg: in its own bridge now
+    EXPECT_EQ(link("t-" + h)->kind, "tun");
+    EXPECT_EQ(link("t-" + h)->master, "b-" + h);
+    EXPECT_EQ(link("u-" + h)->kind, "tun");
+    EXPECT_EQ(link("u-" + h)->master, "ul0");
+    EXPECT_TRUE(link("t-" + h)->up && link("u-" + h)->up);
+    const int pid = procs_.LivePid("u-" + h);
+    ASSERT_GT(pid, 0);
+    impairers.push_back(pid);
+  }
+  std::string config;
+  for (const auto& d : procs_.daemons()) {
+    if (d.pid != impairers[0]) continue;
+    EXPECT_EQ(d.spec.argv[0], "/usr/bin/isthmus-impair");
+    EXPECT_EQ(d.spec.netns, "t-u");
+    std::ifstream f(d.spec.argv[6]);  // --config FILE
+    std::stringstream ss;
+    ss << f.rdbuf();
+    config = ss.str();
+  }
+  // Half of Microsoft's 64 ms eastus-westus round trip, towards the other gateway's public IP.
+  const json rule = json::parse(config)["a_to_b"]["rules"][0];
+  EXPECT_EQ(rule["delayMs"], 32.0);
+  EXPECT_EQ(rule["lossPercent"], 1.0);
+  EXPECT_EQ(rule["prefix"], Prop(Id(Kind::kPublicIpAddress, "rg2", "v2ip"), "ipAddress") + "/32");
+
+  // Nothing to do: nothing changes, nothing is signalled.
+  netns_.ResetCounts();
+  const auto daemons = procs_.daemons().size();
+  Passes(1);
+  EXPECT_EQ(netns_.MutatingCalls(), 0u) << ::testing::PrintToString(netns_.Journal());
+  EXPECT_EQ(procs_.daemons().size(), daemons);
+
+  // A new profile: SIGHUP, same process.
+  ASSERT_TRUE(impairments.Put(sub_, "eastus", "westus", {{"properties", {{"roundTripMs", 150}}}}));
+  Passes(1);
+  EXPECT_EQ(procs_.daemons().size(), daemons);
+  for (const auto& d : procs_.daemons()) {
+    if (d.pid == impairers[0] || d.pid == impairers[1]) {
+      EXPECT_NE(std::find(d.signals.begin(), d.signals.end(), SIGHUP), d.signals.end());
+    }
+  }
+
+  // A dead impairer is started again; the TAPs stay as they were.
+  procs_.Kill(impairers[0]);
+  netns_.ResetCounts();
+  Passes(2);
+  EXPECT_EQ(procs_.daemons().size(), daemons + 1);
+  EXPECT_EQ(netns_.Calls("AddTap"), 0u);
+
+  // Cleared: the impairers stop, their links go, the legs are back on ul0, the tunnel stays.
+  ASSERT_TRUE(impairments.Delete("westus", "eastus"));
+  Passes(2);
+  for (const auto& g : {Gw1(), Gw2()}) {
+    const std::string h = mgmt::render::NameHash(g.Key(), 8);
+    EXPECT_FALSE(link("b-" + h) || link("t-" + h) || link("u-" + h));
+    EXPECT_EQ(link("g-" + h)->master, "ul0");
+    EXPECT_EQ(procs_.LivePid("u-" + h), 0);
+  }
+  EXPECT_EQ(Status(Id(Kind::kConnection, "rg1", "c12")), "Connected");
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ / "fabric")) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_FALSE(name.starts_with("imp-") && !name.ends_with(".log")) << name;  // its log is kept
+  }
 }
 
 }  // namespace

@@ -16,8 +16,9 @@ class RenderTest : public ModelTest {
     gw1_ = MakeSite("TestRG1", "VNet1", {"10.11.0.0/16", "10.12.0.0/16"}, "10.12.255.0/27", "10.11.0.0/24");
     gw4_ = MakeSite("TestRG4", "VNet4", {"10.41.0.0/16", "10.42.0.0/16"}, "10.42.255.0/27", "10.41.0.0/24");
   }
-  HostPlan Plan() {
+  HostPlan Plan(std::vector<RegionPairImpairment> impairments = {}) {
     RenderOptions o;
+    o.impairments = std::move(impairments);
     o.prefix = "t1-";
     o.runtime_dir = "/run/isthmus";
     o.underlay_pool = *net::Prefix::Parse("198.18.0.0/15");
@@ -31,6 +32,11 @@ class RenderTest : public ModelTest {
   }
   std::string Pip(const std::string& rg, const std::string& name) {
     return state_.Find(Net(Kind::kPublicIpAddress, rg, name))->doc["properties"]["ipAddress"];
+  }
+  void Relocate(const ResourceId& id, const std::string& location) {
+    Resource r = *state_.Find(id);
+    r.doc["location"] = location;
+    state_.Apply({{id.Key(), r}});
   }
   ResourceId gw1_, gw4_;
 };
@@ -153,6 +159,61 @@ TEST(RenderNames, AreStableShortAndValid) {
   EXPECT_NE(NameHash("a", 8), NameHash("b", 8));
   EXPECT_EQ(KernelMac("00-0D-3A-1B-2C-3D"), "00:0d:3a:1b:2c:3d");
   EXPECT_EQ(KernelMac("00-0D-3A"), "");
+}
+
+TEST_F(RenderTest, AnImpairedPairOfRegionsPutsTheImpairerInBothOutsideLegs) {
+  PutExpectOk(Net(Kind::kConnection, "TestRG1", "VNet1ToVNet4"), ConnectionBody(gw1_, gw4_, "AzureA1b2C3"));
+  PutExpectOk(Net(Kind::kConnection, "TestRG4", "VNet4ToVNet1"), ConnectionBody(gw4_, gw1_, "AzureA1b2C3"));
+  Relocate(gw1_, "eastus");  // gw4_ stays in westus
+
+  // Not switched on (or for another pair): the legs go straight into the underlay's bridge.
+  RegionPairImpairment other;
+  other.region_a = "eastus";
+  other.region_b = "westeurope";
+  for (const HostPlan& p : {Plan(), Plan({other})}) {
+    for (const auto& g : p.gateways) {
+      EXPECT_FALSE(g.impair) << g.name;
+      EXPECT_EQ(g.wan.bridge, "ul0");
+    }
+  }
+
+  RegionPairImpairment pair;
+  pair.region_a = "WestUS";  // either order, any case
+  pair.region_b = "EastUS";
+  pair.loss = 0.01;
+  pair.jitter = std::chrono::milliseconds(2);
+  HostPlan p = Plan({pair});
+  const GatewayPlan* g1 = Gw(p, gw1_);
+  const GatewayPlan* g4 = Gw(p, gw4_);
+  ASSERT_TRUE(g1 && g4 && g1->impair && g4->impair);
+  // Microsoft's P50 eastus-westus is 64 ms: 32 ms on each gateway's egress, to the other's address.
+  ASSERT_EQ(g1->impair->links.size(), 1u) << "the pair's two connections share one peer";
+  EXPECT_EQ(g1->impair->links[0].remote.ToString(), Pip("TestRG4", "VNet4-ip"));
+  EXPECT_EQ(g1->impair->links[0].one_way, std::chrono::milliseconds(32));
+  EXPECT_EQ(g4->impair->links[0].remote.ToString(), Pip("TestRG1", "VNet1-ip"));
+  EXPECT_EQ(g4->impair->links[0].remote_region, "eastus");
+  EXPECT_EQ(g1->wan.bridge, g1->impair->bridge) << "wan0's underlay end goes into the impairer's bridge";
+  EXPECT_TRUE(g1->impair->bridge.starts_with("b-"));
+  EXPECT_EQ(g1->impair->bridge.substr(2), g1->wan.peer_ifname.substr(2));
+  EXPECT_NE(g1->impair->bridge, g4->impair->bridge);
+  EXPECT_LE(g1->impair->outer_tap.size(), 15u);
+  Json cfg = Json::parse(g1->impair->config_text);
+  ASSERT_EQ(cfg["a_to_b"]["rules"].size(), 1u);
+  const Json& rule = cfg["a_to_b"]["rules"][0];
+  EXPECT_EQ(rule["prefix"], Pip("TestRG4", "VNet4-ip") + "/32");
+  EXPECT_DOUBLE_EQ(rule["delayMs"].get<double>(), 32.0);
+  EXPECT_DOUBLE_EQ(rule["jitterMs"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(rule["lossPercent"].get<double>(), 1.0);
+  EXPECT_TRUE(cfg["b_to_a"].empty()) << "ingress is the other side's egress";
+
+  // A round trip of one's own overrides the table; a pair of the same region has none but that.
+  pair.round_trip = std::chrono::milliseconds(100);
+  EXPECT_EQ(Gw(Plan({pair}), gw1_)->impair->links[0].one_way, std::chrono::milliseconds(50));
+  Relocate(gw1_, "westus");
+  RegionPairImpairment local;
+  local.region_a = local.region_b = "westus";
+  local.round_trip = std::chrono::milliseconds(4);
+  EXPECT_EQ(Gw(Plan({local}), gw4_)->impair->links[0].one_way, std::chrono::milliseconds(2));
 }
 
 }  // namespace

@@ -299,6 +299,37 @@ TYPED_TEST_P(NetConfigConformance, DeletingBridgeReleasesPorts) {
   EXPECT_TRUE(FindLink(*a, "v0"));
 }
 
+// The impairer's devices: a TAP nobody holds stays, can be a bridge port and goes with DeleteLink.
+TYPED_TEST_P(NetConfigConformance, PersistentTapIsAPortUntilDeleted) {
+  NetConfig* a = nullptr;
+  NetConfig* b = nullptr;
+  ASSERT_NO_FATAL_FAILURE(this->MakePair(&a, &b));
+  ASSERT_TRUE(b->AddBridge("br0"));
+  auto s = b->AddTap("t0");
+  ASSERT_TRUE(s) << s.error().message;
+  for (const char* taken : {"t0", "v1", "br0"}) {
+    auto dup = b->AddTap(taken);
+    ASSERT_FALSE(dup) << taken;
+    EXPECT_EQ(dup.error().kind, ErrorKind::kConflict);
+    EXPECT_EQ(dup.error().message, "netns " + b->ns() + ": add tap " + taken + ": File exists");
+  }
+  EXPECT_EQ(b->AddTap("sixteen-chars-xx").error().kind, ErrorKind::kInvalidArgument);
+  auto t0 = FindLink(*b, "t0");
+  ASSERT_TRUE(t0);
+  EXPECT_EQ(t0->kind, "tun");
+  EXPECT_FALSE(t0->up);
+  EXPECT_EQ(t0->mtu, 1500U);
+  EXPECT_FALSE(FindLink(*a, "t0"));  // made in b only
+  ASSERT_TRUE(b->SetMaster("t0", "br0"));
+  ASSERT_TRUE(b->SetUp("t0", true));
+  t0 = FindLink(*b, "t0");
+  EXPECT_EQ(t0->master, "br0");
+  EXPECT_TRUE(t0->up);
+  ASSERT_TRUE(b->DeleteLink("t0"));
+  EXPECT_FALSE(FindLink(*b, "t0"));
+  EXPECT_EQ(b->DeleteLink("t0").error().kind, ErrorKind::kNotFound);
+}
+
 TYPED_TEST_P(NetConfigConformance, SetMasterRefusesWhatIsNoBridge) {
   NetConfig* a = nullptr;
   NetConfig* b = nullptr;
@@ -569,7 +600,8 @@ REGISTER_TYPED_TEST_SUITE_P(NetConfigConformance, NamespaceLifecycle, InvalidNam
                             NewNamespaceHasLoopbackUp, VethEndsLiveInTheirNamespaces,
                             VethNameTakenOnEitherSideIsConflict, DeletingOneVethEndDeletesBoth,
                             DeletingNamespaceDeletesVethPeers, BridgeFollowsItsPortsUntilSet,
-                            DeletingBridgeReleasesPorts, SetMasterRefusesWhatIsNoBridge, MtuMacAndUp,
+                            DeletingBridgeReleasesPorts, PersistentTapIsAPortUntilDeleted,
+                            SetMasterRefusesWhatIsNoBridge, MtuMacAndUp,
                             AddressesAreIdempotentAndKeyedLikeTheKernel, RoutesReplaceDeviceAndGateway,
                             RouteNeedsAnUpDeviceAndAnOnLinkGateway, LinkDownFlushesItsRoutesAndIpv6Addresses,
                             DeleteLinkRemovesItsRoutesAddressesAndSysctls, SysctlsArePerNamespace,
