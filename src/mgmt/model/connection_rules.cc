@@ -308,6 +308,11 @@ Result<Plan> Planner::PutConnection(const ResourceId& id, const Json& body) {
   if (!pbts) return Fail(pbts.error());
   auto weight = fields::Integer(*props, "routingWeight", pp);
   if (!weight) return Fail(weight.error());
+  if (weight->value_or(0) < 0 || weight->value_or(0) > 32000) {  // Azure's range
+    return Fail(Bad("InvalidRoutingWeight",
+                    fmt::format("properties.routingWeight must be within 0..32000, got {}.", **weight),
+                    "properties.routingWeight"));
+  }
 
   Json policies = Json::array();
   if (props->contains("ipsecPolicies") && !(*props)["ipsecPolicies"].is_null()) {

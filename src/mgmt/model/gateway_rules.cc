@@ -153,7 +153,14 @@ Result<Plan> Planner::PutGateway(const ResourceId& id, const Json& body) {
   for (const auto& cfg : cfgs) {
     std::string path = fmt::format("properties.ipConfigurations[{}]", i++);
     if (!cfg.is_object()) return Fail(fields::WrongType(path, "an object"));
-    std::string cfg_name = cfg.value("name", fmt::format("vnetGatewayConfig{}", i - 1));
+    auto given_name = fields::String(cfg, "name", path);
+    if (!given_name) return Fail(given_name.error());
+    std::string cfg_name = given_name->value_or(fmt::format("vnetGatewayConfig{}", i - 1));
+    if (auto n = CheckName(Kind::kVirtualNetworkGateway, cfg_name); !n) {
+      return Fail(Bad("InvalidResourceName",
+                      fmt::format("{}.name must be 1-80 letters, digits, '_', '-' or '.'.", path),
+                      path + ".name"));
+    }
     auto cprops = fields::Object(cfg, "properties", path);
     if (!cprops) return Fail(cprops.error());
     auto subnet_id = fields::Reference(*cprops, "subnet", path + ".properties");
@@ -300,7 +307,9 @@ Result<Plan> Planner::PutGateway(const ResourceId& id, const Json& body) {
   }
   auto peer_weight = fields::Integer(*bgp_obj, "peerWeight", "properties.bgpSettings");
   if (!peer_weight) return Fail(peer_weight.error());
-  std::string peering = (*bgp_obj).value("bgpPeeringAddress", "");
+  auto given_peering = fields::String(*bgp_obj, "bgpPeeringAddress", "properties.bgpSettings");
+  if (!given_peering) return Fail(given_peering.error());
+  std::string peering = given_peering->value_or("");
   if (peering.empty()) {
     // Azure takes the last usable address of the GatewaySubnet.
     auto gw_subnet = net::Prefix::Parse(

@@ -12,6 +12,18 @@ namespace isthmus::mgmt {
 
 using fields::Bad;
 
+namespace {
+// A refused value as an error message may echo it: control characters shown as '?', at most 100 bytes,
+// so that a name or location sent to probe header or log injection comes back inert.
+std::string SafeForMessage(std::string_view v) {
+  std::string out(v.substr(0, 100));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return out;
+}
+}  // namespace
+
 Status CheckName(Kind kind, const std::string& name) {
   bool group = kind == Kind::kResourceGroup;
   // Azure's limits: groups 90, Linux VM names 64, network resources 80.
@@ -30,10 +42,10 @@ Status CheckName(Kind kind, const std::string& name) {
       Bad(group ? "InvalidResourceGroupName" : "InvalidResourceName",
           group ? fmt::format("Resource group name '{}' is invalid: use 1-90 letters, digits, '_', '-', "
                               "'.', '(' or ')', not ending in '.'.",
-                              name)
+                              SafeForMessage(name))
                 : fmt::format("Resource name '{}' is invalid: use 1-{} letters, digits, '_', '-' or '.', "
                               "starting with a letter or digit and ending with a letter, digit or '_'.",
-                              name, max),
+                              SafeForMessage(name), max),
           "name"));
 }
 
@@ -48,6 +60,18 @@ Result<Planner::Envelope> Planner::ReadEnvelope(const ResourceId& id, const Json
   if (!loc) return Fail(loc.error());
   if (*loc) env.location = ToLower(**loc);
   env.location.erase(std::remove(env.location.begin(), env.location.end(), ' '), env.location.end());
+  // ARM's location names are letters and digits ("eastus", "East US 2" normalized): anything else (a
+  // control character, a slash, a quote) would travel into namespace plans, logs and the region table.
+  if (env.location.size() > 64 || std::any_of(env.location.begin(), env.location.end(), [](char c) {
+        return !std::isalnum(static_cast<unsigned char>(c));
+      })) {
+    return Fail(
+        Bad("LocationNotAvailableForResourceType",
+            fmt::format("The provided location '{}' is not available for resource type '{}'. Location "
+                        "names are letters and digits, such as eastus or westeurope.",
+                        SafeForMessage(**loc), DisplayName(id.kind)),
+            "location"));
+  }
   if (needs_location && env.location.empty()) {
     return Fail(Bad(
         "LocationRequired",

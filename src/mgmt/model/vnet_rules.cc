@@ -198,6 +198,26 @@ Result<Plan> Planner::PutVnet(const ResourceId& id, const Json& body) {
   auto prefixes = fields::PrefixList(*space_obj, "addressPrefixes", "properties.addressSpace");
   if (!prefixes) return Fail(prefixes.error());
   net::PrefixSet space(*prefixes);
+  // Properties Isthmus keeps but does not act on are still checked: a wrong type is an error, never a
+  // value silently dropped.
+  auto ddos = fields::Bool(*props, "enableDdosProtection", "properties");
+  if (!ddos) return Fail(ddos.error());
+  if (ddos->value_or(false)) {
+    return Fail(Bad("DdosProtectionPlanNotSupported",
+                    "Isthmus has no DDoS protection plans: properties.enableDdosProtection must be false.",
+                    "properties.enableDdosProtection"));
+  }
+  auto dhcp = fields::Object(*props, "dhcpOptions", "properties");
+  if (!dhcp) return Fail(dhcp.error());
+  auto dns = fields::StringList(*dhcp, "dnsServers", "properties.dhcpOptions");
+  if (!dns) return Fail(dns.error());
+  for (std::size_t k = 0; k < dns->size(); ++k) {
+    if (!net::IpAddress::Parse((*dns)[k])) {
+      return Fail(Bad("InvalidDnsServerAddress",
+                      fmt::format("properties.dhcpOptions.dnsServers[{}] is not an IP address.", k),
+                      fmt::format("properties.dhcpOptions.dnsServers[{}]", k)));
+    }
+  }
 
   Json subnets = Json::array();
   if (props->contains("subnets") && !(*props)["subnets"].is_null()) {
@@ -268,6 +288,7 @@ Result<Plan> Planner::PutVnet(const ResourceId& id, const Json& body) {
   p["subnets"] = subnets;
   p["virtualNetworkPeerings"] = Json::array();
   p["enableDdosProtection"] = false;
+  if (!dns->empty()) p["dhcpOptions"] = {{"dnsServers", *dns}};
   d["properties"] = p;
   return Single({existing ? existing->id : id, d}, existing == nullptr, false);
 }

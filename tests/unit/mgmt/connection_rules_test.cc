@@ -54,6 +54,20 @@ TEST_F(ConnectionRules, OverlappingVnetsAreRefusedNamingBothPrefixes) {
   EXPECT_EQ(state_.Find(Conn("c15")), nullptr);
 }
 
+TEST_F(ConnectionRules, RoutingWeightIsWithinAzuresRange) {
+  Json body = ConnectionBody(gw1_, gw4_);
+  for (int bad : {-1, 32001}) {
+    body["properties"]["routingWeight"] = bad;
+    ExpectError(Put(Conn(), body), "InvalidRoutingWeight", {"0..32000", std::to_string(bad)});
+  }
+  body["properties"]["routingWeight"] = "10";
+  ASSERT_FALSE(Put(Conn(), body));
+  EXPECT_EQ(state_.Find(Conn()), nullptr);
+  body["properties"]["routingWeight"] = 32000;
+  ASSERT_TRUE(PutExpectOk(Conn(), body));
+  EXPECT_EQ(state_.Find(Conn())->doc["properties"]["routingWeight"], 32000);
+}
+
 TEST_F(ConnectionRules, RefusesSelfConnection) {
   ExpectError(Put(Conn(), ConnectionBody(gw1_, gw1_)), "ConnectionToSelfNotAllowed", {"VNet1-gw"});
 }

@@ -29,6 +29,24 @@ TEST_F(GatewayRules, CreatesAsyncAndAssignsPublicIpFromPool) {
   EXPECT_EQ(Doc(Gw())["properties"]["bgpSettings"]["bgpPeeringAddress"], "10.11.255.30");
 }
 
+TEST_F(GatewayRules, IpConfigurationNamesAndBgpAddressesOfTheWrongTypeAreRefused) {
+  Json body = GatewayBody("rg", "v1", "ip1");
+  body["properties"]["ipConfigurations"][0]["name"] = 7;
+  auto r = Put(Gw(), body);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(r.error().target, "properties.ipConfigurations[0].name");
+  body["properties"]["ipConfigurations"][0]["name"] = "bad/name";
+  ExpectError(Put(Gw(), body), "InvalidResourceName", {"ipConfigurations[0].name"});
+  body = GatewayBody("rg", "v1", "ip1");
+  body["properties"]["enableBgp"] = true;
+  body["properties"]["bgpSettings"] = {{"asn", 65010}, {"bgpPeeringAddress", 5}};
+  r = Put(Gw(), body);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(state_.Find(Gw()), nullptr);
+}
+
 TEST_F(GatewayRules, StaticPublicIpsGetDistinctAddressesAtCreation) {
   PutExpectOk(Net(Kind::kPublicIpAddress, "rg", "s1"), PipBody("Static"));
   PutExpectOk(Net(Kind::kPublicIpAddress, "rg", "s2"), PipBody("Static"));

@@ -24,6 +24,50 @@ TEST_F(VnetRules, AcceptsTwoPrefixesAndSubnetsInEither) {
   EXPECT_TRUE(doc["etag"].get<std::string>().starts_with("W/\""));
 }
 
+// Kept but not acted on: still checked, never silently dropped or mistyped.
+TEST_F(VnetRules, DnsServersAreKeptAndCheckedAndDdosProtectionIsRefused) {
+  Json body = VnetBody({"10.11.0.0/16"}, {});
+  body["properties"]["dhcpOptions"] = {{"dnsServers", {"10.11.0.4", "2001:db8::53"}}};
+  ASSERT_TRUE(PutExpectOk(V(), body));
+  EXPECT_EQ(state_.Find(V())->doc["properties"]["dhcpOptions"]["dnsServers"],
+            Json::parse(R"(["10.11.0.4", "2001:db8::53"])"));
+  for (const Json& bad : {Json::parse(R"({"dnsServers": [1]})"), Json::parse(R"({"dnsServers": "10.0.0.1"})"),
+                          Json::parse(R"("x")")}) {
+    body["properties"]["dhcpOptions"] = bad;
+    auto r = Put(V("v2"), body);
+    ASSERT_FALSE(r) << bad.dump();
+    EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument) << bad.dump();
+    EXPECT_NE(r.error().target.find("dhcpOptions"), std::string::npos) << r.error().target;
+  }
+  body["properties"]["dhcpOptions"] = {{"dnsServers", {"10.0.0.300"}}};
+  ExpectError(Put(V("v2"), body), "InvalidDnsServerAddress", {"dnsServers[0]"});
+  body["properties"].erase("dhcpOptions");
+  body["properties"]["enableDdosProtection"] = "yes";
+  ASSERT_FALSE(Put(V("v2"), body));
+  body["properties"]["enableDdosProtection"] = true;
+  ExpectError(Put(V("v2"), body), "DdosProtectionPlanNotSupported");
+  body["properties"]["enableDdosProtection"] = false;
+  ASSERT_TRUE(Put(V("v2"), body));
+}
+
+TEST_F(VnetRules, LocationsAreLettersAndDigitsAndAreEchoedInert) {
+  using namespace std::string_literals;
+  for (const std::string& bad :
+       {"east\nus"s, "east/us"s, "east\0us"s, "'; DROP"s, "eastus\r\nX-Injected: 1"s}) {
+    Json body = VnetBody({"10.11.0.0/16"}, {});
+    body["location"] = bad;
+    auto r = Put(V(), body);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, "LocationNotAvailableForResourceType") << bad;
+    for (char c : r.error().message) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << r.error().message;
+  }
+  EXPECT_EQ(state_.Find(V()), nullptr);
+  Json body = VnetBody({"10.11.0.0/16"}, {});
+  body["location"] = "West US 2";
+  ASSERT_TRUE(PutExpectOk(V(), body));
+  EXPECT_EQ(state_.Find(V())->doc["location"], "westus2");
+}
+
 TEST_F(VnetRules, AcceptsIpv6AddressSpace) {
   ASSERT_TRUE(Put(V(), VnetBody({"10.1.0.0/16", "fd00:db8::/48"}, {{"a", "fd00:db8:0:1::/64"}})));
 }
