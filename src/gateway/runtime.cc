@@ -214,7 +214,7 @@ DataplaneView Runtime::ReadDataplane() const {
 }
 
 nlohmann::json Runtime::StatusJson() const {
-  return gateway::StatusJson(engine_->Snapshot(), ReadDataplane(), deps_.clock.Now(),
+  return gateway::StatusJson(engine_->Snapshot(), engine_->dos_status(), ReadDataplane(), deps_.clock.Now(),
                              std::chrono::system_clock::now());
 }
 
@@ -229,14 +229,16 @@ std::string Runtime::Control(std::string_view line) {
   if (cmd == "status") {
     // `status DIGEST`: the digest of what the caller last got; unchanged since, it gets only that.
     const auto connections = engine_->Snapshot();
+    const ike::DosStatus dos = engine_->dos_status();
     const DataplaneView dp = ReadDataplane();
     const TimePoint now = deps_.clock.Now();
     const auto wall = std::chrono::system_clock::now();
-    const std::string digest = StatusDigest(gateway::StatusJson(connections, dp, now, wall, /*ages=*/false));
+    const std::string digest =
+        StatusDigest(gateway::StatusJson(connections, dos, dp, now, wall, /*ages=*/false));
     if (!arg.empty() && arg == digest) {
       reply = {{"ok", true}, {"unchanged", true}, {"digest", digest}};
     } else {
-      reply = gateway::StatusJson(connections, dp, now, wall);
+      reply = gateway::StatusJson(connections, dos, dp, now, wall);
       reply["ok"] = true;
       reply["digest"] = digest;
     }

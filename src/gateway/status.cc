@@ -80,6 +80,8 @@ json StatusJson(const std::vector<ike::ConnectionStatus>& connections, const Dat
     }
     j["ike_rekeys"] = c.ike_rekeys;
     j["child_rekeys"] = c.child_rekeys;
+    // Per connection, not per SA: rekeys and reconnects do not reset them.
+    j["ike_retransmits"] = json{{"sent", c.ike_retransmits.sent}, {"answered", c.ike_retransmits.answered}};
     if (!c.last_error.empty()) j["last_error"] = c.last_error;
     json children = json::array();
     for (const auto& ch : c.children) {
@@ -111,6 +113,15 @@ json StatusJson(const std::vector<ike::ConnectionStatus>& connections, const Dat
     conns.push_back(std::move(j));
   }
   return json{{"connections", std::move(conns)}, {"drops", dp.worker_drops}};
+}
+
+json StatusJson(const std::vector<ike::ConnectionStatus>& connections, const ike::DosStatus& dos,
+                const DataplaneView& dp, TimePoint now, std::chrono::system_clock::time_point wall_now,
+                bool ages) {
+  json j = StatusJson(connections, dp, now, wall_now, ages);
+  j["ike"] = json{
+      {"half_open", dos.half_open}, {"cookies_sent", dos.cookies_sent}, {"init_dropped", dos.init_dropped}};
+  return j;
 }
 
 std::string StatusDigest(const json& status_without_ages) {
@@ -152,10 +163,20 @@ std::string RenderStatusTable(const json& status) {
                          HumanBytes(U(k, "out", "bytes")));
     }
     if (c.contains("drops") && !c["drops"].empty()) out += "  DROPS " + c["drops"].dump() + "\n";
+    if (const auto sent = U(c, "ike_retransmits", "sent"), answered = U(c, "ike_retransmits", "answered");
+        sent != 0 || answered != 0) {
+      out += fmt::format("  IKE RETRANSMITS sent {} answered {}\n", sent, answered);
+    }
     if (c.contains("last_error")) out += "  LAST ERROR " + c["last_error"].get<std::string>() + "\n";
   }
   if (status.contains("drops") && !status["drops"].empty())
     out += "gateway drops " + status["drops"].dump() + "\n";
+  if (const auto half_open = U(status, "ike", "half_open"), cookies = U(status, "ike", "cookies_sent"),
+      dropped = U(status, "ike", "init_dropped");
+      half_open != 0 || cookies != 0 || dropped != 0) {
+    out += fmt::format("gateway IKE half-open {}, cookies sent {}, IKE_SA_INIT dropped {}\n", half_open,
+                       cookies, dropped);
+  }
   return out;
 }
 

@@ -39,6 +39,11 @@ struct DataplaneView {
 // out: what is left changes only when something happens (a state, an SA, a counter).
 nlohmann::json StatusJson(const std::vector<ike::ConnectionStatus>& connections, const DataplaneView& dp,
                           TimePoint now, std::chrono::system_clock::time_point wall_now, bool ages = true);
+// The same plus the engine's half-open IKE SAs and what the §2.6 defence did (top-level "ike"): what
+// the control socket's `status` answers.
+nlohmann::json StatusJson(const std::vector<ike::ConnectionStatus>& connections, const ike::DosStatus& dos,
+                          const DataplaneView& dp, TimePoint now,
+                          std::chrono::system_clock::time_point wall_now, bool ages = true);
 
 // A short digest of a status without ages: `status DIGEST` on the control socket answers
 // {"ok":true,"unchanged":true} while it still holds, so a supervisor polling many idle gateways is

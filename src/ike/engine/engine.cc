@@ -232,7 +232,7 @@ void Engine::HandleInitRequest(const Endpoint& local, const Endpoint& remote, wi
     // §2.1: a retransmitted IKE_SA_INIT request gets the same response again.
     if (SaRecord* rec = Find(it->second);
         rec && rec->tm->CheckRequest(0, msg) == tasks::TaskManager::RequestCheck::kRetransmit) {
-      SendRaw(local, remote, rec->tm->cached_response());
+      SendRaw(local, remote, rec->tm->AnswerRetransmit());
     }
     return;
   }
@@ -250,7 +250,11 @@ void Engine::HandleInitRequest(const Endpoint& local, const Endpoint& remote, wi
       break;
     }
   }
-  if (!chosen || half_open_.size() >= config_.max_half_open) return;
+  if (!chosen) return;
+  if (half_open_.size() >= config_.max_half_open) {
+    ++init_dropped_;
+    return;
+  }
   const auto* ni = m->Find<wire::NoncePayload>(wire::PayloadType::kNonce);
   if (half_open_.size() >= config_.cookie_threshold) {
     // §2.6: under load, demand proof that the initiator receives at its address before keeping state.
@@ -259,6 +263,7 @@ void Engine::HandleInitRequest(const Endpoint& local, const Endpoint& remote, wi
     const bool valid = first && first->type == wire::NotifyType::kCookie &&
                        cookies_.Check(first->data, ni->data, remote.address, m->header.initiator_spi);
     if (!valid) {
+      ++cookies_sent_;
       SendRaw(local, remote,
               tasks::InitNotifyResponse(m->header, wire::NotifyType::kCookie,
                                         cookies_.Make(ni->data, remote.address, m->header.initiator_spi)));
@@ -302,7 +307,7 @@ void Engine::HandleMessage(SaRecord& rec, const Endpoint& local, const Endpoint&
     switch (rec.tm->CheckRequest(header.message_id, msg)) {
       case tasks::TaskManager::RequestCheck::kRetransmit:
         if (init) return;  // IKE_SA_INIT retransmissions come through HandleInitRequest
-        SendRaw(local, remote, rec.tm->cached_response());
+        SendRaw(local, remote, rec.tm->AnswerRetransmit());
         return;
       case tasks::TaskManager::RequestCheck::kDrop:
         return;

@@ -76,6 +76,8 @@ class Engine final : private tasks::TaskHost {
   std::vector<LogLine> TakeLog();
   std::vector<ConnectionStatus> Snapshot() const;
   std::optional<ConnectionStatus> SnapshotOf(std::string_view name) const;
+  // Half-open SAs now, and COOKIE demands and IKE_SA_INIT drops since the start (RFC 7296 §2.6).
+  DosStatus dos_status() const { return {half_open_.size(), cookies_sent_, init_dropped_}; }
 
   // For tests and diagnostics.
   std::size_t ike_sa_count() const { return sas_.size(); }
@@ -95,6 +97,10 @@ class Engine final : private tasks::TaskHost {
     TimePoint reconnect_at = TimePoint::max();
     std::uint32_t ike_rekeys = 0;
     std::uint32_t child_rekeys = 0;
+    // Of the connection's IKE SAs already removed; the live ones' are added in the snapshot. A
+    // responder's SA counts for the connection IKE_AUTH bound it to (or, never authenticated, the one
+    // IKE_SA_INIT picked).
+    RetransmitCounts retired_retransmits;
     std::string last_error;
   };
 
@@ -140,7 +146,8 @@ class Engine final : private tasks::TaskHost {
   isthmus::Status StartConnection(ConnectionRuntime& rt);
   void LogConnection(const ConnectionConfig& c, std::string what, std::string why);
   void TerminateConnection(ConnectionRuntime& rt, std::string_view why);
-  ConnectionStatus StatusFor(const ConnectionRuntime& rt) const;
+  // `live`: the retransmissions of the connection's IKE SAs still in the table.
+  ConnectionStatus StatusFor(const ConnectionRuntime& rt, const RetransmitCounts& live) const;
 
   EngineConfig config_;
   Clock& clock_;
@@ -163,6 +170,8 @@ class Engine final : private tasks::TaskHost {
   std::map<std::pair<std::uint64_t, std::string>, std::uint64_t> half_open_;  // (SPIi, peer) -> id
   std::uint64_t last_sa_id_ = 0;
   std::uint64_t last_child_id_ = 0;
+  std::uint64_t cookies_sent_ = 0;
+  std::uint64_t init_dropped_ = 0;
   std::vector<Datagram> outbox_;
   std::vector<LogLine> log_;
 };

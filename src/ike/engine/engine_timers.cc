@@ -1,6 +1,8 @@
 // The engine's time-driven half: retransmissions, liveness checks, rekeys, lifetimes, reconnects,
 // removal of dead SAs, and the status snapshot.
 #include <algorithm>
+#include <map>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -144,6 +146,7 @@ void Engine::Reap() {
       }
       Log(s, "connection down", s.last_error.empty() ? "IKE SA closed" : s.last_error);
     }
+    if (ConnectionRuntime* rt = Runtime(s.connection)) rt->retired_retransmits += rec.tm->retransmit_counts();
     by_spi_.erase(s.local_spi());
     for (auto it = half_open_.begin(); it != half_open_.end();) {
       it = it->second == id ? half_open_.erase(it) : std::next(it);
@@ -196,11 +199,13 @@ std::optional<TimePoint> Engine::ComputeNextWakeup() const {
   return next;
 }
 
-ConnectionStatus Engine::StatusFor(const ConnectionRuntime& rt) const {
+ConnectionStatus Engine::StatusFor(const ConnectionRuntime& rt, const RetransmitCounts& live) const {
   ConnectionStatus st;
   st.name = rt.config->name;
   st.ike_rekeys = rt.ike_rekeys;
   st.child_rekeys = rt.child_rekeys;
+  st.ike_retransmits = rt.retired_retransmits;
+  st.ike_retransmits += live;
   st.last_error = rt.last_error;
   st.local = rt.config->local;
   st.remote = rt.config->remote;
@@ -238,15 +243,25 @@ ConnectionStatus Engine::StatusFor(const ConnectionRuntime& rt) const {
 }
 
 std::vector<ConnectionStatus> Engine::Snapshot() const {
+  // One pass over the SAs, not one per connection.
+  std::map<std::string_view, RetransmitCounts> live;
+  for (const auto& [id, rec] : sas_) live[rec.sa->connection] += rec.tm->retransmit_counts();
   std::vector<ConnectionStatus> out;
-  for (const auto& [name, rt] : connections_) out.push_back(StatusFor(rt));
+  for (const auto& [name, rt] : connections_) {
+    auto it = live.find(name);
+    out.push_back(StatusFor(rt, it == live.end() ? RetransmitCounts{} : it->second));
+  }
   return out;
 }
 
 std::optional<ConnectionStatus> Engine::SnapshotOf(std::string_view name) const {
   auto it = connections_.find(name);
   if (it == connections_.end()) return std::nullopt;
-  return StatusFor(it->second);
+  RetransmitCounts live;
+  for (const auto& [id, rec] : sas_) {
+    if (rec.sa->connection == name) live += rec.tm->retransmit_counts();
+  }
+  return StatusFor(it->second, live);
 }
 
 }  // namespace isthmus::ike

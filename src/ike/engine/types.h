@@ -112,6 +112,27 @@ struct LogLine {
   std::string ToString() const;
 };
 
+// RFC 7296 §2.1 retransmissions of one connection, summed over its IKE SAs: the current one, those it
+// replaced by rekeying and those that failed or were deleted (rekeys and reconnects do not reset them).
+struct RetransmitCounts {
+  std::uint64_t sent = 0;      // our requests sent again because their response did not come in time
+  std::uint64_t answered = 0;  // the peer's retransmitted requests answered from the response cache
+  RetransmitCounts& operator+=(const RetransmitCounts& o) {
+    sent += o.sent;
+    answered += o.answered;
+    return *this;
+  }
+  bool operator==(const RetransmitCounts&) const = default;
+};
+
+// The responder's half-open IKE SAs (IKE_SA_INIT answered, IKE_AUTH not yet) and what the RFC 7296
+// §2.6 defence did about them. The two counters run from the engine's start.
+struct DosStatus {
+  std::size_t half_open = 0;
+  std::uint64_t cookies_sent = 0;  // IKE_SA_INIT requests answered with N(COOKIE) (cookie_threshold)
+  std::uint64_t init_dropped = 0;  // IKE_SA_INIT requests dropped unanswered: max_half_open reached
+};
+
 struct ChildSaStatus {
   std::uint64_t id = 0;
   std::uint32_t inbound_spi = 0;
@@ -139,6 +160,7 @@ struct ConnectionStatus {
   Duration child_lifetime{};
   std::uint32_t ike_rekeys = 0;
   std::uint32_t child_rekeys = 0;
+  RetransmitCounts ike_retransmits;
   std::vector<ChildSaStatus> children;
   std::string last_error;
 };

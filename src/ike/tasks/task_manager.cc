@@ -112,6 +112,7 @@ TaskManager::TimerResult TaskManager::OnTimer(TaskContext& ctx, const SendFn& se
     return TimerResult::kGaveUp;
   }
   ++retransmits_;
+  ++counts_.sent;
   retransmit_at_ = ctx.host.now() + Backoff(policy_, retransmits_);
   send(ctx.sa, request_);
   return TimerResult::kRetransmitted;

@@ -53,7 +53,15 @@ class TaskManager {
   // truncated copy cannot make us reflect the cached response.
   RequestCheck CheckRequest(std::uint32_t message_id, wire::ByteView request) const;
   void CacheResponse(std::uint32_t message_id, wire::ByteView request, wire::Bytes response);
-  const wire::Bytes& cached_response() const { return cached_; }
+  // The cached response, to send again for a request CheckRequest found to be a retransmission
+  // (counted in retransmit_counts().answered).
+  const wire::Bytes& AnswerRetransmit() {
+    ++counts_.answered;
+    return cached_;
+  }
+
+  // Retransmissions over this IKE SA's life, both directions.
+  const RetransmitCounts& retransmit_counts() const { return counts_; }
 
  private:
   bool Send(TaskContext& ctx, const SendFn& send);
@@ -65,7 +73,8 @@ class TaskManager {
   std::uint32_t next_id_ = 0;  // next request's message ID
   std::uint32_t active_id_ = 0;
   wire::Bytes request_;  // the in-flight request as sent, for retransmission
-  int retransmits_ = 0;
+  int retransmits_ = 0;  // of the in-flight request
+  RetransmitCounts counts_;
   TimePoint retransmit_at_ = TimePoint::max();
 
   std::uint32_t expected_request_ = 0;

@@ -280,5 +280,48 @@ TEST_F(RuntimeReload, StatusWithTheLastDigestAnswersUnchangedUntilSomethingHappe
   EXPECT_NE(changed["digest"], digest);
 }
 
+// `status` carries the engine's counters: B (cookie_threshold 0 after a reload) demands one cookie of
+// A's new connection; A's Delete to a B that stopped reading is retransmitted once in 5 s (4 s timeout).
+TEST_F(RuntimeReload, StatusCarriesCookieDemandsAndRetransmissions) {
+  auto of = [](const nlohmann::json& status, const std::string& name) {
+    for (const auto& c : status["connections"]) {
+      if (c["name"] == name) return c;
+    }
+    ADD_FAILURE() << "no connection " << name;
+    return nlohmann::json{};
+  };
+  const nlohmann::json zero_ike{{"half_open", 0}, {"cookies_sent", 0}, {"init_dropped", 0}};
+  const nlohmann::json no_retransmits{{"sent", 0}, {"answered", 0}};
+  auto b_status = nlohmann::json::parse(b->runtime->Control("status"));
+  EXPECT_EQ(b_status["ike"], zero_ike);
+  EXPECT_EQ(of(b_status, "one")["ike_retransmits"], no_retransmits);
+
+  std::string text = b->file;
+  text.replace(0, 1, R"({ "ike": {"cookie_threshold": 0, "max_half_open": 10},)");
+  b->file = text;
+  ASSERT_EQ(b->runtime->Control("reload"), "{\"ok\":true}\n");
+  a->file = AFile({Conn("a", "three", "10.1.3.0/24", "10.2.3.0/24")});
+  ASSERT_EQ(a->runtime->Control("reload"), "{\"ok\":true}\n");
+  ASSERT_TRUE(RunUntil([&] { return a->Up("three") && b->Up("three"); }));
+  b_status = nlohmann::json::parse(b->runtime->Control("status"));
+  EXPECT_EQ(b_status["ike"], (nlohmann::json{{"half_open", 0}, {"cookies_sent", 1}, {"init_dropped", 0}}));
+  EXPECT_EQ(nlohmann::json::parse(a->runtime->Control("status"))["ike"], zero_ike);
+
+  ASSERT_EQ(a->runtime->Control("terminate one"), "{\"ok\":true}\n");
+  for (int i = 0; i < 500; ++i) {  // 5 s, B not reading
+    clock.Advance(10ms);
+    a->runtime->RunOnce(0s);
+  }
+  const auto a_status = nlohmann::json::parse(a->runtime->Control("status"));
+  EXPECT_EQ(of(a_status, "one")["ike_retransmits"], (nlohmann::json{{"sent", 1}, {"answered", 0}}));
+  EXPECT_EQ(of(a_status, "two")["ike_retransmits"], no_retransmits);
+  // B answers (the Delete and its copy arrive together: the copy finds the SA gone), A's SA goes;
+  // the count stays with the connection.
+  ASSERT_EQ(a->runtime->engine().ike_sa_count(), 3u);
+  ASSERT_TRUE(RunUntil([&] { return a->runtime->engine().ike_sa_count() == 2; }));
+  EXPECT_EQ(of(nlohmann::json::parse(a->runtime->Control("status")), "one")["ike_retransmits"],
+            (nlohmann::json{{"sent", 1}, {"answered", 0}}));
+}
+
 }  // namespace
 }  // namespace isthmus::gateway

@@ -75,6 +75,42 @@ TEST(Status, NotConnectedHasNoIkeSaAndZeroTraffic) {
   EXPECT_TRUE(s["children"].empty());
 }
 
+TEST(Status, CarriesIkeRetransmitsPerConnectionAndHalfOpenFiguresAtTopLevel) {
+  const TimePoint t0 = TimePoint{} + seconds(5);
+  ike::ConnectionStatus up = Connected(t0);
+  up.ike_retransmits = {3, 5};
+  ike::ConnectionStatus down;
+  down.name = "to-c";
+  down.ike_retransmits = {4, 0};  // its SAs are gone, the counts are not
+  const ike::DosStatus dos{7, 11, 13};
+  auto j = StatusJson({up, down}, dos, {}, t0, std::chrono::system_clock::now());
+  EXPECT_EQ(j["connections"][0]["ike_retransmits"], (nlohmann::json{{"sent", 3}, {"answered", 5}}));
+  EXPECT_EQ(j["connections"][1]["ike_retransmits"], (nlohmann::json{{"sent", 4}, {"answered", 0}}));
+  EXPECT_EQ(j["ike"], (nlohmann::json{{"half_open", 7}, {"cookies_sent", 11}, {"init_dropped", 13}}));
+  // Without the engine's figures (callers that render connections only): no top-level "ike".
+  auto connections_only = StatusJson({up}, {}, t0, std::chrono::system_clock::now());
+  EXPECT_FALSE(connections_only.contains("ike"));
+  EXPECT_EQ(connections_only["connections"][0]["ike_retransmits"]["answered"], 5);
+  // The digest sees them: a counter that moves changes it.
+  ike::ConnectionStatus later = up;
+  later.ike_retransmits.sent = 4;
+  EXPECT_NE(StatusDigest(StatusJson({up}, dos, {}, t0, {}, false)),
+            StatusDigest(StatusJson({later}, dos, {}, t0, {}, false)));
+  EXPECT_NE(StatusDigest(StatusJson({up}, dos, {}, t0, {}, false)),
+            StatusDigest(StatusJson({up}, ike::DosStatus{7, 12, 13}, {}, t0, {}, false)));
+
+  const std::string table = RenderStatusTable(j);
+  EXPECT_NE(table.find("  IKE RETRANSMITS sent 3 answered 5\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("  IKE RETRANSMITS sent 4 answered 0\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("gateway IKE half-open 7, cookies sent 11, IKE_SA_INIT dropped 13\n"),
+            std::string::npos)
+      << table;
+  // All zero: no such lines.
+  const std::string quiet = RenderStatusTable(StatusJson({Connected(t0)}, ike::DosStatus{}, {}, t0, {}));
+  EXPECT_EQ(quiet.find("RETRANSMITS"), std::string::npos) << quiet;
+  EXPECT_EQ(quiet.find("half-open"), std::string::npos) << quiet;
+}
+
 TEST(Status, TableShowsStateSpisAndChildren) {
   const TimePoint t0 = TimePoint{} + seconds(5);
   DataplaneView dp;
