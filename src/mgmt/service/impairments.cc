@@ -96,7 +96,8 @@ Result<RegionPairImpairment> ParseImpairment(std::string_view a, std::string_vie
   static constexpr const char* kKnown[] = {"regionA",  "regionB",     "roundTripMs",    "roundTripSource",
                                            "jitterMs", "lossPercent", "reorderPercent", "duplicatePercent"};
   for (const auto& item : props.items()) {
-    const std::string& k = item.key();  // not a structured binding: clang 14 (the fuzz preset) cannot capture one
+    const std::string& k =
+        item.key();  // not a structured binding: clang 14 (the fuzz preset) cannot capture one
     if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* n) { return k == n; })) {
       return Fail(Error::Invalid(
           kCode,
