@@ -22,20 +22,12 @@ done
 source tests/lib/fabric.sh
 fabric_init
 fabric_start_daemon
-ex=examples/vnet-to-vnet
 now() { date +%s.%N; }
 
-ok group create -n V2V -l eastus
-run deployment group create -g V2V -n v2v -f "$ex/azuredeploy.json" -p "@$ex/azuredeploy.parameters.json" \
-  sharedKey="$KEY" --query properties.provisioningState -o tsv
-[[ $RC -eq 0 && $OUT == Succeeded ]] || fail "deployment: rc $RC, '$OUT': $ERR"
-wait_status Connected V2V VNet1ToVNet4 60
-wait_status Connected V2V VNet4ToVNet1 60
-wait_state Succeeded vm show -g V2V -n VM1
-wait_state Succeeded vm show -g V2V -n VM4
-vm4=$(q vm show -g V2V -n VM4 -d --query privateIps)
-ns1=$(vm_ns V2V VM1)
-ns4=$(vm_ns V2V VM4)
+deploy_v2v examples 60
+vm4=$V2V_IP4
+ns1=$V2V_NS1
+ns4=$V2V_NS4
 
 # The IKE retransmissions a gateway counted (its status: requests it sent again, and the peer's it answered
 # again from its cache; 0 when the fields are absent).

@@ -38,6 +38,13 @@ Duration RestartBackoff(int failures) {
   return std::min(d, kMax);
 }
 
+std::string LastLogLine(const std::filesystem::path& path) {
+  std::string log = ReadFile(path);
+  while (!log.empty() && log.back() == '\n') log.pop_back();
+  const auto nl = log.find_last_of('\n');
+  return nl == std::string::npos ? log : log.substr(nl + 1);
+}
+
 int ReadPidFile(const std::filesystem::path& path) {
   const std::string text = ReadFile(path);
   try {
@@ -162,10 +169,7 @@ void Gateways::ConvergeOne(const GatewayPlan& g, mgmt::ConvergeReport& report, b
   }
   if (pid == 0) {
     if (rt.failures > 0 && rt.last_error.empty()) {
-      std::string log = ReadFile(File(g.file_stem, ".log"));
-      auto nl = log.find_last_of('\n', log.size() >= 2 ? log.size() - 2 : 0);
-      rt.last_error = "isthmus-gateway exited: " + (nl == std::string::npos ? log : log.substr(nl + 1));
-      while (!rt.last_error.empty() && rt.last_error.back() == '\n') rt.last_error.pop_back();
+      rt.last_error = "isthmus-gateway exited: " + LastLogLine(File(g.file_stem, ".log"));
     }
     Start(g, rt, report);
     return;

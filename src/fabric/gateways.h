@@ -96,6 +96,8 @@ class Gateways {
 // Writes `text` to `path` atomically (a temporary file renamed over it) with mode 0600.
 Status WriteFileAtomic(const std::filesystem::path& path, const std::string& text);
 std::string ReadFile(const std::filesystem::path& path);
+// The last line of a log file, without its newline ("" when empty): why a supervised process exited.
+std::string LastLogLine(const std::filesystem::path& path);
 // A pid file's number; 0 when absent or not a number.
 int ReadPidFile(const std::filesystem::path& path);
 // How long to wait before starting a supervised process again after `failures` failed starts in a row:

@@ -101,10 +101,7 @@ void Impairers::ConvergeOne(const GatewayPlan& g, const std::string& underlay_ns
   }
   // Not running.
   if (rt.pid > 0) {
-    const std::string log = ReadFile(File(ip.file_stem, ".log"));
-    auto nl = log.find_last_of('\n', log.size() >= 2 ? log.size() - 2 : 0);
-    rt.last_error = "isthmus-impair exited: " + (nl == std::string::npos ? log : log.substr(nl + 1));
-    while (!rt.last_error.empty() && rt.last_error.back() == '\n') rt.last_error.pop_back();
+    rt.last_error = "isthmus-impair exited: " + LastLogLine(File(ip.file_stem, ".log"));
     spdlog::warn("impairer {}: {}", g.name, rt.last_error);
     rt.pid = 0;
   }

@@ -14,15 +14,9 @@ here=$(dirname "$0")
 source "$here/../lib/fabric.sh"
 fabric_init
 fabric_start_daemon
-ex=$SRC/examples/vnet-to-vnet
 
 echo "== a VNet-to-VNet pair that must ride out every crash"
-ok group create -n V2V -l eastus
-run deployment group create -g V2V -n v2v -f "$ex/azuredeploy.json" -p "@$ex/azuredeploy.parameters.json" \
-  sharedKey="$KEY" --query properties.provisioningState -o tsv
-[[ $RC -eq 0 && $OUT == Succeeded ]] || fail "deployment: rc $RC, '$OUT': $ERR"
-wait_status Connected V2V VNet1ToVNet4 30
-wait_status Connected V2V VNet4ToVNet1 10
+deploy_v2v "$SRC/examples"
 
 echo "== ${MUTATIONS:-1000} CLI mutations, isthmusd killed with -9 at random"
 echo "$DAEMON_PID" >"$WORK/daemon.pid"

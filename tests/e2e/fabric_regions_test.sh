@@ -20,10 +20,8 @@ here=$(dirname "$0")
 source "$here/../lib/fabric.sh"
 fabric_init
 fabric_start_daemon
-ex=$SRC/examples/vnet-to-vnet
 
 ping_ok() { ip netns exec "$1" ping -c 2 -i 0.2 -W 2 "$2" >/dev/null; }
-vm_ip() { q vm show -g "$1" -n "$2" -d --query privateIps; }
 avg_ms() {  # avg_ms: avgLatencyInMs of a Reachable check, or fail
   local out
   out=$(q network watcher test-connectivity -g V2V --source-resource VM1 --dest-address "$vm4" --protocol Icmp \
@@ -34,18 +32,10 @@ avg_ms() {  # avg_ms: avgLatencyInMs of a Reachable check, or fail
 impairer_pids() { fabric_query "gateways[].impairer.pid" | xargs; }
 
 echo "== examples/vnet-to-vnet: VNet1 in eastus, VNet4 in westus"
-ok group create -n V2V -l eastus
-run deployment group create -g V2V -n v2v -f "$ex/azuredeploy.json" -p "@$ex/azuredeploy.parameters.json" \
-  sharedKey="$KEY" --query properties.provisioningState -o tsv
-[[ $RC -eq 0 && $OUT == Succeeded ]] || fail "deployment: rc $RC, '$OUT': $ERR"
-wait_status Connected V2V VNet1ToVNet4 30
-wait_status Connected V2V VNet4ToVNet1 10
-wait_state Succeeded vm show -g V2V -n VM1
-wait_state Succeeded vm show -g V2V -n VM4
-vm1=$(vm_ip V2V VM1)
-vm4=$(vm_ip V2V VM4)
-ns1=$(vm_ns V2V VM1)
-ns4=$(vm_ns V2V VM4)
+deploy_v2v "$SRC/examples"
+vm4=$V2V_IP4
+ns1=$V2V_NS1
+ns4=$V2V_NS4
 ping_ok "$ns1" "$vm4" || fail "VM1 cannot ping VM4"
 direct=$(avg_ms)
 ((direct < 20)) || fail "the direct round trip is already $direct ms"

@@ -12,6 +12,8 @@
 #   run_on RG VM SCRIPT         vm run-command invoke, prints the message
 #   tcp_both_ways NS1 IP1 NS2 IP2   a short iperf3 stream each way
 #   no_fabric_left / fabric_leftovers
+#   deploy_v2v EXAMPLES [SECONDS]   examples/vnet-to-vnet in group V2V (VNet1 eastus, VNet4 westus) with $KEY:
+#                               both connections Connected, both VMs up; V2V_IP1/4, V2V_NS1/4 their VMs
 #   onprem_peer PEER GWIP REMOTE_TS  strongSwan as an on-premises device on the underlay (needs
 #                               strongswan.sh): SWNS, SW_PID; its network 10.200.0.0/24 (10.200.0.1 on lo)
 set -euo pipefail
@@ -190,6 +192,22 @@ tcp_both_ways() {  # tcp_both_ways NS1 IP1 NS2 IP2
   b=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]/1e6))' "$WORK/iperf-21.json")
   ((a > 0 && b > 0)) || fail "TCP carried nothing ($a / $b Mbit/s)"
   echo "TCP $a Mbit/s one way, $b Mbit/s the other"
+}
+
+deploy_v2v() {
+  local ex=$1/vnet-to-vnet secs=${2:-30}
+  ok group create -n V2V -l eastus
+  run deployment group create -g V2V -n v2v -f "$ex/azuredeploy.json" -p "@$ex/azuredeploy.parameters.json" \
+    sharedKey="$KEY" --query properties.provisioningState -o tsv
+  [[ $RC -eq 0 && $OUT == Succeeded ]] || fail "deployment of $ex: rc $RC, '$OUT': $ERR"
+  wait_status Connected V2V VNet1ToVNet4 "$secs"
+  wait_status Connected V2V VNet4ToVNet1 "$secs"
+  wait_state Succeeded vm show -g V2V -n VM1
+  wait_state Succeeded vm show -g V2V -n VM4
+  V2V_IP1=$(q vm show -g V2V -n VM1 -d --query privateIps)
+  V2V_IP4=$(q vm show -g V2V -n VM4 -d --query privateIps)
+  V2V_NS1=$(vm_ns V2V VM1)
+  V2V_NS4=$(vm_ns V2V VM4)
 }
 
 fabric_leftovers() {
