@@ -36,11 +36,36 @@ TEST(Exchange, HostileInputLeavesEstablishedSaUntouched) {
     // A flipped byte in the header can turn it into anything; a reply may only be the cached one.
     for (const auto& d : out) EXPECT_EQ(wire::ParseMessage(d.bytes)->header.message_id, 1u);
   }
-  // Unknown SPI: dropped (§2.21.4), no INVALID_IKE_SPI reflection.
+  // Unknown SPI (§2.21.4): from a configured peer's address, an unprotected N(INVALID_IKE_SPI) with the
+  // SPIs and Message ID copied, at most 5 a second; from any other address, nothing.
   {
     auto b = auth_request.bytes;
     b[8] ^= 0xff;
-    EXPECT_TRUE(feed(b).empty());
+    auto out = feed(b);
+    ASSERT_EQ(out.size(), 1u);
+    auto m = wire::ParseMessage(out[0].bytes);
+    ASSERT_TRUE(m);
+    const auto req = wire::ParseHeader(b);
+    EXPECT_EQ(m->header.initiator_spi, req->initiator_spi);
+    EXPECT_EQ(m->header.responder_spi, req->responder_spi);
+    EXPECT_EQ(m->header.message_id, req->message_id);
+    EXPECT_EQ(m->header.exchange, req->exchange);
+    EXPECT_TRUE(m->header.response);
+    EXPECT_FALSE(m->header.initiator);
+    EXPECT_EQ(m->encrypted(), nullptr);
+    ASSERT_EQ(m->payloads.size(), 1u);
+    EXPECT_NE(m->FindNotify(wire::NotifyType::kInvalidIkeSpi), nullptr);
+    EXPECT_EQ(out[0].to, from);
+    std::size_t answered = 1;
+    for (int i = 0; i < 20; ++i) answered += feed(b).size();
+    EXPECT_EQ(answered, 5u);  // the same second
+    p.clock.Advance(1s);
+    EXPECT_EQ(feed(b).size(), 1u);
+    Endpoint stranger = from;
+    stranger.address = *net::IpAddress::Parse("203.0.113.9");
+    p.clock.Advance(1s);
+    p.b.engine->Receive(p.clock.Now(), to, stranger, b);
+    EXPECT_TRUE(p.b.engine->TakeOutbox().empty());
   }
   // Oversized: dropped unread.
   EXPECT_TRUE(feed(std::vector<std::uint8_t>(70000, 0)).empty());

@@ -1,7 +1,12 @@
 // Rekeying CHILD SAs (RFC 7296 §1.3.3) and the IKE SA (§1.3.2, §2.18), including simultaneous rekeys
 // from both ends (§2.8.1).
 #include <algorithm>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "simulated_wire.h"
@@ -151,6 +156,65 @@ TEST(Exchange, SimultaneousChildRekey) {
   }
 }
 
+// The outbound SA one side's data plane sends on: of those installed, the last installed (the newest
+// outbound SA for a destination wins, dataplane/sad/sad_snapshot.cc).
+std::optional<std::uint32_t> SendingOn(const ipsec::RecordingSaInstaller& x) {
+  std::optional<std::uint32_t> spi;
+  for (const auto& c : x.calls()) {
+    if (c.kind == Kind::kAddSa && c.direction == ipsec::Direction::kOutbound && c.result &&
+        x.Find(c.spi, ipsec::Direction::kOutbound)) {
+      spi = c.spi;
+    }
+  }
+  return spi;
+}
+
+// §2.8.1 + §2.8.2: both ends rekey the same CHILD SA at once,
+//   A: CREATE_CHILD_SA { N(REKEY_SA), SA, Ni_a, ... } -->   <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni_b, ...
+//   } :B
+// and the end whose new SA holds the lowest nonce deletes it:
+//   INFORMATIONAL { D(ESP, redundant SA) } -->   <-- INFORMATIONAL { D(ESP, redundant SA) }
+// At no moment between any two events does an end send on an SA whose inbound half the other end has
+// already removed (in the gateway each such packet is an unknown_spi drop).
+TEST(Exchange, ChildRekeyCollisionNeverSendsOnARemovedSa) {
+  int collisions = 0;
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    Scenario s;
+    s.child_life = {100s, 10s, 0s};
+    s.b_child_life = s.child_life;
+    EnginePair p(s, seed);
+    p.wire.faults.latency = 200ms;
+    std::set<std::uint32_t> ever_inbound[2];
+    std::vector<std::string> violations;
+    p.after_input = [&] {
+      for (int x = 0; x < 2; ++x) {
+        const auto& mine = p.side(x).installer;
+        const auto& theirs = p.side(1 - x).installer;
+        for (const auto& in : theirs.Installed(ipsec::Direction::kInbound))
+          ever_inbound[1 - x].insert(in.spi);
+        const auto spi = SendingOn(mine);
+        if (spi && ever_inbound[1 - x].contains(*spi) && !theirs.Find(*spi, ipsec::Direction::kInbound)) {
+          violations.push_back(fmt::format("{} sends on {:08x}, which {} has removed", p.side(x).name, *spi,
+                                           p.side(1 - x).name));
+        }
+      }
+    };
+    p.a.engine->Start();
+    ASSERT_TRUE(p.RunUntil([&] { return p.Connected(p.a) && p.Connected(p.b); }, 10s));
+    p.RunFor(95s);
+    ASSERT_TRUE(p.RunUntil([&] { return Settled(p, 2); }, 30s)) << "seed " << seed << "\n" << p.DumpLogs();
+    p.RunFor(5s);
+    collisions += CollisionResolved(p);
+    EXPECT_TRUE(violations.empty()) << "seed " << seed << ": " << violations.front() << " (and "
+                                    << violations.size() - 1 << " more)\n"
+                                    << p.DumpLogs();
+    EXPECT_EQ(CheckCrosswise(p.a.installer, p.b.installer), "") << "seed " << seed;
+    ExpectNoSpiLeak(p.a);
+    ExpectNoSpiLeak(p.b);
+  }
+  EXPECT_GE(collisions, 6);
+}
+
 // Both ends rekey the IKE SA at once (§2.8.1): one new IKE SA survives on both ends, carrying the
 // CHILD SA; the other new one and the old one are deleted.
 TEST(Exchange, SimultaneousIkeRekey) {
@@ -187,6 +251,43 @@ TEST(Exchange, SimultaneousIkeRekey) {
         << "seed " << seed << "\n"
         << p.DumpLogs();
   }
+}
+
+// After an IKE rekey collision the end whose new IKE SA is redundant sends its Delete in the same turn
+// that finds it redundant, not at the next unrelated timer:
+//   CREATE_CHILD_SA { SA(IKE), Ni, KEi } -->  <-- CREATE_CHILD_SA { SA(IKE), Ni', KEi' }   (crossing)
+//   <-- CREATE_CHILD_SA { SA, Nr, KEr }           (our new SA holds the lowest nonce)
+//   INFORMATIONAL { D(IKE) } (on our new SA) -->  at once
+TEST(Exchange, RedundantIkeSaDeletedAtOnce) {
+  int collisions = 0;
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    Scenario s;
+    s.ike_life = {100s, 10s, 0s};
+    s.b_ike_life = s.ike_life;
+    EnginePair p(s, seed);
+    p.wire.faults.latency = 200ms;
+    p.a.engine->Start();
+    ASSERT_TRUE(p.RunUntil([&] { return p.Connected(p.a) && p.Connected(p.b); }, 10s));
+    p.RunFor(95s);
+    ASSERT_TRUE(
+        p.RunUntil([&] { return p.a.engine->ike_sa_count() == 1 && p.b.engine->ike_sa_count() == 1; }, 60s))
+        << "seed " << seed << "\n"
+        << p.DumpLogs();
+    for (const Side* side : {&p.a, &p.b}) {
+      std::optional<TimePoint> rekeyed;
+      for (const auto& l : side->log) {
+        if (l.what == "IKE SA rekeyed") rekeyed = l.at;
+        if (l.what == "IKE SA deleting" &&
+            l.why.find("redundant after rekey collision") != std::string::npos) {
+          ASSERT_TRUE(rekeyed) << p.DumpLogs();
+          const auto late = std::chrono::duration_cast<std::chrono::milliseconds>(l.at - *rekeyed);
+          EXPECT_EQ(late.count(), 0) << side->name << " seed " << seed << "\n" << p.DumpLogs();
+          ++collisions;
+        }
+      }
+    }
+  }
+  EXPECT_GE(collisions, 4);  // most seeds really collide
 }
 
 }  // namespace

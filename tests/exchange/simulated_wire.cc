@@ -147,6 +147,7 @@ void EnginePair::Step(TimePoint until, const std::function<bool()>& done) {
     Side& to = ev->datagram.to.address == *net::IpAddress::Parse(kAddrA) ? a : b;
     to.engine->Receive(clock.Now(), ev->datagram.to, ev->datagram.from, ev->datagram.bytes);
     Drain();
+    if (after_input) after_input();
   }
   if (done()) return;  // observe the condition before time moves on
   // Advance to the next event.
@@ -156,8 +157,11 @@ void EnginePair::Step(TimePoint until, const std::function<bool()>& done) {
     if (auto t = side(i).engine->NextWakeup()) next = std::min(next, *t);
   }
   if (next > clock.Now()) clock.Set(next);
-  for (int i = 0; i < 2; ++i) side(i).engine->Tick(clock.Now());
-  Drain();
+  for (int i = 0; i < 2; ++i) {
+    side(i).engine->Tick(clock.Now());
+    Drain();
+    if (after_input) after_input();
+  }
 }
 
 bool EnginePair::RunUntil(const std::function<bool()>& done, Duration limit) {

@@ -119,6 +119,10 @@ class EnginePair {
   SimulatedWire wire;
   Scenario scenario;
 
+  // Called after every input an engine takes (Receive, Tick) and its outbox is on the wire: invariants
+  // that must hold between any two events, not only at the end.
+  std::function<void()> after_input;
+
   Side& side(int i) { return i == 0 ? a : b; }
   // Moves outboxes onto the wire, delivers what is due, ticks engines, advancing the clock to the next
   // event, until `done` holds or `limit` of simulated time passes. Returns whether `done` held.

@@ -98,7 +98,21 @@ Engine::SaRecord* Engine::Find(std::uint64_t id) {
 }
 
 void Engine::QueueTask(std::uint64_t ike_sa_id, std::unique_ptr<tasks::Task> task) {
-  if (SaRecord* r = Find(ike_sa_id)) r->tm->Queue(std::move(task));
+  SaRecord* r = Find(ike_sa_id);
+  if (!r) return;
+  r->tm->Queue(std::move(task));
+  // Started before this input returns (KickQueued), not at the next unrelated timer: a task queued
+  // from inside another exchange (the Delete of a redundant IKE SA after a rekey collision, §2.8.1)
+  // is due now.
+  to_kick_.insert(ike_sa_id);
+}
+
+void Engine::KickQueued() {
+  while (!to_kick_.empty()) {
+    const std::uint64_t id = *to_kick_.begin();
+    to_kick_.erase(to_kick_.begin());
+    if (SaRecord* r = Find(id); r && r->sa->state != sa::IkeSaState::kDead) Kick(*r);
+  }
 }
 
 tasks::Task* Engine::ActiveTask(std::uint64_t ike_sa_id) {
@@ -130,6 +144,7 @@ void Engine::IkeSaEstablished(sa::IkeSa& s) {
       s.rekey_at = tasks::SoftDeadline(now_, rt->config->ike_lifetime, rng_);
       s.expire_at = tasks::HardDeadline(now_, rt->config->ike_lifetime);
     }
+    to_resolve_.insert(s.id);  // a crossing initiation? Once this exchange is over (FinishInput)
   }
   if (rt) {
     rt->ike_sa = s.id;
@@ -147,9 +162,84 @@ void Engine::InitialContact(sa::IkeSa& s) {
         !rec.sa->peer_authenticated) {
       continue;
     }
+    // Ours, come up while this one was being set up: not a leftover the peer forgot but the other
+    // half of a simultaneous initiation, which ResolveDuplicates settles the same way on both ends.
+    if (rec.sa->role == sa::IkeRole::kInitiator && rec.sa->rekeys == 0 &&
+        rec.sa->established_at >= s.created_at) {
+      continue;
+    }
     Log(*rec.sa, "IKE SA replaced", "peer sent INITIAL_CONTACT (RFC 7296 §2.4)");
     rec.sa->state = sa::IkeSaState::kDead;
     rec.sa->deleted_by_peer = true;
+  }
+}
+
+namespace {
+
+// Two IKE SAs of one connection, one initiated by each end, each set up (IKE_SA_INIT to IKE_AUTH)
+// while the other was: both ends initiated at once. Rekeyed SAs never count (§2.8.1 handles those).
+bool Crossed(const sa::IkeSa& x, const sa::IkeSa& y) {
+  return x.role != y.role && x.rekeys == 0 && y.rekeys == 0 && x.created_at <= y.established_at &&
+         y.created_at <= x.established_at;
+}
+
+// §2.8.1's rule for colliding rekeys, for colliding initiations: the SA whose IKE_SA_INIT carried the
+// lowest of the four nonces is redundant. Both ends hold the same nonces, so both pick the same one
+// without another message (equal nonces, which do not happen, fall back to the initiator SPIs).
+bool RedundantOf(const sa::IkeSa& x, const sa::IkeSa& y) {
+  const wire::Bytes& mx = tasks::MinNonce(x.ni, x.nr);
+  const wire::Bytes& my = tasks::MinNonce(y.ni, y.nr);
+  if (tasks::NonceLess(mx, my)) return true;
+  if (tasks::NonceLess(my, mx)) return false;
+  return x.spi_i < y.spi_i;
+}
+
+// Implementation choice: how long the end that did not initiate the redundant SA waits for its
+// initiator's Delete before sending one itself (a peer that does not resolve duplicates this way).
+constexpr auto kRedundantGrace = std::chrono::seconds(5);
+
+}  // namespace
+
+void Engine::ResolveDuplicates() {
+  while (!to_resolve_.empty()) {
+    const std::uint64_t id = *to_resolve_.begin();
+    to_resolve_.erase(to_resolve_.begin());
+    SaRecord* rec = Find(id);
+    if (!rec || rec->sa->state != sa::IkeSaState::kEstablished) continue;
+    for (auto& [other_id, other] : sas_) {
+      const sa::IkeSa& o = *other.sa;
+      if (other_id == id || o.connection != rec->sa->connection || o.state != sa::IkeSaState::kEstablished ||
+          !o.peer_authenticated || !Crossed(*rec->sa, o)) {
+        continue;
+      }
+      if (RedundantOf(*rec->sa, o)) {
+        DropDuplicate(*rec, other);
+        break;
+      }
+      DropDuplicate(other, *rec);
+    }
+  }
+}
+
+void Engine::DropDuplicate(SaRecord& redundant, const SaRecord& kept) {
+  sa::IkeSa& r = *redundant.sa;
+  const sa::IkeSa& k = *kept.sa;
+  Log(r, "IKE SA redundant",
+      fmt::format("both ends initiated at once; {:016x}:{:016x} stays (the lowest nonce loses, as for "
+                  "colliding rekeys, RFC 7296 §2.8.1)",
+                  k.spi_i, k.spi_r));
+  if (ConnectionRuntime* rt = Runtime(r.connection)) rt->ike_sa = k.id;
+  // Traffic moves to the kept SA's CHILD SAs at once; the redundant ones keep receiving until the
+  // Delete is through (what the peer sent on them meanwhile still arrives).
+  auto ctx = Ctx(redundant);
+  for (auto& c : r.children) tasks::StopSending(ctx, c);
+  r.state = sa::IkeSaState::kRekeyed;
+  if (r.role == sa::IkeRole::kInitiator) {
+    redundant.tm->Queue(std::make_unique<tasks::IkeDelete>("redundant: both ends initiated at once"));
+    to_kick_.insert(r.id);
+  } else {
+    r.redundant = true;
+    r.expire_at = now_ + kRedundantGrace;
   }
 }
 
@@ -170,7 +260,7 @@ void Engine::MoveChildren(const sa::IkeSa& s) {
       u.spi = spi;
       u.direction = dir;
       // A pending outbound SA (rekey responder) is not installed yet: it takes the IKE SA's path when it is.
-      if (dir == ipsec::Direction::kOutbound && c.pending_outbound) continue;
+      if (dir == ipsec::Direction::kOutbound && !c.sends()) continue;
       (void)installer_.UpdateSa(u);
     }
   }
@@ -215,12 +305,13 @@ void Engine::Receive(TimePoint now, const Endpoint& local, const Endpoint& remot
     // The I flag says who sent it: from the original initiator, it is addressed to our responder SPI.
     const std::uint64_t ours = header->initiator ? header->responder_spi : header->initiator_spi;
     auto it = by_spi_.find(ours);
-    // §2.21.4: no answer to an unknown SPI (an unprotected INVALID_IKE_SPI would be a free reflector).
     if (it != by_spi_.end()) {
       if (SaRecord* rec = Find(it->second)) HandleMessage(*rec, local, remote, msg, *header);
+    } else if (!header->response) {
+      AnswerUnknownSpi(local, remote, *header, msg.size());
     }
   }
-  Reap();
+  FinishInput();
 }
 
 void Engine::HandleInitRequest(const Endpoint& local, const Endpoint& remote, wire::ByteView msg) {
@@ -287,6 +378,62 @@ void Engine::HandleInitRequest(const Endpoint& local, const Endpoint& remote, wi
   if (!reply.response.empty()) SendRaw(local, remote, reply.response);
 }
 
+void Engine::AnswerUnknownSpi(const Endpoint& local, const Endpoint& remote, const wire::Header& request,
+                              std::size_t request_size) {
+  // §2.21.4: we restarted (or deleted the SA) and the peer still uses it. Only requests of the exchanges
+  // an IKE SA carries, only from the address of a configured peer, never larger than the request, and
+  // at most kInvalidSpiPerSecond in all: no amplifier, and no reflector towards arbitrary addresses.
+  constexpr std::uint32_t kInvalidSpiPerSecond = 5;  // implementation choice
+  using wire::ExchangeType;
+  if (request.initiator_spi == 0 ||
+      (request.exchange != ExchangeType::kIkeAuth && request.exchange != ExchangeType::kCreateChildSa &&
+       request.exchange != ExchangeType::kInformational)) {
+    return;
+  }
+  const bool configured = std::any_of(connections_.begin(), connections_.end(), [&](const auto& kv) {
+    return kv.second.config->local.address == local.address &&
+           kv.second.config->remote.address == remote.address;
+  });
+  if (!configured) return;
+  // The same SPIs and Message ID, the R flag, the I flag of the role we would have had; unprotected.
+  wire::Message m;
+  m.header = request;
+  m.header.response = true;
+  m.header.initiator = !request.initiator;
+  m.header.version = false;
+  m.payloads.push_back(tasks::Notify(wire::NotifyType::kInvalidIkeSpi));
+  auto bytes = wire::SerializeMessage(m);
+  if (!bytes || bytes->size() > request_size) return;  // never more than came in
+  if (now_ - invalid_spi_window_ >= std::chrono::seconds(1)) {
+    invalid_spi_window_ = now_;
+    invalid_spi_in_window_ = 0;
+  }
+  if (invalid_spi_in_window_ >= kInvalidSpiPerSecond) return;
+  ++invalid_spi_in_window_;
+  spdlog::debug("ike {}: {} request for unknown IKE SA {:016x}:{:016x}, answered INVALID_IKE_SPI",
+                remote.ToString(), wire::ExchangeName(request.exchange), request.initiator_spi,
+                request.responder_spi);
+  SendRaw(local, remote, *bytes);
+}
+
+void Engine::OnInvalidSpiHint(SaRecord& rec, const Endpoint& remote) {
+  // §2.21.4: unauthenticated, so it changes no state of the SA: it only makes the request it answered
+  // (our liveness check, or whatever kept one from starting) go out again sooner, at most once a
+  // second, and, should the SA then die, the connection is initiated again without the reconnect
+  // delay (something answers at the peer's address).
+  constexpr auto kHintInterval = std::chrono::seconds(1);  // implementation choice
+  sa::IkeSa& s = *rec.sa;
+  if (s.state != sa::IkeSaState::kEstablished || remote != s.remote || now_ < s.next_hint) return;
+  s.next_hint = now_ + kHintInterval;
+  s.peer_answered_unknown = true;
+  const Duration dpd = rec.conn->dpd_timeout;
+  const Duration every =
+      dpd > Duration::zero() ? tasks::DpdRetransmitPolicy(dpd).timeout : config_.retransmit.timeout;
+  Log(s, "peer may have lost the IKE SA",
+      "it answered INVALID_IKE_SPI (unauthenticated hint, RFC 7296 §2.21.4): liveness check sooner");
+  rec.tm->RetransmitBy(now_ + std::min(every, config_.retransmit.timeout));
+}
+
 void Engine::HandleMessage(SaRecord& rec, const Endpoint& local, const Endpoint& remote, wire::ByteView msg,
                            const wire::Header& header) {
   sa::IkeSa& s = *rec.sa;
@@ -318,7 +465,14 @@ void Engine::HandleMessage(SaRecord& rec, const Endpoint& local, const Endpoint&
   }
 
   auto m = wire::ParseMessage(msg);
-  if (!m || !wire::VerifyEnvelope(*m)) return;
+  if (!m) return;
+  if (header.response && !init && !m->encrypted()) {
+    // Unprotected, so never the answer itself; N(INVALID_IKE_SPI) alone is a hint (§2.21.4).
+    if (m->payloads.size() == 1 && m->FindNotify(wire::NotifyType::kInvalidIkeSpi))
+      OnInvalidSpiHint(rec, remote);
+    return;
+  }
+  if (!wire::VerifyEnvelope(*m)) return;
   bool authenticated = false;
   std::optional<wire::WireError> inner_error;
   if (init) {
@@ -470,7 +624,7 @@ Status Engine::Initiate(std::string_view name) {
   ConnectionRuntime* rt = Runtime(name);
   if (!rt) return Fail(Error::NotFound("ConnectionNotFound", fmt::format("no connection {}", name)));
   auto s = StartConnection(*rt);
-  Reap();
+  FinishInput();
   return s;
 }
 
@@ -479,7 +633,7 @@ void Engine::Start() {
   for (auto& [name, rt] : connections_) {
     if (rt.config->initiates()) (void)StartConnection(rt);
   }
-  Reap();
+  FinishInput();
 }
 
 void Engine::TerminateConnection(ConnectionRuntime& rt, std::string_view why) {
@@ -505,7 +659,7 @@ Status Engine::Terminate(std::string_view name) {
   ConnectionRuntime* rt = Runtime(name);
   if (!rt) return Fail(Error::NotFound("ConnectionNotFound", fmt::format("no connection {}", name)));
   TerminateConnection(*rt, "terminated by operator");
-  Reap();
+  FinishInput();
   return {};
 }
 
@@ -543,7 +697,7 @@ void Engine::Reload(std::vector<ConnectionConfig> configs) {
     it = connections_.erase(it);  // SA records keep their own reference to the old config
   }
   for (const auto& name : to_start) (void)StartConnection(*Runtime(name));
-  Reap();
+  FinishInput();
 }
 
 std::vector<Datagram> Engine::TakeOutbox() {

@@ -131,11 +131,29 @@ class Engine final : private tasks::TaskHost {
   void HandleRequest(SaRecord& rec, wire::Message& m, wire::ByteView msg);
   void SendResponse(SaRecord& rec, const wire::Header& request, wire::ByteView request_bytes,
                     std::vector<wire::Payload> payloads);
+  // RFC 7296 §2.21.4, both ends: a request for an IKE SA we do not know is answered with an unprotected
+  // N(INVALID_IKE_SPI); such an answer to one of our requests is only a hint.
+  void AnswerUnknownSpi(const Endpoint& local, const Endpoint& remote, const wire::Header& request,
+                        std::size_t request_size);
+  void OnInvalidSpiHint(SaRecord& rec, const Endpoint& remote);
 
   // Timers (engine_timers.cc).
   void TickSa(SaRecord& rec);
   TimePoint LastActivity(const sa::IkeSa& sa) const;
+  // When the SA counts as dead for the peer's silence (dpd_timeout), max() if it cannot now.
+  TimePoint PeerDeadline(const SaRecord& rec) const;
   void Reap();
+  // Starts the tasks queued during this input (QueueTask), then removes dead SAs: the end of every input.
+  void KickQueued();
+  void FinishInput() {
+    ResolveDuplicates();
+    KickQueued();
+    Reap();
+  }
+  // Both ends initiated at once (engine.cc): of two crossing IKE SAs of a connection, keeps the same
+  // one as the peer does and deletes (or waits for the peer to delete) the other.
+  void ResolveDuplicates();
+  void DropDuplicate(SaRecord& redundant, const SaRecord& kept);
 
   SaRecord* Find(std::uint64_t id);
   tasks::TaskContext Ctx(SaRecord& rec) { return tasks::TaskContext{*this, *rec.sa, *rec.conn}; }
@@ -168,10 +186,14 @@ class Engine final : private tasks::TaskHost {
   std::map<std::uint64_t, SaRecord> sas_;                                     // by IKE SA id
   std::map<std::uint64_t, std::uint64_t> by_spi_;                             // our SPI -> IKE SA id
   std::map<std::pair<std::uint64_t, std::string>, std::uint64_t> half_open_;  // (SPIi, peer) -> id
+  std::set<std::uint64_t> to_kick_;     // QueueTask since the last input
+  std::set<std::uint64_t> to_resolve_;  // IKE SAs established (IKE_AUTH) in this input
   std::uint64_t last_sa_id_ = 0;
   std::uint64_t last_child_id_ = 0;
   std::uint64_t cookies_sent_ = 0;
   std::uint64_t init_dropped_ = 0;
+  TimePoint invalid_spi_window_{};  // AnswerUnknownSpi's rate limit: this second's start and count
+  std::uint32_t invalid_spi_in_window_ = 0;
   std::vector<Datagram> outbox_;
   std::vector<LogLine> log_;
 };

@@ -28,7 +28,7 @@ void Engine::Tick(TimePoint now) {
       (void)StartConnection(rt);
     }
   }
-  Reap();
+  FinishInput();
 }
 
 TimePoint Engine::LastActivity(const sa::IkeSa& s) const {
@@ -47,10 +47,22 @@ void Engine::TickSa(SaRecord& rec) {
   const ConnectionConfig& conn = *rec.conn;
   auto ctx = Ctx(rec);
   auto send = [this](const sa::IkeSa& x, const wire::Bytes& b) { SendOn(x, b); };
-  if (rec.tm->OnTimer(ctx, send) == tasks::TaskManager::TimerResult::kGaveUp) {
-    s.last_error = "peer did not answer (retransmissions exhausted)";
+  auto dead = [&](std::string why) {
+    s.last_error = std::move(why);
     Log(s, "IKE SA dead", s.last_error);
     s.state = sa::IkeSaState::kDead;
+  };
+  const auto dpd_s = std::chrono::duration_cast<std::chrono::seconds>(conn.dpd_timeout).count();
+  if (now_ >= PeerDeadline(rec)) {  // before OnTimer: no retransmission at the deadline
+    dead(fmt::format("no packet from the peer for dpd_timeout ({} s): dead peer (RFC 7296 §2.4)", dpd_s));
+    return;
+  }
+  const bool checking = rec.tm->active() && rec.tm->active()->kind() == tasks::TaskKind::kDpd;
+  if (rec.tm->OnTimer(ctx, send) == tasks::TaskManager::TimerResult::kGaveUp) {
+    dead(checking ? fmt::format("no answer to the liveness check within dpd_timeout ({} s): dead peer "
+                                "(RFC 7296 §2.4)",
+                                dpd_s)
+                  : "peer did not answer (retransmissions exhausted)");
     return;
   }
   switch (s.state) {
@@ -59,14 +71,29 @@ void Engine::TickSa(SaRecord& rec) {
         s.last_error = "half-open IKE SA timed out";
         Log(s, "IKE SA dead", s.last_error);
         s.state = sa::IkeSaState::kDead;
+        return;
       }
+      Kick(rec);
       return;
     case sa::IkeSaState::kRekeyed:
     case sa::IkeSaState::kDeleting: {
       // Waits for the peer's (or our) Delete; never forever.
       const TimePoint limit = now_ + config_.half_open_timeout;
       if (s.expire_at > limit) s.expire_at = limit;
-      if (now_ >= s.expire_at && !rec.tm->active()) s.state = sa::IkeSaState::kDead;
+      if (now_ >= s.expire_at && !rec.tm->active()) {
+        if (s.redundant) {
+          // Its initiator should have deleted it (simultaneous initiation); we do.
+          s.redundant = false;
+          s.expire_at = limit;
+          if (!rec.tm->HasTask(tasks::TaskKind::kDelete)) {
+            rec.tm->Queue(
+                std::make_unique<tasks::IkeDelete>("redundant: both ends initiated at once (the "
+                                                   "peer did not delete it)"));
+          }
+        } else {
+          s.state = sa::IkeSaState::kDead;
+        }
+      }
       Kick(rec);
       return;
     }
@@ -102,10 +129,21 @@ void Engine::TickSa(SaRecord& rec) {
   }
   if (now_ >= s.next_keepalive) SendKeepalive(s);
   // §2.4 liveness: only when nothing else is in flight (any exchange proves liveness too).
-  if (conn.dpd_timeout > Duration::zero() && rec.tm->idle() && now_ - LastActivity(s) >= conn.dpd_timeout) {
-    rec.tm->Queue(std::make_unique<tasks::Dpd>());
+  if (conn.dpd_timeout > Duration::zero() && rec.tm->idle() &&
+      now_ - LastActivity(s) >= tasks::DpdStartAfter(conn.dpd_timeout)) {
+    rec.tm->Queue(std::make_unique<tasks::Dpd>(tasks::DpdRetransmitPolicy(conn.dpd_timeout)));
   }
   Kick(rec);
+}
+
+TimePoint Engine::PeerDeadline(const SaRecord& rec) const {
+  // Azure's semantics: dead once dpd_timeout passed without a packet from the peer. Only while a
+  // request of ours waits for an answer: an idle SA first sends its liveness check.
+  const Duration t = rec.conn ? rec.conn->dpd_timeout : Duration::zero();
+  if (t <= Duration::zero() || rec.sa->state != sa::IkeSaState::kEstablished || !rec.tm->active()) {
+    return TimePoint::max();
+  }
+  return LastActivity(*rec.sa) + t;
 }
 
 void Engine::SendKeepalive(sa::IkeSa& s) {
@@ -142,7 +180,7 @@ void Engine::Reap() {
       rt->ike_sa = 0;
       rt->last_error = s.last_error;
       if (rt->wanted && rt->config->initiates() && !s.deleted_by_peer) {
-        rt->reconnect_at = now_ + rt->config->reconnect_delay;
+        rt->reconnect_at = now_ + (s.peer_answered_unknown ? Duration::zero() : rt->config->reconnect_delay);
       }
       Log(s, "connection down", s.last_error.empty() ? "IKE SA closed" : s.last_error);
     }
@@ -183,6 +221,7 @@ std::optional<TimePoint> Engine::ComputeNextWakeup() const {
     const sa::IkeSa& s = *rec.sa;
     next = std::min(next, rec.tm->next_timer());
     if (s.state == sa::IkeSaState::kDead) continue;
+    if (rec.conn && rec.tm->startable()) next = std::min(next, now_);  // queued, nothing in flight: due now
     // Outside ESTABLISHED, expire_at only matters once the in-flight exchange is over (TickSa).
     if (s.state == sa::IkeSaState::kEstablished || !rec.tm->active()) next = std::min(next, s.expire_at);
     if (s.state != sa::IkeSaState::kEstablished) continue;
@@ -190,9 +229,11 @@ std::optional<TimePoint> Engine::ComputeNextWakeup() const {
     for (const auto& c : s.children) {
       if (c.state == sa::ChildSaState::kInstalled) next = std::min({next, c.rekey_at, c.expire_at});
     }
+    // Idle: when the liveness check starts; waiting for an answer: when the peer counts as dead.
     if (rec.conn && rec.conn->dpd_timeout > Duration::zero() && rec.tm->idle()) {
-      next = std::min(next, LastActivity(s) + rec.conn->dpd_timeout);
+      next = std::min(next, LastActivity(s) + tasks::DpdStartAfter(rec.conn->dpd_timeout));
     }
+    next = std::min(next, PeerDeadline(rec));
   }
   for (const auto& [name, rt] : connections_) next = std::min(next, rt.reconnect_at);
   if (next == TimePoint::max()) return std::nullopt;

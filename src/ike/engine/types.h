@@ -41,7 +41,8 @@ struct Datagram {
 enum class ConnectionMode : std::uint8_t { kInitiator, kResponder, kBoth };
 
 // RFC 7296 §2.1 retransmission. Defaults are strongSwan's (charon.retransmit_timeout/base/tries), so
-// an Isthmus gateway gives up on a dead peer when strongSwan would: 4 + 7.2 + 13 + 23.3 + 42 + 75.6 s.
+// without liveness checks an Isthmus gateway gives up on a silent peer when strongSwan would: 4 + 7.2 +
+// 13 + 23.3 + 42 + 75.6 s. With `dpd_timeout` that bound is the timeout itself (tasks::Dpd).
 struct RetransmitPolicy {
   Duration timeout = std::chrono::seconds(4);
   double base = 1.8;
@@ -69,7 +70,9 @@ struct ConnectionConfig {
   std::vector<sa::Proposal> ike_proposals;
   std::vector<sa::Proposal> esp_proposals;
   ConnectionMode mode = ConnectionMode::kBoth;
-  Duration dpd_timeout{};  // 0 = no liveness checks
+  // Azure's DPD timeout: the peer is dead once this long passed without a packet from it (liveness
+  // checks start after a third of it, tasks::DpdStartAfter). 0 = no liveness checks.
+  Duration dpd_timeout{};
   LifetimeConfig ike_lifetime;
   LifetimeConfig child_lifetime;
   // strongSwan's `encap = yes`: fake the NAT-D source hash so both ends move to port 4500 and

@@ -54,6 +54,12 @@ struct ChildSa {
   // the outbound SA waits here, with its keys, until the CHILD SA `replaces` is removed.
   std::optional<ipsec::SaSpec> pending_outbound;
   std::uint64_t replaces = 0;
+  // Redundant after a rekey collision (§2.8.1): no outbound SA is installed for it (removed at once by
+  // the end deleting it, never installed by the other), while its inbound SA stays until the Delete
+  // exchange is over, so nothing already sent on it is lost (§2.8.2).
+  bool outbound_stopped = false;
+  // An outbound SA of ours is in the installer (not pending, not stopped).
+  bool sends() const { return !pending_outbound && !outbound_stopped; }
 };
 
 struct IkeSa {
@@ -86,13 +92,18 @@ struct IkeSa {
 
   TimePoint created_at{};
   TimePoint established_at{};
-  TimePoint last_inbound{};  // last authenticated message from the peer (DPD)
+  TimePoint last_inbound{};            // last authenticated message from the peer (DPD)
+  TimePoint next_hint{};               // INVALID_IKE_SPI hints before this are ignored (rate limit, §2.21.4)
+  bool peer_answered_unknown = false;  // such a hint came: should the SA die, the peer is there again
   TimePoint rekey_at = TimePoint::max();
   TimePoint expire_at = TimePoint::max();
   std::uint32_t rekeys = 0;
   bool peer_authenticated = false;
   bool deleted_by_peer = false;  // D(IKE) or INITIAL_CONTACT from the peer: no reconnect
-  std::string last_error;        // the last failure, for status output (an RFC notify name or a reason)
+  // The redundant one of two IKE SAs both ends initiated at once, which its initiator (the peer)
+  // deletes: kRekeyed until then; at expire_at we delete it ourselves.
+  bool redundant = false;
+  std::string last_error;  // the last failure, for status output (an RFC notify name or a reason)
 
   ChildSa* FindChild(std::uint64_t child_id);
   ChildSa* FindChildByInbound(std::uint32_t spi);

@@ -64,8 +64,9 @@ void ChildCreate::Abort(TaskContext& ctx) {
   }
 }
 
-void ChildCreate::NotePeerRekey(const wire::Bytes& min_nonce, std::uint64_t) {
+void ChildCreate::NotePeerRekey(const wire::Bytes& min_nonce, std::uint64_t created) {
   peer_min_nonce_ = min_nonce;
+  peer_created_ = created;
 }
 
 TaskResult ChildCreate::Failed(TaskContext& ctx, std::string why) {
@@ -145,11 +146,22 @@ TaskResult ChildCreate::Process(TaskContext& ctx, const wire::Message& m) {
   if (peer_min_nonce_) {
     const wire::Bytes& mine = MinNonce(ni_, nr->data);
     if (NonceLess(mine, *peer_min_nonce_)) {
-      // §2.8.1: our new SA holds the lowest nonce; we created it, we delete it. The peer deletes the old one.
+      // §2.8.1: our new SA holds the lowest nonce; we created it, we delete it. The peer deletes the old
+      // one. We stop sending on ours before the Delete goes out: the peer removes both directions as
+      // soon as it reads the Delete (§2.8.2).
       if (sa::ChildSa* o = ctx.sa.FindChild(old_id_)) o->state = sa::ChildSaState::kRekeyed;
+      if (sa::ChildSa* n = ctx.sa.FindChild(new_id)) {
+        n->state = sa::ChildSaState::kRekeyed;
+        StopSending(ctx, *n);
+      }
       ctx.host.QueueTask(ctx.sa.id,
                          std::make_unique<ChildDelete>(new_id, "redundant after rekey collision (§2.8.1)"));
       return TaskResult::kDone;
+    }
+    // The peer's new SA is the redundant one; it deletes it. We never start sending on it.
+    if (sa::ChildSa* theirs = ctx.sa.FindChild(peer_created_)) {
+      theirs->state = sa::ChildSaState::kRekeyed;
+      StopSending(ctx, *theirs);
     }
   }
   if (sa::ChildSa* o = ctx.sa.FindChild(old_id_)) {

@@ -10,7 +10,11 @@
 // A rekey installs the new CHILD SA (inbound, then outbound) before the old one is deleted with an
 // INFORMATIONAL exchange (make-before-break). When both ends rekey the same CHILD SA at once, the new
 // SA created with the lowest of the four nonces is redundant and is deleted by the end that created
-// it; the other end deletes the old SA.
+// it; the other end deletes the old SA. Neither end sends on the redundant SA once it knows (§2.8.2):
+// its creator removes the outbound SA it had just installed before it sends the Delete (traffic goes
+// back to the old SA, whose inbound the peer keeps until we answer its Delete for it, and moves to the
+// surviving SA when that Delete arrives), and the other end never installs its pending outbound SA.
+// Both keep the redundant SA's inbound SA until the Delete exchange is over.
 #pragma once
 
 #include <memory>
@@ -44,6 +48,7 @@ class ChildCreate : public Task {
   wire::Bytes ni_;
   int ke_retries_ = 0;
   std::optional<wire::Bytes> peer_min_nonce_;
+  std::uint64_t peer_created_ = 0;  // the CHILD SA the peer's colliding rekey created (§2.8.1)
 };
 
 // §1.3.3: the rekey of one CHILD SA (N(REKEY_SA) names the SA it replaces).

@@ -158,7 +158,7 @@ void RemoveChild(TaskContext& ctx, std::uint64_t child_id, std::string_view why)
     }
     k.pending_outbound.reset();
   }
-  (void)ctx.host.installer().DeleteSa(it->outbound_spi, ipsec::Direction::kOutbound);
+  if (it->sends()) (void)ctx.host.installer().DeleteSa(it->outbound_spi, ipsec::Direction::kOutbound);
   (void)ctx.host.installer().DeleteSa(it->inbound_spi, ipsec::Direction::kInbound);
   ctx.host.Log(ctx.sa,
                fmt::format("CHILD SA deleted (in {:08x}, out {:08x})", it->inbound_spi, it->outbound_spi),
@@ -166,9 +166,17 @@ void RemoveChild(TaskContext& ctx, std::uint64_t child_id, std::string_view why)
   kids.erase(it);
 }
 
+void StopSending(TaskContext& ctx, sa::ChildSa& child) {
+  const bool installed = child.sends();
+  child.pending_outbound.reset();
+  child.replaces = 0;
+  child.outbound_stopped = true;
+  if (installed) (void)ctx.host.installer().DeleteSa(child.outbound_spi, ipsec::Direction::kOutbound);
+}
+
 void RemoveAllChildren(TaskHost& host, sa::IkeSa& sa, std::string_view why) {
   for (const auto& c : sa.children) {
-    (void)host.installer().DeleteSa(c.outbound_spi, ipsec::Direction::kOutbound);
+    if (c.sends()) (void)host.installer().DeleteSa(c.outbound_spi, ipsec::Direction::kOutbound);
     (void)host.installer().DeleteSa(c.inbound_spi, ipsec::Direction::kInbound);
     host.Log(sa, fmt::format("CHILD SA removed (in {:08x}, out {:08x})", c.inbound_spi, c.outbound_spi),
              std::string(why));

@@ -58,6 +58,11 @@ Result<sa::ChildSa*> InstallChild(TaskContext& ctx, const NewChild& c);
 // without a gap.
 void RemoveChild(TaskContext& ctx, std::uint64_t child_id, std::string_view why);
 
+// A CHILD SA found redundant (rekey collision, §2.8.1): its outbound SA goes now (or, still pending,
+// is never installed), so traffic moves to the other outbound SA the installer holds for the same
+// selectors; its inbound SA stays until RemoveChild (the Delete exchange, §2.8.2).
+void StopSending(TaskContext& ctx, sa::ChildSa& child);
+
 // Removes every CHILD SA of the SA through the installer (dead peer, IKE SA deleted).
 void RemoveAllChildren(TaskHost& host, sa::IkeSa& sa, std::string_view why);
 

@@ -5,6 +5,7 @@
 //   HDR, SK { }                 -->          <--  HDR, SK { }                  (DPD, §2.4)
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "ike/tasks/task.h"
@@ -41,14 +42,38 @@ class ChildDelete final : public Task {
   std::string why_;
 };
 
-// Liveness check (§2.4): an empty INFORMATIONAL request. No answer after the retransmissions means
-// the peer is dead; the task manager's give-up handles that.
+// Liveness checks (§2.4) with Azure's dead-peer semantics: the peer is dead once `dpd_timeout` has
+// passed without a packet from it (IKE or ESP). Implementation choices, so that a check has time to
+// be answered within that: it starts after a third of the timeout of inbound silence and is sent
+// again every sixth, four sends in all, and gives up a sixth after the last one — at the deadline
+// when it started on time. The engine also declares the SA dead at the deadline while any other
+// request of ours is unanswered (one that kept the check from starting). Should the peer's ESP keep
+// coming but no IKE answer, the check still gives up after its four sends (2/3 of the timeout).
+inline constexpr int kDpdStartDivisor = 3;
+inline constexpr int kDpdRetransmitDivisor = 6;
+inline constexpr int kDpdRetransmits = 3;
+// The inbound silence after which a liveness check starts.
+inline Duration DpdStartAfter(Duration dpd_timeout) {
+  return dpd_timeout / kDpdStartDivisor;
+}
+// A liveness check's schedule: every dpd_timeout/6, without backoff.
+inline RetransmitPolicy DpdRetransmitPolicy(Duration dpd_timeout) {
+  return RetransmitPolicy{dpd_timeout / kDpdRetransmitDivisor, 1.0, kDpdRetransmits};
+}
+
+// Liveness check (§2.4): an empty INFORMATIONAL request. No answer in time means the peer is dead (the
+// engine's deadline, or the task manager's give-up).
 class Dpd final : public Task {
  public:
+  explicit Dpd(std::optional<RetransmitPolicy> policy = std::nullopt) : policy_(policy) {}
   TaskKind kind() const override { return TaskKind::kDpd; }
   wire::ExchangeType exchange() const override { return wire::ExchangeType::kInformational; }
   Result<std::vector<wire::Payload>> Build(TaskContext&) override { return std::vector<wire::Payload>{}; }
   TaskResult Process(TaskContext&, const wire::Message&) override { return TaskResult::kDone; }
+  std::optional<RetransmitPolicy> retransmit_policy() const override { return policy_; }
+
+ private:
+  std::optional<RetransmitPolicy> policy_;
 };
 
 // Responder for any INFORMATIONAL request: Delete payloads are acted on (the IKE SA is marked kDead

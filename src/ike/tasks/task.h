@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -89,6 +90,8 @@ class Task {
   virtual void Abort(TaskContext& /*ctx*/) {}
   // The CHILD SA this task is about, if any (for collision handling and dropping queued work).
   virtual std::uint64_t child_id() const { return 0; }
+  // A retransmission schedule of its own (liveness checks), instead of the engine's RetransmitPolicy.
+  virtual std::optional<RetransmitPolicy> retransmit_policy() const { return std::nullopt; }
   // §2.8.1 collisions: while this task rekeys something, we answered the peer's rekey of the same SA;
   // `min_nonce` is the lowest nonce of that exchange, `created` the SA it created (IKE SA id or CHILD id).
   virtual void NotePeerRekey(const wire::Bytes& /*min_nonce*/, std::uint64_t /*created*/) {}

@@ -67,7 +67,7 @@ bool TaskManager::Send(TaskContext& ctx, const SendFn& send) {
   active_id_ = next_id_;
   request_ = std::move(*bytes);
   retransmits_ = 0;
-  retransmit_at_ = ctx.host.now() + Backoff(policy_, 0);
+  retransmit_at_ = ctx.host.now() + Backoff(PolicyOfActive(), 0);
   send(ctx.sa, request_);
   return true;
 }
@@ -102,7 +102,8 @@ void TaskManager::OnResponse(TaskContext& ctx, const wire::Message& response, co
 
 TaskManager::TimerResult TaskManager::OnTimer(TaskContext& ctx, const SendFn& send) {
   if (!active_ || ctx.host.now() < retransmit_at_) return TimerResult::kNothing;
-  if (retransmits_ >= policy_.tries) {
+  const RetransmitPolicy policy = PolicyOfActive();
+  if (retransmits_ >= policy.tries) {
     ctx.host.Log(ctx.sa, "exchange given up",
                  fmt::format("no response to message {} after {} retransmissions (RFC 7296 §2.1)", active_id_,
                              retransmits_));
@@ -113,9 +114,17 @@ TaskManager::TimerResult TaskManager::OnTimer(TaskContext& ctx, const SendFn& se
   }
   ++retransmits_;
   ++counts_.sent;
-  retransmit_at_ = ctx.host.now() + Backoff(policy_, retransmits_);
+  retransmit_at_ = ctx.host.now() + Backoff(policy, retransmits_);
   send(ctx.sa, request_);
   return TimerResult::kRetransmitted;
+}
+
+RetransmitPolicy TaskManager::PolicyOfActive() const {
+  return active_ ? active_->retransmit_policy().value_or(policy_) : policy_;
+}
+
+void TaskManager::RetransmitBy(TimePoint at) {
+  if (active_) retransmit_at_ = std::min(retransmit_at_, at);
 }
 
 void TaskManager::AbortAll(TaskContext& ctx) {

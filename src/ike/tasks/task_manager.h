@@ -28,6 +28,8 @@ class TaskManager {
   void Queue(std::unique_ptr<Task> task) { queue_.push_back(std::move(task)); }
   Task* active() const { return active_.get(); }
   bool idle() const { return !active_ && queue_.empty(); }
+  // A task waits while nothing is in flight: the next Kick starts it.
+  bool startable() const { return !active_ && !queue_.empty(); }
   bool HasTask(TaskKind kind, std::uint64_t child_id = 0) const;
   void DropQueued(TaskContext& ctx, const std::function<bool(const Task&)>& pred);
 
@@ -43,6 +45,9 @@ class TaskManager {
   // up (the caller declares the peer dead).
   TimerResult OnTimer(TaskContext& ctx, const SendFn& send);
   TimePoint next_timer() const { return active_ ? retransmit_at_ : TimePoint::max(); }
+  // Brings the in-flight request's next retransmission forward to `at` at the latest (a hint that the
+  // peer may have lost the SA, RFC 7296 §2.21.4). Counts like any retransmission.
+  void RetransmitBy(TimePoint at);
   // Aborts the active and all queued tasks (the SA goes away).
   void AbortAll(TaskContext& ctx);
 
@@ -65,6 +70,7 @@ class TaskManager {
 
  private:
   bool Send(TaskContext& ctx, const SendFn& send);
+  RetransmitPolicy PolicyOfActive() const;  // the active task's own schedule, else policy_
   void Finish(TaskContext& ctx, const SendFn& send);
 
   RetransmitPolicy policy_;
