@@ -1,28 +1,63 @@
 #!/usr/bin/env bash
-# Builds Isthmus and runs every test: unit, end-to-end (real isthmusd on loopback), and the unit tests
-# again under AddressSanitizer + UBSan. This is what CI runs (.ci/run).
+# Builds Isthmus and runs every test: unit, end-to-end (real isthmusd on loopback), the unit tests
+# again under AddressSanitizer + UBSan, the management plane's unit tests and REST end-to-end tests under
+# ThreadSanitizer, and each fuzz target for a fixed budget; clang-format on everything, clang-tidy on the
+# C++ the last commit changed. This is what CI runs (.ci/run). Each phase's start is timed in the log.
+#
+# The end-to-end tests spend most of their time waiting (on peers, timers, convergence), so while they
+# run, clang-tidy and the sanitizer and fuzz trees build at the lowest CPU priority (`--side-builds`,
+# logged to build/side-builds.log): they take what the tests leave and never slow them down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-scripts/deps.sh
 jobs=$(nproc)
 
-echo "== npm packages of the client tests (npm ci: versions from tests/e2e/sdk/package-lock.json)"
+if [[ ${1:-} == --side-builds ]]; then
+  scripts/check_tidy.sh
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan -j "$jobs"
+  cmake --preset tsan >/dev/null
+  cmake --build --preset tsan -j "$jobs"
+  scripts/fuzz_smoke.sh --build-only
+  exit 0
+fi
+
+started=$SECONDS
+phase() { echo "== [$(((SECONDS - started) / 60))m$(((SECONDS - started) % 60))s] $*"; }
+
+scripts/deps.sh
+
+phase "npm packages of the client tests (npm ci: versions from tests/e2e/sdk/package-lock.json)"
 (cd tests/e2e/sdk && npm ci --no-audit --no-fund --loglevel=error)
 
-echo "== format (clang-format, .clang-format)"
+phase "format (clang-format, .clang-format)"
 scripts/check_format.sh
 
-echo "== build (dev preset: optimized, debug info, warnings as errors)"
+phase "build (dev preset: optimized, debug info, warnings as errors)"
 cmake --preset dev >/dev/null
 cmake --build --preset dev -j "$jobs"
 
-echo "== tests (unit + e2e)"
+phase "tests (unit + e2e); meanwhile, at nice 19: clang-tidy on the changed files, the asan, tsan and fuzz builds"
+side_log=build/side-builds.log
+setsid nice -n 19 "$PWD/scripts/test.sh" --side-builds >"$side_log" 2>&1 &
+side=$!
+trap 'kill -TERM -- -"$side" 2>/dev/null || true' EXIT
 ctest --preset dev -j "$jobs" --timeout 600
+phase "tests passed; waiting for the side builds"
+if ! wait "$side"; then
+  tail -n 80 "$side_log" >&2
+  echo "test.sh: clang-tidy or a side build failed (all of it: $side_log)" >&2
+  exit 1
+fi
+trap - EXIT
+grep '^check_tidy:' "$side_log" || true
 
-echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-cmake --preset asan >/dev/null
-cmake --build --preset asan -j "$jobs"
+phase "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 ctest --preset asan -j "$jobs" --timeout 600
 
-echo "== all tests passed"
+phase "the management plane under ThreadSanitizer (isthmusd, reconciler, REST server, fabric, store)"
+ctest --preset tsan -j "$jobs" --timeout 600
+
+phase "fuzz targets, a fixed budget each (clang, libFuzzer, ASan + UBSan)"
+scripts/fuzz_smoke.sh --run-only 20
+
+phase "all tests passed"

@@ -81,6 +81,18 @@ struct ConnectionFamilies {
             prometheus::BuildCounter()
                 .Name("isthmus_connection_child_rekeys_total")
                 .Help("CHILD SA rekeys completed (Azure Monitor: none; IKEDiagnosticLog records them)")
+                .Register(r)),
+        ike_retransmits(
+            prometheus::BuildCounter()
+                .Name("isthmus_connection_ike_retransmits_total")
+                .Help("IKE requests this end sent again for want of an answer (a lost message or a silent "
+                      "peer), over the connection's IKE SAs (Azure Monitor: none; IKEDiagnosticLog)")
+                .Register(r)),
+        ike_retransmits_answered(
+            prometheus::BuildCounter()
+                .Name("isthmus_connection_ike_retransmits_answered_total")
+                .Help("The peer's retransmitted IKE requests answered again from the last response, i.e. "
+                      "our responses the peer lost (Azure Monitor: none)")
                 .Register(r)) {}
 
   Family<Gauge>& up;
@@ -94,6 +106,8 @@ struct ConnectionFamilies {
   Family<Gauge>& child_sas;
   Family<Counter>& ike_rekeys;
   Family<Counter>& child_rekeys;
+  Family<Counter>& ike_retransmits;
+  Family<Counter>& ike_retransmits_answered;
 };
 
 // Counters are doubles in Prometheus; byte counts stay exact up to 2^53 (8 PiB).
@@ -145,6 +159,9 @@ void AddConnection(ConnectionFamilies& f, const ConnectionMetrics& c) {
   f.child_sas.Add(labels).Set(has_children ? static_cast<double>(g["children"].size()) : 0);
   AddCounter(f.ike_rekeys, labels, CountOf(g, "ike_rekeys"));
   AddCounter(f.child_rekeys, labels, CountOf(g, "child_rekeys"));
+  const Json& retransmits = g.is_object() && g.contains("ike_retransmits") ? g["ike_retransmits"] : Json();
+  AddCounter(f.ike_retransmits, labels, CountOf(retransmits, "sent"));
+  AddCounter(f.ike_retransmits_answered, labels, CountOf(retransmits, "answered"));
 
   // The gateway lists only reasons that occurred, so a reason's series appears with its first drop.
   if (g.is_object() && g.contains("drops") && g["drops"].is_object()) {

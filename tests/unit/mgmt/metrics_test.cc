@@ -23,7 +23,7 @@ Json ConnectedGatewayStatus() {
     "ike_sa": {"spi_i": "0123456789abcdef", "spi_r": "fedcba9876543210", "initiator": true,
                "algorithms": "AES_GCM_16_256/PRF_HMAC_SHA2_256/ECP_256", "udp_encapsulated": true,
                "established_s": 12, "established_at": "2026-01-01T00:00:00Z"},
-    "ike_rekeys": 3, "child_rekeys": 7,
+    "ike_rekeys": 3, "child_rekeys": 7, "ike_retransmits": {"sent": 4, "answered": 2},
     "children": [{"id": 1, "state": "INSTALLED", "inbound_spi": "c1a20001", "outbound_spi": "c1a20002",
                   "in": {"packets": 10, "bytes": 1000}, "out": {"packets": 9, "bytes": 900}},
                  {"id": 2, "state": "REKEYED", "inbound_spi": "c1a20003", "outbound_spi": "c1a20004"}],
@@ -112,6 +112,8 @@ TEST(MetricsTest, ConnectedConnectionSamples) {
               fmt::format("isthmus_connection_child_sas{{{}}} 2", kC1));  // the rekeyed one is still there
   EXPECT_LINE(out, fmt::format("isthmus_connection_ike_rekeys_total{{{}}} 3", kC1));
   EXPECT_LINE(out, fmt::format("isthmus_connection_child_rekeys_total{{{}}} 7", kC1));
+  EXPECT_LINE(out, fmt::format("isthmus_connection_ike_retransmits_total{{{}}} 4", kC1));
+  EXPECT_LINE(out, fmt::format("isthmus_connection_ike_retransmits_answered_total{{{}}} 2", kC1));
 }
 
 TEST(MetricsTest, NotConnectedConnectionSamples) {
@@ -189,7 +191,7 @@ TEST(MetricsTest, GatewaysAndManagement) {
 
 TEST(MetricsTest, EveryFamilyHasHelpNamingAzureAndTheRightType) {
   const std::string out = RenderMetrics(Sample());
-  const std::array<std::pair<const char*, const char*>, 16> families = {{
+  const std::array<std::pair<const char*, const char*>, 18> families = {{
       {"isthmus_connection_up", "gauge"},
       {"isthmus_connection_status", "gauge"},
       {"isthmus_connection_ingress_bytes_total", "counter"},
@@ -201,6 +203,8 @@ TEST(MetricsTest, EveryFamilyHasHelpNamingAzureAndTheRightType) {
       {"isthmus_connection_child_sas", "gauge"},
       {"isthmus_connection_ike_rekeys_total", "counter"},
       {"isthmus_connection_child_rekeys_total", "counter"},
+      {"isthmus_connection_ike_retransmits_total", "counter"},
+      {"isthmus_connection_ike_retransmits_answered_total", "counter"},
       {"isthmus_gateway_up", "gauge"},
       {"isthmus_gateway_restarts_total", "counter"},
       {"isthmus_resources", "gauge"},
@@ -234,13 +238,14 @@ TEST(MetricsTest, MalformedGatewayStatusReadsAsZeroes) {
   MetricsInput in;
   ConnectionMetrics c = Connected();
   c.observed.gateway_status = Json::parse(R"({"ike_sa": "yes", "children": {"1": {}}, "ike_rekeys": "many",
-                                              "child_rekeys": -4, "drops": {"bad_icv": "x", "replayed": 1.5}})");
+                                              "child_rekeys": -4, "ike_retransmits": [3], "drops": {"bad_icv": "x", "replayed": 1.5}})");
   in.connections = {c};
   const std::string out = RenderMetrics(in);
   EXPECT_LINE(out, fmt::format("isthmus_connection_ike_sas{{{}}} 0", kC1));
   EXPECT_LINE(out, fmt::format("isthmus_connection_child_sas{{{}}} 0", kC1));
   EXPECT_LINE(out, fmt::format("isthmus_connection_ike_rekeys_total{{{}}} 0", kC1));
   EXPECT_LINE(out, fmt::format("isthmus_connection_child_rekeys_total{{{}}} 0", kC1));
+  EXPECT_LINE(out, fmt::format("isthmus_connection_ike_retransmits_total{{{}}} 0", kC1));
   for (const auto& l : Samples(out, "isthmus_connection_packet_drops_total"))
     EXPECT_TRUE(l.ends_with(" 0")) << l;
 }
