@@ -13,8 +13,8 @@
 #include <malloc.h>
 
 #include <array>
-#include <cstdio>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -51,8 +51,8 @@ void Inspect(void* p) {
   for (std::size_t k = 0; k < keys; ++k) {
     if (memmem(p, n, g_keys[k].data(), kProbe) != nullptr) {
       if (g_unwiped.fetch_add(1) == 0) {
-        std::snprintf(g_first_finding.data(), g_first_finding.size(), "key %zu in a freed block of %zu octets",
-                      k, n);
+        std::snprintf(g_first_finding.data(), g_first_finding.size(),
+                      "key %zu in a freed block of %zu octets", k, n);
       }
       return;
     }
@@ -131,7 +131,8 @@ struct Case {
   ChildSuite child;
 };
 const Case kCases[] = {
-    {"AES-GCM-256", {{EncrId::kAesGcm16, 256}, PrfId::kHmacSha2_256, IntegId::kNone, KeGroup::kEcp256},
+    {"AES-GCM-256",
+     {{EncrId::kAesGcm16, 256}, PrfId::kHmacSha2_256, IntegId::kNone, KeGroup::kEcp256},
      {{EncrId::kAesGcm16, 256}, IntegId::kNone}},
     {"AES-CBC-256 + HMAC-SHA2-256",
      {{EncrId::kAesCbc, 256}, PrfId::kHmacSha2_256, IntegId::kHmacSha2_256_128, KeGroup::kEcp256},
@@ -169,10 +170,10 @@ void SaLifetime(const Case& c, bool learn) {
   auto child = DeriveChildSaKeys(c.ike.prf, keys->sk_d, c.child, {}, ni, nr);
   ASSERT_TRUE(child.has_value()) << child.error().message;
   if (learn) {
-    for (const SecretBytes* k : {&keys->sk_d, &keys->sk_ai, &keys->sk_ar, &keys->sk_ei, &keys->sk_er,
-                                 &keys->sk_pi, &keys->sk_pr, &child->initiator_to_responder.encr,
-                                 &child->initiator_to_responder.integ, &child->responder_to_initiator.encr,
-                                 &child->responder_to_initiator.integ}) {
+    for (const SecretBytes* k :
+         {&keys->sk_d, &keys->sk_ai, &keys->sk_ar, &keys->sk_ei, &keys->sk_er, &keys->sk_pi, &keys->sk_pr,
+          &child->initiator_to_responder.encr, &child->initiator_to_responder.integ,
+          &child->responder_to_initiator.encr, &child->responder_to_initiator.integ}) {
       Learn(*k);
     }
     return;
@@ -244,9 +245,7 @@ TEST_F(KeyWipe, AnUnwipedCopyIsFoundAndAWipedOneIsNot) {
   auto* copy = new std::vector<unsigned char>(g_keys[3].begin(), g_keys[3].end());
   delete copy;
   EXPECT_EQ(g_unwiped.load(), 1);
-  {
-    SecretBytes wiped(std::span<const std::uint8_t>(g_keys[3].data(), kProbe));
-  }
+  { SecretBytes wiped(std::span<const std::uint8_t>(g_keys[3].data(), kProbe)); }
   EXPECT_EQ(g_unwiped.load(), 1);
   auto* raw = static_cast<unsigned char*>(OPENSSL_malloc(64));
   std::memcpy(raw + 20, g_keys[1].data(), kProbe);
@@ -264,7 +263,8 @@ TEST_F(KeyWipe, NoKeyOfADeletedSaIsLeftInFreedMemory) {
     SaLifetime(c, /*learn=*/false);
     g_watching = false;
     EXPECT_GT(g_freed_blocks.load(), 20) << "the watch saw no frees: are the hooks in place?";
-    std::printf("%s: %zu keys looked for in %ld freed blocks\n", c.name, g_key_count.load(), g_freed_blocks.load());
+    std::printf("%s: %zu keys looked for in %ld freed blocks\n", c.name, g_key_count.load(),
+                g_freed_blocks.load());
     EXPECT_EQ(g_unwiped.load(), 0) << g_first_finding.data() << " (of " << g_freed_blocks.load()
                                    << " freed blocks)";
   }
