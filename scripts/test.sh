@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
 if [[ ${1:-} == --side-builds ]]; then
+  # Started with setsid, this is a session of its own, and with autogroup scheduling (Debian's kernels)
+  # a session competes as a whole, whatever its processes' nice: the session itself goes to nice 19.
+  echo 19 >/proc/self/autogroup 2>/dev/null || true
   scripts/check_tidy.sh
   cmake --preset asan >/dev/null
   cmake --build --preset asan -j "$jobs"
