@@ -15,6 +15,8 @@ pkg_check_modules(LIBNL REQUIRED IMPORTED_TARGET libnl-route-3.0)
 # only core is linked (see src/mgmt/CMakeLists.txt). Its config also looks for civetweb, ZLIB and CURL,
 # which the Debian package depends on.
 find_package(prometheus-cpp CONFIG REQUIRED)
+# libyaml-cpp-dev 0.7: `-o yaml|yamlc` in the CLI; its config exports the imported target `yaml-cpp`.
+find_package(yaml-cpp CONFIG REQUIRED)
 if(ISTHMUS_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)

@@ -9,8 +9,9 @@ PACKAGES=(
   # libraries
   libssl-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libnl-route-3-dev libjwt-dev libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
+  libyaml-cpp-dev
   # what tests and the demo run: namespaces, traffic, captures, and strongSwan as the interop peer
-  iproute2 nftables sqlite3 curl procps iputils-ping iperf3 tcpdump ethtool python3 wireguard-go wireguard-tools
+  iproute2 nftables sqlite3 curl procps iputils-ping iperf3 tcpdump ethtool python3 python3-yaml wireguard-go wireguard-tools
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
   libstrongswan-extra-plugins
   # real clients of isthmusd: Prometheus scraping /metrics, promtool linting its output; Debian's az

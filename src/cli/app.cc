@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "cli/command_table.h"
+#include "cli/completion.h"
+#include "cli/config.h"
 #include "cli/errors.h"
 #include "cli/jmespath.h"
 #include "cli/output.h"
@@ -26,29 +28,26 @@ int Report(const Error& e, const std::string& command_path, std::ostream& err) {
     err << "ERROR: " << e.message << "\n";
     return kExitError;
   }
+  if (e.code == jmespath::kQueryErrorCode) {
+    // az's handle_exception: the message, then its QUERY_REFERENCE recommendation.
+    err << "ERROR: " << e.message << "\n"
+        << "To learn more about --query, please visit: "
+           "'https://docs.microsoft.com/cli/azure/query-azure-cli'\n";
+    return kExitError;
+  }
   // az's format for errors the service returned.
   err << fmt::format("ERROR: ({}) {}\nCode: {}\nMessage: {}\n", e.code, e.message, e.code, e.message);
   return kExitError;
-}
-
-// Global options minus those a command redefines (e.g. `account set --subscription`).
-std::vector<OptionSpec> OptionsFor(const CommandSpec& spec) {
-  std::vector<OptionSpec> all = spec.options;
-  for (auto& g : GlobalOptions()) {
-    bool clash = std::any_of(spec.options.begin(), spec.options.end(), [&](const OptionSpec& o) {
-      return o.dest == g.dest || std::any_of(o.names.begin(), o.names.end(), [&](const std::string& n) {
-               return std::find(g.names.begin(), g.names.end(), n) != g.names.end();
-             });
-    });
-    if (!clash) all.push_back(std::move(g));
-  }
-  return all;
 }
 
 }  // namespace
 
 int RunCli(const std::vector<std::string>& args, AppIo& io) {
   static const CommandTable table = BuildCommandTable();
+  // The completion script's call-back: raw words, not a command line to parse.
+  if (!args.empty() && args[0] == "__complete") {
+    return Complete(table, std::vector<std::string>(args.begin() + 1, args.end()), io);
+  }
 
   // Leading words select a group or a command ("network vnet subnet create").
   std::string path;
@@ -72,7 +71,7 @@ int RunCli(const std::vector<std::string>& args, AppIo& io) {
 
   if (command == nullptr) {
     if (path.empty() && std::find(rest.begin(), rest.end(), "--version") != rest.end()) {
-      io.out << "isthmus " << kCliVersion << "\n";
+      io.out << VersionText(io.settings);
       return kExitOk;
     }
     // A group alone (or with -h) shows its subgroups and commands, as az does.
@@ -83,8 +82,12 @@ int RunCli(const std::vector<std::string>& args, AppIo& io) {
     return kExitOk;
   }
 
+  // The user's configuration: defaults for -g/-l, and core.no_color. A broken file is reported, as az
+  // reports it, rather than silently ignored.
+  auto config = Configuration::Load(io.settings);
+  if (!config) return Report(config.error(), command->path, io.err);
   const std::vector<OptionSpec> options = OptionsFor(*command);
-  auto parsed = ParseArgs(options, rest);
+  auto parsed = ParseArgs(options, rest, config->Defaults());
   if (!parsed) return Report(parsed.error(), command->path, io.err);
   if (parsed->help_requested) {
     std::vector<OptionSpec> globals(options.begin() + static_cast<long>(command->options.size()),
@@ -100,11 +103,7 @@ int RunCli(const std::vector<std::string>& args, AppIo& io) {
   std::optional<jmespath::Expression> query;
   if (auto q = a.Get("query")) {
     auto e = jmespath::Expression::Parse(*q);
-    if (!e) {
-      return Report(UsageError(fmt::format("argument --query: invalid jmespath_type value: '{}': {}", *q,
-                                           e.error().message)),
-                    command->path, io.err);
-    }
+    if (!e) return Report(jmespath::QueryParseError(*q, e.error()), command->path, io.err);
     query = std::move(*e);
   }
 
@@ -116,13 +115,14 @@ int RunCli(const std::vector<std::string>& args, AppIo& io) {
   Json value = std::move(**result);
   if (query) {
     auto q = query->Evaluate(value);
-    if (!q) return Report(UsageError("argument --query: " + q.error().message), command->path, io.err);
+    if (!q) return Report(jmespath::QueryEvaluationError(q.error()), command->path, io.err);
     value = std::move(*q);
   } else if (*format == OutputFormat::kTable && command->table) {
     value = command->table(value);
   }
   if (value.is_null()) return kExitOk;  // az prints nothing for a null result
-  io.out << Format(*format, value, query.has_value());
+  const bool color = io.terminal && !config->GetBool("core", "no_color", false);
+  io.out << Format(*format, value, query.has_value(), color);
   io.out.flush();
   return kExitOk;
 }

@@ -12,6 +12,7 @@
 namespace isthmus::cli {
 
 std::string OptionSpec::DisplayName() const {
+  if (positional) return dest;  // argparse names a positional by its dest
   return fmt::format("{}", fmt::join(names, "/"));
 }
 
@@ -100,8 +101,13 @@ Result<std::string> Canonical(const OptionSpec& o, const std::string& v) {
 
 }  // namespace
 
-Result<ParseOutcome> ParseArgs(std::span<const OptionSpec> options, std::span<const std::string> tokens) {
+Result<ParseOutcome> ParseArgs(std::span<const OptionSpec> options, std::span<const std::string> tokens,
+                               const std::map<std::string, std::string>& configured) {
   ParseOutcome out;
+  const OptionSpec* positional = nullptr;
+  for (const auto& o : options) {
+    if (o.positional) positional = &o;
+  }
   std::vector<std::string> unrecognized;
   std::size_t i = 0;
   while (i < tokens.size()) {
@@ -111,7 +117,13 @@ Result<ParseOutcome> ParseArgs(std::span<const OptionSpec> options, std::span<co
       continue;
     }
     if (!LooksLikeOption(tok)) {
-      unrecognized.push_back(tok);
+      if (positional != nullptr && (positional->kind == ArgKind::kList || !out.args.Has(positional->dest))) {
+        auto values = out.args.GetList(positional->dest);
+        values.push_back(tok);
+        out.args.Set(positional->dest, std::move(values));
+      } else {
+        unrecognized.push_back(tok);
+      }
       continue;
     }
     const OptionSpec* spec = nullptr;
@@ -192,6 +204,7 @@ Result<ParseOutcome> ParseArgs(std::span<const OptionSpec> options, std::span<co
       if (!c) return Fail(c.error());
       v = *c;
     }
+    if (spec->ordered) out.args.AddOrdered(spec->dest, values);
     if (spec->append && out.args.Has(spec->dest)) {
       auto all = out.args.GetList(spec->dest);
       all.insert(all.end(), values.begin(), values.end());
@@ -208,6 +221,12 @@ Result<ParseOutcome> ParseArgs(std::span<const OptionSpec> options, std::span<co
   std::vector<std::string> missing;
   for (const auto& o : options) {
     if (out.args.Has(o.dest)) continue;
+    if (!o.configured_default.empty() && !(ids_given && o.id_part)) {
+      if (auto it = configured.find(o.configured_default); it != configured.end() && !it->second.empty()) {
+        out.args.Set(o.dest, {it->second});
+        continue;
+      }
+    }
     if (o.required && !(ids_given && o.id_part)) {
       missing.push_back(o.DisplayName());
     } else if (!o.default_value.empty()) {

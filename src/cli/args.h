@@ -45,6 +45,10 @@ struct OptionSpec {
   std::string default_value;         // applied when absent; shown in help
   bool id_part = false;              // filled from --ids when the command supports it
   bool append = false;               // repeated, its values add up (argparse's action='append')
+  bool positional = false;           // takes the words that are not options (`config set KEY=VALUE`)
+  bool ordered = false;              // each occurrence is also kept in order (az's OrderedArgsAction)
+  // The `[defaults]` name that fills it when absent (az's configured_default): "group", "location".
+  std::string configured_default;
 
   std::string DisplayName() const;  // "--name/-n"
 };
@@ -62,8 +66,16 @@ class ParsedArgs {
   void Set(const std::string& dest, std::vector<std::string> values) { values_[dest] = std::move(values); }
   void Erase(const std::string& dest) { values_.erase(dest); }
 
+  // Occurrences of `ordered` options as typed, each with its own values: --set a=1 --remove b --set c=2.
+  using Occurrence = std::pair<std::string, std::vector<std::string>>;
+  const std::vector<Occurrence>& Ordered() const { return ordered_; }
+  void AddOrdered(std::string dest, std::vector<std::string> values) {
+    ordered_.emplace_back(std::move(dest), std::move(values));
+  }
+
  private:
   std::map<std::string, std::vector<std::string>> values_;
+  std::vector<Occurrence> ordered_;
 };
 
 // `help_requested` short-circuits required-argument checks, as argparse does for -h.
@@ -73,6 +85,9 @@ struct ParseOutcome {
 };
 
 // When an option with dest "ids" is given, options marked id_part are not required (--ids supplies them).
-Result<ParseOutcome> ParseArgs(std::span<const OptionSpec> options, std::span<const std::string> tokens);
+// `configured` holds the user's defaults (`isthmus configure --defaults group=RG`): an absent option with
+// a configured_default found there takes that value and is no longer required; an explicit flag wins.
+Result<ParseOutcome> ParseArgs(std::span<const OptionSpec> options, std::span<const std::string> tokens,
+                               const std::map<std::string, std::string>& configured = {});
 
 }  // namespace isthmus::cli

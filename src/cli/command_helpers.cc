@@ -4,14 +4,20 @@
 
 #include "cli/arm_client.h"
 #include "cli/errors.h"
+#include "cli/generic_update.h"
 #include "cli/resource_id.h"
 
 namespace isthmus::cli {
 
 OptionSpec ResourceGroupOption(bool required, bool id_part) {
-  OptionSpec o{"resource_group", {"--resource-group", "-g"}, "Name of resource group."};
+  OptionSpec o{
+      "resource_group",
+      {"--resource-group", "-g"},
+      "Name of resource group. You can configure the default group using `isthmus configure --defaults "
+      "group=<name>`."};
   o.required = required;
   o.id_part = id_part;
+  o.configured_default = "group";
   return o;
 }
 
@@ -23,7 +29,13 @@ OptionSpec NameOption(std::string help, bool required) {
 }
 
 OptionSpec LocationOption() {
-  return {"location", {"--location", "-l"}, "Location. Defaults to the location of the resource group."};
+  OptionSpec o{
+      "location",
+      {"--location", "-l"},
+      "Location. Defaults to the location of the resource group. You can configure the default location "
+      "using `isthmus configure --defaults location=<location>`."};
+  o.configured_default = "location";
+  return o;
 }
 
 OptionSpec TagsOption() {
@@ -44,6 +56,11 @@ OptionSpec IdsOption() {
           "information of 'Resource Id' arguments. You should provide either --ids or other 'Resource Id' "
           "arguments.",
           ArgKind::kList};
+}
+
+std::vector<OptionSpec> WithGenericUpdate(std::vector<OptionSpec> own) {
+  for (auto& o : GenericUpdateOptions()) own.push_back(std::move(o));
+  return own;
 }
 
 OptionSpec YesOption() {
@@ -168,6 +185,8 @@ Result<std::optional<Json>> UpdateTargets(CommandContext& ctx, const std::string
     Json body = WithoutReadOnly(*current);
     if (!body.contains("properties") || !body["properties"].is_object()) body["properties"] = Json::object();
     if (auto s = modify(ctx, body); !s) return Fail(s.error());
+    // az applies the generic arguments after the command's own, in the order typed.
+    if (auto s = ApplyGenericUpdates(ctx.args(), body); !s) return Fail(s.error());
     auto r = ctx.LongRunning("PUT", path, kNetworkApiVersion, &body, path);
     if (!r) return Fail(r.error());
     if (*r) all.push_back(Display(**r));

@@ -21,6 +21,9 @@ OptionSpec TagsOption();
 OptionSpec NoWaitOption();
 OptionSpec IdsOption();
 OptionSpec YesOption();
+// An update command's options plus az's generic update arguments (--set/--add/--remove/--force-string),
+// which UpdateTargets applies.
+std::vector<OptionSpec> WithGenericUpdate(std::vector<OptionSpec> own);
 
 // An integer argument, with argparse's error for anything else.
 Result<std::optional<long long>> IntArg(const ParsedArgs& args, const std::string& dest,

@@ -115,6 +115,32 @@ std::string CommandTable::CommandHelp(const CommandSpec& spec, std::span<const O
   return out;
 }
 
+std::vector<std::string> CommandTable::ChildWords(std::string_view path) const {
+  std::vector<std::string> out;
+  for (const auto& g : groups_) {
+    if (auto w = ChildWord(path, g.path); !w.empty()) out.push_back(w);
+  }
+  for (const auto& c : commands_) {
+    if (auto w = ChildWord(path, c.path); !w.empty()) out.push_back(w);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<OptionSpec> OptionsFor(const CommandSpec& spec) {
+  std::vector<OptionSpec> all = spec.options;
+  for (auto& g : GlobalOptions()) {
+    bool clash = std::any_of(spec.options.begin(), spec.options.end(), [&](const OptionSpec& o) {
+      return o.dest == g.dest || std::any_of(o.names.begin(), o.names.end(), [&](const std::string& n) {
+               return std::find(g.names.begin(), g.names.end(), n) != g.names.end();
+             });
+    });
+    if (!clash) all.push_back(std::move(g));
+  }
+  return all;
+}
+
 std::vector<OptionSpec> GlobalOptions() {
   return {
       {"debug",
@@ -128,7 +154,7 @@ std::vector<OptionSpec> GlobalOptions() {
        "Output format.",
        ArgKind::kValue,
        false,
-       {"json", "jsonc", "none", "table", "tsv"},
+       {"json", "jsonc", "none", "table", "tsv", "yaml", "yamlc"},
        "json"},
       {"query",
        {"--query"},
@@ -154,6 +180,8 @@ CommandTable BuildCommandTable() {
   RegisterFabricCommands(t);
   RegisterAdCommands(t);
   RegisterDeploymentCommands(t);
+  RegisterConfigCommands(t);
+  RegisterCompletionCommands(t);
   return t;
 }
 

@@ -43,6 +43,9 @@ class CommandTable {
   const GroupSpec* FindGroup(std::string_view path) const;
   const CommandSpec* FindCommand(std::string_view path) const;
 
+  // The next words after `path` ("" = the root): its subgroups' and commands' last words, sorted.
+  std::vector<std::string> ChildWords(std::string_view path) const;
+
   std::string GroupHelp(std::string_view path) const;
   std::string CommandHelp(const CommandSpec& spec, std::span<const OptionSpec> globals) const;
 
@@ -53,6 +56,8 @@ class CommandTable {
 
 // Options every command accepts (-o, --query, --subscription, --debug, ...).
 std::vector<OptionSpec> GlobalOptions();
+// A command's own options, then the global ones it does not redefine (e.g. `account set --subscription`).
+std::vector<OptionSpec> OptionsFor(const CommandSpec& spec);
 
 // The full table: every command group registers itself (commands_*.cc).
 CommandTable BuildCommandTable();
@@ -65,5 +70,11 @@ void RegisterWatcherCommands(CommandTable& t);
 void RegisterFabricCommands(CommandTable& t);
 void RegisterAdCommands(CommandTable& t);
 void RegisterDeploymentCommands(CommandTable& t);
+void RegisterConfigCommands(CommandTable& t);
+void RegisterCompletionCommands(CommandTable& t);
+
+// `isthmus --version`: az --version's layout (the CLI, its core, its libraries, where it looks).
+struct Settings;
+std::string VersionText(const Settings& settings);
 
 }  // namespace isthmus::cli

@@ -10,6 +10,7 @@
 #include "cli/context.h"
 #include "cli/errors.h"
 #include "cli/resource_id.h"
+#include "cli/wait.h"
 
 namespace isthmus::cli {
 
@@ -265,12 +266,20 @@ void RegisterConnectionCommands(CommandTable& t) {
        {"isthmus network vpn-connection create -g TestRG1 -n VNet1ToVNet4 --vnet-gateway1 VNet1GW -l westus2 "
         "--shared-key \"<key>\" --vnet-gateway2 /subscriptions/<sub>/resourceGroups/TestRG4/providers/"
         "Microsoft.Network/virtualNetworkGateways/VNet4GW"}});
-  t.AddCommand(
-      {"network vpn-connection update",
-       "Update a VPN connection.",
-       Concat({ResourceGroupOption(), NameOption(conn_help), IdsOption()}, ConnectionSettingOptions()),
-       [](CommandContext& ctx) { return UpdateTargets(ctx, kConnections, ConnectionModify); },
-       {"isthmus network vpn-connection update -g TestRG1 -n VNet1ToVNet4 --routing-weight 10"}});
+  t.AddCommand({"network vpn-connection update",
+                "Update a VPN connection.",
+                WithGenericUpdate(Concat({ResourceGroupOption(), NameOption(conn_help), IdsOption()},
+                                         ConnectionSettingOptions())),
+                [](CommandContext& ctx) { return UpdateTargets(ctx, kConnections, ConnectionModify); },
+                {"isthmus network vpn-connection update -g TestRG1 -n VNet1ToVNet4 --routing-weight 10"}});
+  t.AddCommand({"network vpn-connection wait",
+                "Place the CLI in a waiting state until a condition of the VPN connection is met.",
+                WithWaitConditions({ResourceGroupOption(), NameOption(conn_help), IdsOption()}),
+                [](CommandContext& ctx) {
+                  return WaitForTargets(ctx, kConnections, "Microsoft.Network", kNetworkApiVersion);
+                },
+                {"isthmus network vpn-connection wait -g TestRG1 -n VNet1ToVNet4 --custom "
+                 "\"connectionStatus=='Connected'\""}});
   t.AddCommand({"network vpn-connection show",
                 "Get the details of a VPN connection.",
                 {ResourceGroupOption(), NameOption(conn_help), IdsOption()},

@@ -18,6 +18,7 @@
 #include "cli/context.h"
 #include "cli/errors.h"
 #include "cli/resource_id.h"
+#include "cli/wait.h"
 
 namespace isthmus::cli {
 
@@ -516,6 +517,18 @@ void RegisterDeploymentCommands(CommandTable& t) {
                 Show,
                 {"isthmus deployment group show -g TestRG1 -n azuredeploy --query properties.outputs"},
                 DeploymentTable});
+  t.AddCommand({"deployment group wait",
+                "Place the CLI in a waiting state until a deployment condition is met.",
+                WithWaitConditions(Named()),
+                [](CommandContext& ctx) {
+                  auto path = [](CommandContext& c) -> Result<std::vector<std::string>> {
+                    auto p = NamedPath(c);
+                    if (!p) return Fail(p.error());
+                    return std::vector<std::string>{*p};
+                  };
+                  return WaitFor(ctx, path, kResourcesApiVersion, DeploymentView);
+                },
+                {"isthmus deployment group wait -g TestRG1 -n azuredeploy --created"}});
   t.AddCommand({"deployment group list",
                 "List the deployments of a resource group.",
                 {ResourceGroupOption(true, false)},

@@ -9,6 +9,7 @@
 #include "cli/context.h"
 #include "cli/errors.h"
 #include "cli/resource_id.h"
+#include "cli/wait.h"
 
 namespace isthmus::cli {
 
@@ -239,21 +240,29 @@ void RegisterGatewayCommands(CommandTable& t) {
   t.AddCommand(
       {"network vnet-gateway update",
        "Update a virtual network gateway.",
-       With({ResourceGroupOption(),
-             NameOption(gw_help),
-             IdsOption(),
-             PublicIpsOption(false),
-             VnetOption(false),
-             TagsOption(),
-             sku,
-             gateway_type,
-             vpn_type,
-             generation,
-             {"enable_bgp", {"--enable-bgp"}, "Enable BGP (Border Gateway Protocol).", ArgKind::kBool},
-             NoWaitOption()},
-            BgpOptions()),
+       WithGenericUpdate(
+           With({ResourceGroupOption(),
+                 NameOption(gw_help),
+                 IdsOption(),
+                 PublicIpsOption(false),
+                 VnetOption(false),
+                 TagsOption(),
+                 sku,
+                 gateway_type,
+                 vpn_type,
+                 generation,
+                 {"enable_bgp", {"--enable-bgp"}, "Enable BGP (Border Gateway Protocol).", ArgKind::kBool},
+                 NoWaitOption()},
+                BgpOptions())),
        [](CommandContext& ctx) { return UpdateTargets(ctx, kGateways, GatewayModify); },
        {"isthmus network vnet-gateway update -g TestRG1 -n VNet1GW --sku VpnGw2"}});
+  t.AddCommand({"network vnet-gateway wait",
+                "Place the CLI in a waiting state until a condition of the virtual network gateway is met.",
+                WithWaitConditions({ResourceGroupOption(), NameOption(gw_help), IdsOption()}),
+                [](CommandContext& ctx) {
+                  return WaitForTargets(ctx, kGateways, "Microsoft.Network", kNetworkApiVersion);
+                },
+                {"isthmus network vnet-gateway wait -g TestRG1 -n VNet1GW --created"}});
   t.AddCommand({"network vnet-gateway show",
                 "Get the details of a virtual network gateway.",
                 {ResourceGroupOption(), NameOption(gw_help), IdsOption()},
@@ -297,11 +306,18 @@ void RegisterGatewayCommands(CommandTable& t) {
   t.AddCommand(
       {"network local-gateway update",
        "Update a local VPN gateway.",
-       With({ResourceGroupOption(), NameOption(lgw_help), IdsOption(), ip, prefixes, TagsOption(),
-             NoWaitOption()},
-            BgpOptions()),
+       WithGenericUpdate(With({ResourceGroupOption(), NameOption(lgw_help), IdsOption(), ip, prefixes,
+                               TagsOption(), NoWaitOption()},
+                              BgpOptions())),
        [](CommandContext& ctx) { return UpdateTargets(ctx, kLocalGateways, LocalGatewayModify); },
        {"isthmus network local-gateway update -g TestRG1 -n Site2 --local-address-prefixes 10.101.0.0/24"}});
+  t.AddCommand({"network local-gateway wait",
+                "Place the CLI in a waiting state until a condition of the local gateway is met.",
+                WithWaitConditions({ResourceGroupOption(), NameOption(lgw_help), IdsOption()}),
+                [](CommandContext& ctx) {
+                  return WaitForTargets(ctx, kLocalGateways, "Microsoft.Network", kNetworkApiVersion);
+                },
+                {"isthmus network local-gateway wait -g TestRG1 -n Site2 --created"}});
   t.AddCommand({"network local-gateway show",
                 "Get the details of a local VPN gateway.",
                 {ResourceGroupOption(), NameOption(lgw_help), IdsOption()},

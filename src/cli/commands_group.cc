@@ -9,6 +9,7 @@
 #include "cli/context.h"
 #include "cli/errors.h"
 #include "cli/resource_id.h"
+#include "cli/wait.h"
 
 namespace isthmus::cli {
 
@@ -142,6 +143,13 @@ Result<std::optional<Json>> GroupDelete(CommandContext& ctx) {
 OptionSpec GroupNameOption() {
   OptionSpec o{"name", {"--name", "-n", "--resource-group", "-g"}, "Name of the resource group."};
   o.required = true;
+  o.configured_default = "group";  // as az's resource_group_name_type
+  return o;
+}
+
+OptionSpec GroupLocationOption() {
+  OptionSpec o{"location", {"--location", "-l"}, "Location.", ArgKind::kValue, true};
+  o.configured_default = "location";
   return o;
 }
 
@@ -169,9 +177,7 @@ void RegisterAccountAndGroupCommands(CommandTable& t) {
   t.AddGroup("group", "Manage resource groups.");
   t.AddCommand({"group create",
                 "Create a new resource group.",
-                {GroupNameOption(),
-                 {"location", {"--location", "-l"}, "Location.", ArgKind::kValue, true},
-                 TagsOption()},
+                {GroupNameOption(), GroupLocationOption(), TagsOption()},
                 GroupCreate,
                 {"isthmus group create -l westus -n MyResourceGroup"}});
   t.AddCommand({"group show",
@@ -185,6 +191,18 @@ void RegisterAccountAndGroupCommands(CommandTable& t) {
                 {GroupNameOption()},
                 GroupExists,
                 {"isthmus group exists -n MyResourceGroup"}});
+  t.AddCommand({"group wait",
+                "Place the CLI in a waiting state until a condition of the resource group is met.",
+                WithWaitConditions({GroupNameOption()}),
+                [](CommandContext& ctx) {
+                  auto path = [](CommandContext& c) -> Result<std::vector<std::string>> {
+                    auto sub = c.Subscription();
+                    if (!sub) return Fail(sub.error());
+                    return std::vector<std::string>{GroupPath(*sub, GroupName(c))};
+                  };
+                  return WaitFor(ctx, path, kResourcesApiVersion, SortedKeys);
+                },
+                {"isthmus group wait -n MyResourceGroup --deleted"}});
   t.AddCommand({"group delete",
                 "Delete a resource group and everything in it.",
                 {GroupNameOption(), YesOption(), NoWaitOption()},

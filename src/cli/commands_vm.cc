@@ -14,6 +14,7 @@
 #include "cli/context.h"
 #include "cli/errors.h"
 #include "cli/resource_id.h"
+#include "cli/wait.h"
 
 namespace isthmus::cli {
 
@@ -544,6 +545,15 @@ void RegisterVmCommands(CommandTable& t) {
        {ResourceGroupOption(), VmNameOption(), IdsOption(), YesOption(), NoWaitOption()},
        VmDelete,
        {"isthmus vm delete -g TestRG1 -n VM1 --yes"}});
+  t.AddCommand({"vm wait",
+                "Place the CLI in a waiting state until a condition of the VM is met.",
+                WithWaitConditions({ResourceGroupOption(), VmNameOption(), IdsOption()}),
+                // As az's vm wait, the condition sees the instance view (PowerState/running in its statuses).
+                [](CommandContext& ctx) {
+                  return WaitForTargets(ctx, kVms, kCompute, kComputeApiVersion, "?$expand=instanceView");
+                },
+                {"isthmus vm wait -g TestRG1 -n VM1 --custom "
+                 "\"instanceView.statuses[?code=='PowerState/running']\""}});
   t.AddCommand(
       {"vm get-instance-view",
        "Get instance information about a VM.",

@@ -9,6 +9,7 @@
 #include "cli/context.h"
 #include "cli/errors.h"
 #include "cli/resource_id.h"
+#include "cli/wait.h"
 
 namespace isthmus::cli {
 
@@ -207,9 +208,10 @@ void RegisterVnetCommands(CommandTable& t) {
   t.AddCommand(
       {"network vnet update",
        "Update a virtual network.",
-       {ResourceGroupOption(), NameOption(vnet_name_help), IdsOption(), TagsOption(),
-        AddressPrefixesOption("Space-separated list of IP address prefixes for the VNet.", false),
-        DnsServersOption(), NoWaitOption()},
+       WithGenericUpdate(
+           {ResourceGroupOption(), NameOption(vnet_name_help), IdsOption(), TagsOption(),
+            AddressPrefixesOption("Space-separated list of IP address prefixes for the VNet.", false),
+            DnsServersOption(), NoWaitOption()}),
        [](CommandContext& ctx) { return UpdateTargets(ctx, kVnets, VnetModify); },
        {"isthmus network vnet update -g TestRG1 -n TestVNet1 --address-prefixes 10.11.0.0/16 10.12.0.0/16"}});
   t.AddCommand({"network vnet show",
@@ -228,6 +230,14 @@ void RegisterVnetCommands(CommandTable& t) {
                 [](CommandContext& ctx) { return DeleteTargets(ctx, kVnets); },
                 {"isthmus network vnet delete -g TestRG1 -n TestVNet1"}});
 
+  t.AddCommand({"network vnet wait",
+                "Place the CLI in a waiting state until a condition of the virtual network is met.",
+                WithWaitConditions({ResourceGroupOption(), NameOption(vnet_name_help), IdsOption()}),
+                [](CommandContext& ctx) {
+                  return WaitForTargets(ctx, kVnets, "Microsoft.Network", kNetworkApiVersion);
+                },
+                {"isthmus network vnet wait -g TestRG1 -n TestVNet1 --created"}});
+
   t.AddGroup("network vnet subnet", "Manage subnets in a virtual network.");
   const std::string subnet_help = "The subnet name.";
   t.AddCommand({"network vnet subnet create",
@@ -241,9 +251,10 @@ void RegisterVnetCommands(CommandTable& t) {
   t.AddCommand(
       {"network vnet subnet update",
        "Update a subnet.",
-       {ResourceGroupOption(), NameOption(subnet_help), VnetNameOption(), IdsOption(),
-        AddressPrefixesOption("Space-separated list of address prefixes in CIDR format.", false),
-        NoWaitOption()},
+       WithGenericUpdate(
+           {ResourceGroupOption(), NameOption(subnet_help), VnetNameOption(), IdsOption(),
+            AddressPrefixesOption("Space-separated list of address prefixes in CIDR format.", false),
+            NoWaitOption()}),
        [](CommandContext& ctx) { return UpdateTargets(ctx, kVnets, SubnetModify, "vnet_name", kSubnets); },
        {"isthmus network vnet subnet update -g TestRG1 --vnet-name TestVNet1 -n BackEnd "
         "--address-prefixes 10.12.0.0/24"}});
@@ -301,17 +312,19 @@ void RegisterVnetCommands(CommandTable& t) {
         "Standard"}});
   t.AddCommand({"network public-ip update",
                 "Update a public IP address.",
-                {ResourceGroupOption(),
-                 NameOption(pip_help),
-                 IdsOption(),
-                 TagsOption(),
-                 {"allocation_method",
-                  {"--allocation-method"},
-                  "IP address allocation method.",
-                  ArgKind::kValue,
-                  false,
-                  {"Dynamic", "Static"}},
-                 {"version", {"--version"}, "IP address type.", ArgKind::kValue, false, {"IPv4", "IPv6"}}},
+                WithGenericUpdate(
+                    {ResourceGroupOption(),
+                     NameOption(pip_help),
+                     IdsOption(),
+                     TagsOption(),
+                     {"allocation_method",
+                      {"--allocation-method"},
+                      "IP address allocation method.",
+                      ArgKind::kValue,
+                      false,
+                      {"Dynamic", "Static"}},
+                     {"version", {"--version"}, "IP address type.", ArgKind::kValue, false, {"IPv4", "IPv6"}},
+                     NoWaitOption()}),
                 [](CommandContext& ctx) { return UpdateTargets(ctx, kPublicIps, PublicIpModify); },
                 {"isthmus network public-ip update -g TestRG1 -n VNet1GWIP --tags env=test"}});
   t.AddCommand({"network public-ip show",
@@ -329,6 +342,13 @@ void RegisterVnetCommands(CommandTable& t) {
                 {ResourceGroupOption(), NameOption(pip_help), IdsOption(), NoWaitOption()},
                 [](CommandContext& ctx) { return DeleteTargets(ctx, kPublicIps); },
                 {"isthmus network public-ip delete -g TestRG1 -n VNet1GWIP"}});
+  t.AddCommand({"network public-ip wait",
+                "Place the CLI in a waiting state until a condition of the public IP address is met.",
+                WithWaitConditions({ResourceGroupOption(), NameOption(pip_help), IdsOption()}),
+                [](CommandContext& ctx) {
+                  return WaitForTargets(ctx, kPublicIps, "Microsoft.Network", kNetworkApiVersion);
+                },
+                {"isthmus network public-ip wait -g TestRG1 -n VNet1GWIP --created"}});
 }
 
 }  // namespace isthmus::cli

@@ -29,6 +29,8 @@ struct AppIo {
   const Clock& clock;
   Sleeper& sleeper;
   Settings settings;
+  // stdout and stderr are both terminals: only then do jsonc and yamlc colour (az's rule).
+  bool terminal = false;
 };
 
 class CommandContext {

@@ -6,49 +6,16 @@
 #include <array>
 #include <cctype>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "cli/errors.h"
+#include "cli/jmespath_ast.h"
+#include "cli/jmespath_functions.h"
 
 namespace isthmus::cli::jmespath {
-
-enum class Kind {
-  kIdentity,
-  kField,
-  kIndex,
-  kSlice,
-  kSubexpr,
-  kProjection,
-  kValueProjection,
-  kFlatten,
-  kFilterProjection,
-  kLiteral,
-  kMultiList,
-  kMultiHash,
-  kCompare,
-  kAnd,
-  kOr,
-  kNot,
-  kPipe,
-  kFunction,
-};
-enum class Cmp { kEq, kNe, kLt, kLe, kGt, kGe };
-
-struct Node {
-  Kind kind = Kind::kIdentity;
-  std::string name;  // field name, function name
-  long index = 0;
-  std::array<std::optional<long>, 3> slice{};
-  Json literal;
-  Cmp cmp = Cmp::kEq;
-  std::vector<std::string> keys;  // multiselect hash keys, parallel to children
-  std::vector<std::shared_ptr<const Node>> children;
-};
-using NodePtr = std::shared_ptr<const Node>;
 
 namespace {
 
@@ -83,6 +50,7 @@ enum class Tok {
   kGt,
   kGe,
   kCurrent,
+  kExpref,
 };
 
 struct Token {
@@ -94,7 +62,7 @@ struct Token {
 };
 
 Error SyntaxError(std::size_t pos, std::string_view what) {
-  return UsageError(fmt::format("invalid query at column {}: {}", pos + 1, what));
+  return Error::Invalid(kSyntaxErrorCode, fmt::format("invalid query at column {}: {}", pos + 1, what));
 }
 
 Result<std::vector<Token>> Lex(std::string_view s) {
@@ -180,11 +148,8 @@ Result<std::vector<Token>> Lex(std::string_view s) {
       push(i + 1 < s.size() && s[i + 1] == '|' ? Tok::kOr : Tok::kPipe, i,
            i + 1 < s.size() && s[i + 1] == '|' ? 2 : 1);
     } else if (c == '&') {
-      if (i + 1 < s.size() && s[i + 1] == '&') {
-        push(Tok::kAnd, i, 2);
-      } else {
-        return Fail(SyntaxError(i, "expression references (&) are not supported"));
-      }
+      bool both = i + 1 < s.size() && s[i + 1] == '&';
+      push(both ? Tok::kAnd : Tok::kExpref, i, both ? 2 : 1);
     } else if (c == '!') {
       bool ne = i + 1 < s.size() && s[i + 1] == '=';
       push(ne ? Tok::kNe : Tok::kNot, i, ne ? 2 : 1);
@@ -279,12 +244,6 @@ int BindingPower(Tok t) {
 // A projection's right-hand side stops at tokens binding weaker than this (pipes, ||, &&, comparisons).
 constexpr int kProjectionStop = 10;
 
-const std::set<std::string>& KnownFunctions() {
-  static const std::set<std::string> f = {"length", "contains", "starts_with", "ends_with", "keys", "values",
-                                          "sort",   "join",     "to_string",   "max",       "min"};
-  return f;
-}
-
 // ---------------------------------------------------------------- parser
 
 NodePtr Make(Kind k, std::vector<NodePtr> children = {}) {
@@ -374,6 +333,12 @@ class Parser {
         return MultiList();
       case Tok::kCurrent:
         return Make(Kind::kIdentity);
+      case Tok::kExpref: {
+        // The reference implementation's binding power for `&` is 0: it takes the rest of the argument.
+        auto e = Expr(0);
+        if (!e) return e;
+        return Make(Kind::kExpref, {*e});
+      }
       case Tok::kNot: {
         auto e = Expr(BindingPower(Tok::kNot));
         if (!e) return e;
@@ -562,7 +527,9 @@ class Parser {
       n->kind = Kind::kIndex;
       n->index = *parts[0];
     } else {
-      if (parts[2] && *parts[2] == 0) return Fail(SyntaxError(Cur().pos, "slice step cannot be 0"));
+      if (parts[2] && *parts[2] == 0) {
+        return Fail(Error::Invalid(kValueErrorCode, "invalid query: slice step cannot be 0"));
+      }
       n->kind = Kind::kSlice;
       n->slice = parts;
     }
@@ -579,9 +546,6 @@ class Parser {
 
   Result<NodePtr> Function(const NodePtr& name, std::size_t pos) {
     if (name->kind != Kind::kField) return Fail(SyntaxError(pos, "only a plain name can be called"));
-    if (!KnownFunctions().contains(name->name)) {
-      return Fail(SyntaxError(pos, fmt::format("unknown function {}()", name->name)));
-    }
     auto n = std::make_shared<Node>();
     n->kind = Kind::kFunction;
     n->name = name->name;
@@ -596,6 +560,7 @@ class Parser {
       }
     }
     Advance();
+    if (auto s = CheckCall(n->name, n->children.size()); !s) return Fail(s.error());
     return NodePtr(n);
   }
 
@@ -611,110 +576,6 @@ bool Truthy(const Json& v) {
   if (v.is_string()) return !v.get_ref<const std::string&>().empty();
   if (v.is_array() || v.is_object()) return !v.empty();
   return true;
-}
-
-bool DeepEqual(const Json& a, const Json& b) {
-  if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();
-  if (a.is_object() && b.is_object()) {
-    if (a.size() != b.size()) return false;
-    for (auto it = a.begin(); it != a.end(); ++it) {
-      auto o = b.find(it.key());
-      if (o == b.end() || !DeepEqual(it.value(), *o)) return false;
-    }
-    return true;
-  }
-  if (a.is_array() && b.is_array()) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      if (!DeepEqual(a[i], b[i])) return false;
-    }
-    return true;
-  }
-  return a == b;
-}
-
-std::size_t CodePoints(const std::string& s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) {
-    if ((c & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
-
-Error TypeError(std::string_view fn, std::string_view expected) {
-  return UsageError(fmt::format("invalid type for {}(): expected {}", fn, expected));
-}
-
-Result<Json> Eval(const Node& n, const Json& v);
-
-Result<Json> CallFunction(const Node& n, const std::vector<Json>& a) {
-  const std::string& f = n.name;
-  auto arity = [&](std::size_t k) -> Status {
-    if (a.size() != k) {
-      return Fail(UsageError(fmt::format("{}() takes {} argument(s), got {}", f, k, a.size())));
-    }
-    return {};
-  };
-  if (f == "length") {
-    if (auto s = arity(1); !s) return Fail(s.error());
-    if (a[0].is_string()) return Json(CodePoints(a[0].get<std::string>()));
-    if (a[0].is_array() || a[0].is_object()) return Json(a[0].size());
-    return Fail(TypeError(f, "string, array or object"));
-  }
-  if (f == "contains") {
-    if (auto s = arity(2); !s) return Fail(s.error());
-    if (a[0].is_array()) {
-      return Json(std::any_of(a[0].begin(), a[0].end(), [&](const Json& e) { return DeepEqual(e, a[1]); }));
-    }
-    if (a[0].is_string() && a[1].is_string()) {
-      return Json(a[0].get<std::string>().find(a[1].get<std::string>()) != std::string::npos);
-    }
-    return Fail(TypeError(f, "array or string"));
-  }
-  if (f == "starts_with" || f == "ends_with") {
-    if (auto s = arity(2); !s) return Fail(s.error());
-    if (!a[0].is_string() || !a[1].is_string()) return Fail(TypeError(f, "strings"));
-    std::string s = a[0].get<std::string>(), p = a[1].get<std::string>();
-    return Json(f == "starts_with" ? s.starts_with(p) : s.ends_with(p));
-  }
-  if (f == "keys" || f == "values") {
-    if (auto s = arity(1); !s) return Fail(s.error());
-    if (!a[0].is_object()) return Fail(TypeError(f, "object"));
-    Json out = Json::array();
-    for (auto it = a[0].begin(); it != a[0].end(); ++it) {
-      out.push_back(f == "keys" ? Json(it.key()) : it.value());
-    }
-    return out;
-  }
-  if (f == "to_string") {
-    if (auto s = arity(1); !s) return Fail(s.error());
-    return a[0].is_string() ? a[0] : Json(a[0].dump());
-  }
-  if (f == "join") {
-    if (auto s = arity(2); !s) return Fail(s.error());
-    if (!a[0].is_string() || !a[1].is_array()) return Fail(TypeError(f, "a string and an array of strings"));
-    std::string out;
-    for (std::size_t i = 0; i < a[1].size(); ++i) {
-      if (!a[1][i].is_string()) return Fail(TypeError(f, "an array of strings"));
-      if (i) out += a[0].get<std::string>();
-      out += a[1][i].get<std::string>();
-    }
-    return Json(out);
-  }
-  // sort, max, min: arrays of all-numbers or all-strings.
-  if (auto s = arity(1); !s) return Fail(s.error());
-  if (!a[0].is_array()) return Fail(TypeError(f, "array"));
-  std::vector<Json> items(a[0].begin(), a[0].end());
-  bool numbers = std::all_of(items.begin(), items.end(), [](const Json& e) { return e.is_number(); });
-  bool strings = std::all_of(items.begin(), items.end(), [](const Json& e) { return e.is_string(); });
-  if (!numbers && !strings) return Fail(TypeError(f, "an array of numbers or of strings"));
-  auto less = [&](const Json& x, const Json& y) {
-    return numbers ? x.get<double>() < y.get<double>() : x.get<std::string>() < y.get<std::string>();
-  };
-  std::stable_sort(items.begin(), items.end(), less);
-  if (f == "sort") return Json(items);
-  if (items.empty()) return Json(nullptr);
-  return f == "max" ? items.back() : items.front();
 }
 
 Result<Json> Eval(const Node& n, const Json& v) {
@@ -847,14 +708,20 @@ Result<Json> Eval(const Node& n, const Json& v) {
       return Json(!Truthy(*e));
     }
     case Kind::kFunction: {
-      std::vector<Json> args;
+      std::vector<Argument> args;
       for (const auto& c : n.children) {
+        if (c->kind == Kind::kExpref) {
+          args.push_back(Argument{Json(), c->children[0].get()});
+          continue;
+        }
         auto a = Eval(*c, v);
         if (!a) return a;
-        args.push_back(std::move(*a));
+        args.push_back(Argument{std::move(*a), nullptr});
       }
-      return CallFunction(n, args);
+      return CallFunction(n.name, args, [](const Node& e, const Json& x) { return Eval(e, x); });
     }
+    case Kind::kExpref:
+      return Json(nullptr);  // only a function argument has a use for an unevaluated expression
   }
   return Json(nullptr);
 }
@@ -874,14 +741,21 @@ Result<Json> Expression::Evaluate(const Json& data) const {
   return Eval(*root_, data);
 }
 
+Error QueryParseError(std::string_view expression, const Error& e) {
+  return UsageError(
+      fmt::format("argument --query: invalid jmespath_type value: '{}': {}", expression, e.message));
+}
+
+Error QueryEvaluationError(const Error& e) {
+  return Error::Invalid(kQueryErrorCode,
+                        fmt::format("Invalid jmespath query supplied for `--query`: {}", e.message));
+}
+
 Result<Json> Search(std::string_view expression, const Json& data) {
   auto e = Expression::Parse(expression);
-  if (!e) {
-    return Fail(UsageError(fmt::format("argument --query: invalid jmespath_type value: '{}': {}", expression,
-                                       e.error().message)));
-  }
+  if (!e) return Fail(QueryParseError(expression, e.error()));
   auto r = e->Evaluate(data);
-  if (!r) return Fail(UsageError(fmt::format("argument --query: {}", r.error().message)));
+  if (!r) return Fail(QueryEvaluationError(r.error()));
   return r;
 }
 

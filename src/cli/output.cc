@@ -1,6 +1,9 @@
 #include "cli/output.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
+#include <regex>
 #include <vector>
 
 #include <fmt/format.h>
@@ -12,11 +15,14 @@ namespace isthmus::cli {
 Result<OutputFormat> ParseOutputFormat(std::string_view name) {
   if (name == "json") return OutputFormat::kJson;
   if (name == "jsonc") return OutputFormat::kJsonc;
+  if (name == "yaml") return OutputFormat::kYaml;
+  if (name == "yamlc") return OutputFormat::kYamlc;
   if (name == "table") return OutputFormat::kTable;
   if (name == "tsv") return OutputFormat::kTsv;
   if (name == "none") return OutputFormat::kNone;
   return Fail(UsageError(fmt::format(
-      "argument --output/-o: invalid choice: '{}' (choose from 'json', 'jsonc', 'none', 'table', 'tsv')",
+      "argument --output/-o: invalid choice: '{}' (choose from 'json', 'jsonc', 'none', 'table', 'tsv', "
+      "'yaml', 'yamlc')",
       name)));
 }
 
@@ -180,12 +186,132 @@ std::string FormatTsv(const Json& v) {
   return out;
 }
 
-std::string Format(OutputFormat f, const Json& v, bool query_active) {
+namespace {
+
+// Would this text, written as a plain scalar, read back as something other than a string? The
+// patterns are YAML 1.1's implicit types as PyYAML resolves them (bool, int, float, null, timestamp,
+// merge, value), plus YAML 1.2's core-schema numbers ("1e3"), so that both kinds of reader agree.
+bool ReadsAsNonString(const std::string& s) {
+  static const std::regex yaml11(
+      R"(^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$)"
+      R"(|^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?)"
+      R"(|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$)"
+      R"(|^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)"
+      R"(|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$)"
+      R"(|^(?:~|null|Null|NULL|<<|=)$)"
+      R"(|^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?)");
+  static const std::regex yaml12(R"(^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$|^0o[0-7]+$)");
+  return s.empty() || std::regex_search(s, yaml11) || std::regex_search(s, yaml12);
+}
+
+void EmitString(YAML::Emitter& e, const std::string& s) {
+  if (ReadsAsNonString(s)) e << YAML::SingleQuoted;  // as PyYAML quotes '10', 'true', ''
+  e << s;
+}
+
+// A JSON number as YAML reads it back as the same number: PyYAML's floats need a dot ("1.0e+21").
+std::string YamlNumber(const Json& v) {
+  std::string t = v.dump();
+  if (v.is_number_float() && t.find('.') == std::string::npos) {
+    auto e = t.find_first_of("eE");
+    t.insert(e == std::string::npos ? t.size() : e, ".0");
+  }
+  return t;
+}
+
+void EmitYaml(YAML::Emitter& e, const Json& v) {
+  if (v.is_object()) {
+    if (v.empty()) e << YAML::Flow;
+    e << YAML::BeginMap;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      e << YAML::Key;
+      EmitString(e, it.key());
+      e << YAML::Value;
+      EmitYaml(e, *it);
+    }
+    e << YAML::EndMap;
+  } else if (v.is_array()) {
+    if (v.empty()) e << YAML::Flow;
+    e << YAML::BeginSeq;
+    for (const auto& item : v) EmitYaml(e, item);
+    e << YAML::EndSeq;
+  } else if (v.is_string()) {
+    EmitString(e, v.get_ref<const std::string&>());
+  } else if (v.is_boolean()) {
+    e << v.get<bool>();
+  } else if (v.is_null()) {
+    e << YAML::Null;
+  } else {
+    e << YamlNumber(v);
+  }
+}
+
+// The value part of a YAML line in jsonc's colours: quoted or plain strings, and literals.
+std::string ColoredYamlValue(const std::string& v) {
+  if (v.empty()) return v;
+  bool literal = v == "[]" || v == "{}" || ((v[0] != '\'' && v[0] != '"') && ReadsAsNonString(v));
+  return (literal ? kLiteralColor : kStringColor) + v + kReset;
+}
+
+// Colours one emitted line: its "- " markers stay plain, a `key:` is coloured as a key, the rest as a
+// value. Plain scalars cannot hold ": ", so the first one outside quotes ends the key.
+std::string ColoredYamlLine(const std::string& line) {
+  if (line == "...") return line;
+  std::size_t i = 0;
+  while (i < line.size() && line[i] == ' ') ++i;
+  while (line.compare(i, 2, "- ") == 0) i += 2;
+  std::string out = line.substr(0, i);
+  const std::string rest = line.substr(i);
+  std::size_t colon = std::string::npos;
+  if (!rest.empty() && (rest[0] == '\'' || rest[0] == '"')) {
+    std::size_t close = rest.find(rest[0], 1);
+    while (close != std::string::npos && rest[0] == '"' && rest[close - 1] == '\\')
+      close = rest.find('"', close + 1);
+    if (close != std::string::npos && close + 1 < rest.size() && rest[close + 1] == ':') colon = close + 1;
+  } else {
+    colon = rest.find(": ");
+    if (colon == std::string::npos && !rest.empty() && rest.back() == ':') colon = rest.size() - 1;
+  }
+  if (colon == std::string::npos) return out + ColoredYamlValue(rest);
+  out += kKeyColor + rest.substr(0, colon) + kReset + ":";
+  if (colon + 1 < rest.size()) out += " " + ColoredYamlValue(rest.substr(colon + 2));
+  return out;
+}
+
+}  // namespace
+
+std::string FormatYaml(const Json& v, bool color) {
+  YAML::Emitter e;
+  e.SetIndent(2);
+  e.SetOutputCharset(YAML::EmitNonAscii);  // allow_unicode=True
+  e.SetBoolFormat(YAML::TrueFalseBool);
+  e.SetBoolFormat(YAML::LowerCase);
+  e.SetNullFormat(YAML::LowerNull);
+  EmitYaml(e, SortedKeys(v));
+  std::string out = std::string(e.c_str()) + "\n";
+  // PyYAML ends a document that is one plain scalar with "...", so that its end is unambiguous.
+  if (!v.is_array() && !v.is_object() && out[0] != '\'' && out[0] != '"') out += "...\n";
+  if (!color) return out;
+  std::string colored;
+  std::size_t start = 0;
+  while (start < out.size()) {
+    std::size_t nl = out.find('\n', start);
+    colored += ColoredYamlLine(out.substr(start, nl - start)) + "\n";
+    start = nl + 1;
+  }
+  return colored;
+}
+
+std::string Format(OutputFormat f, const Json& v, bool query_active, bool color) {
   switch (f) {
     case OutputFormat::kJson:
       return FormatJson(v, false);
     case OutputFormat::kJsonc:
-      return FormatJson(v, true);
+      return FormatJson(v, color);
+    case OutputFormat::kYaml:
+      return FormatYaml(v, false);
+    case OutputFormat::kYamlc:
+      return FormatYaml(v, color);
     case OutputFormat::kTable:
       return FormatTable(v, query_active);
     case OutputFormat::kTsv:

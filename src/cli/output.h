@@ -1,5 +1,5 @@
-// `-o json|jsonc|table|tsv|none`, rendered the way az (knack) renders them, so that scripts written
-// against az's output parse ours.
+// `-o json|jsonc|yaml|yamlc|table|tsv|none`, rendered the way az (knack) renders them, so that scripts
+// written against az's output parse ours.
 #pragma once
 
 #include <string>
@@ -10,7 +10,7 @@
 
 namespace isthmus::cli {
 
-enum class OutputFormat { kJson, kJsonc, kTable, kTsv, kNone };
+enum class OutputFormat { kJson, kJsonc, kYaml, kYamlc, kTable, kTsv, kNone };
 
 Result<OutputFormat> ParseOutputFormat(std::string_view name);
 
@@ -26,6 +26,14 @@ std::string FormatTable(const Json& v, bool query_active);
 // list prints as its length and a nested object as an empty field, so columns stay aligned.
 std::string FormatTsv(const Json& v);
 
-std::string Format(OutputFormat f, const Json& v, bool query_active);
+// yaml: what az's yaml.safe_dump(default_flow_style=False, allow_unicode=True) means — block style,
+// keys sorted, every value loading back as the same JSON value in a YAML 1.1 reader such as PyYAML
+// (strings that would read as numbers, booleans, nulls or dates are quoted) and in a YAML 1.2 one.
+// The layout is yaml-cpp's: lists under a key are indented by two spaces where PyYAML does not indent.
+std::string FormatYaml(const Json& v, bool color);
+
+// `color` is honoured by jsonc and yamlc only; as in az, callers pass true only when stdout and stderr
+// are terminals, so jsonc/yamlc piped into a file are plain json/yaml.
+std::string Format(OutputFormat f, const Json& v, bool query_active, bool color);
 
 }  // namespace isthmus::cli

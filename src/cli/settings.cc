@@ -49,7 +49,20 @@ Settings Settings::FromEnvironment(const std::function<const char*(const char*)>
       // A malformed override keeps the default rather than making every command fail.
     }
   }
+  std::error_code ec;
+  s.working_dir = fs::current_path(ec).string();
   return s;
+}
+
+std::map<std::string, std::string> Settings::IsthmusVariables(char** environment) {
+  std::map<std::string, std::string> out;
+  for (char** e = environment; e != nullptr && *e != nullptr; ++e) {
+    std::string entry(*e);
+    auto eq = entry.find('=');
+    if (eq != std::string::npos && entry.starts_with("ISTHMUS_"))
+      out[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  return out;
 }
 
 Result<std::string> LoadToken(const Settings& s) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -18,9 +19,14 @@ struct Settings {
   std::string state_dir = "/var/lib/isthmus";  // ISTHMUS_STATE_DIR
   std::string config_dir;                      // ISTHMUS_CONFIG_DIR; else $HOME/.isthmus
   std::chrono::seconds wait_timeout{1800};     // ISTHMUS_WAIT_TIMEOUT (seconds), for --no-wait-less LROs
+  std::string working_dir;                     // where local configuration files are looked for
+  // Every ISTHMUS_* environment variable, for ISTHMUS_<SECTION>_<OPTION> configuration overrides.
+  std::map<std::string, std::string> config_env;
 
   // `getenv` is injected so tests need not touch the process environment.
   static Settings FromEnvironment(const std::function<const char*(const char*)>& getenv);
+  // The ISTHMUS_* entries of a `NAME=value` environment block (environ).
+  static std::map<std::string, std::string> IsthmusVariables(char** environment);
 };
 
 // The bearer token: ISTHMUS_TOKEN, else the first line of <state_dir>/token. The error names the file

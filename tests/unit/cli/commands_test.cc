@@ -385,6 +385,23 @@ TEST_F(Cli, BadQueryRejectedBeforeAnyRequest) {
   EXPECT_TRUE(h.transport.requests.empty());
 }
 
+TEST_F(Cli, QueryFailingOnTheDataIsAzsInvalidArgumentValueError) {
+  h.transport.On("GET " + GroupUrlPath("RG1") + "/providers/Microsoft.Network/virtualNetworks", 200,
+                 {{"value", Json::array({Arm("RG1", "virtualNetworks", "VNet1", {})})}});
+  EXPECT_EQ(h.Run({"network", "vnet", "list", "-g", "RG1", "--query", "sum([].name)"}), kExitError);
+  EXPECT_EQ(
+      h.err.str(),
+      "ERROR: Invalid jmespath query supplied for `--query`: In function sum(), invalid type for value: "
+      "'VNet1', expected one of: ['array-number'], received: \"string\"\n"
+      "To learn more about --query, please visit: "
+      "'https://docs.microsoft.com/cli/azure/query-azure-cli'\n");
+  EXPECT_EQ(h.out.str(), "");
+  ASSERT_EQ(
+      h.Run({"network", "vnet", "list", "-g", "RG1", "--query", "sort_by(@, &name)[].name", "-o", "tsv"}), 0)
+      << h.err.str();
+  EXPECT_EQ(h.out.str(), "VNet1\n");
+}
+
 TEST_F(Cli, ShowByIdsFetchesEachId) {
   const std::string a = NetPath("RG1", "virtualNetworks", "A"), b = NetPath("RG2", "virtualNetworks", "B");
   h.transport.On("GET " + a, 200, Arm("RG1", "virtualNetworks", "A", {}));

@@ -100,6 +100,7 @@ struct Harness {
     out.str("");
     err.str("");
     AppIo io{out, err, in, transport, clock, sleeper, settings};
+    io.terminal = terminal;
     return RunCli(args, io);
   }
 
@@ -111,6 +112,7 @@ struct Harness {
   std::ostringstream out, err;
   std::istringstream in;
   Settings settings;
+  bool terminal = false;
 };
 
 inline std::string GroupUrlPath(const std::string& rg) {

@@ -117,7 +117,71 @@ TEST(JmesPath, BadExpressionsAreUsageErrors) {
 TEST(JmesPath, FunctionTypeErrorsFailAtEvaluation) {
   auto e = Expression::Parse("length(flag)");
   ASSERT_TRUE(e.has_value());
-  EXPECT_FALSE(e->Evaluate(Data()).has_value());
+  auto r = e->Evaluate(Data());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, kTypeErrorCode);
+  // jmespath.py's wording (the value as Python shows it), which az prints after its own prefix.
+  EXPECT_EQ(r.error().message,
+            "In function length(), invalid type for value: True, expected one of: ['string', 'array', "
+            "'object'], received: \"boolean\"");
+  auto s = Search("sum(subnets[].name)", Data());
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code, kQueryErrorCode);
+  EXPECT_EQ(s.error().message,
+            "Invalid jmespath query supplied for `--query`: In function sum(), invalid type for value: "
+            "'FrontEnd', expected one of: ['array-number'], received: \"string\"");
+}
+
+TEST(JmesPath, ArityAndUnknownFunctionsAreRefusedWhenParsed) {
+  auto e = Expression::Parse("length(name, flag)");
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().code, kArityErrorCode);
+  EXPECT_EQ(e.error().message, "Expected 1 argument for function length(), received 2");
+  e = Expression::Parse("merge()");
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().message, "Expected at least 1 argument for function merge(), received 0");
+  e = Expression::Parse("frobnicate(@)");
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().code, kUnknownFunctionCode);
+  EXPECT_EQ(e.error().message, "Unknown function: frobnicate()");
+}
+
+TEST(JmesPath, ExpressionReferences) {
+  EXPECT_EQ(Q("sort_by(subnets, &size)[].name"), Json::array({"GatewaySubnet", "FrontEnd", "BackEnd"}));
+  EXPECT_EQ(Q("sort_by(subnets, &name)[].name"), Json::array({"BackEnd", "FrontEnd", "GatewaySubnet"}));
+  EXPECT_EQ(Q("max_by(subnets, &size).name"), "FrontEnd");  // the first of equal maxima
+  EXPECT_EQ(Q("min_by(subnets, &size).name"), "GatewaySubnet");
+  EXPECT_EQ(Q("map(&addressPrefix, subnets)"),
+            Json::array({"10.11.0.0/24", "10.12.0.0/24", "10.12.255.0/27"}));
+  EXPECT_EQ(Q("map(&missing, subnets)"), Json::array({nullptr, nullptr, nullptr}));  // map keeps nulls
+  // An expression where a value is wanted, and a value where an expression is wanted, are type errors.
+  EXPECT_FALSE(Search("length(&name)", Data()).has_value());
+  EXPECT_FALSE(Search("sort_by(subnets, name)", Data()).has_value());
+  EXPECT_FALSE(Search("sort_by(subnets, &flag)", Data()).has_value());
+}
+
+TEST(JmesPath, EveryBuiltInFunction) {
+  EXPECT_EQ(Q("abs(`-3`)"), 3);
+  EXPECT_EQ(Q("avg(subnets[].size)"), 544.0 / 3);
+  EXPECT_EQ(Q("ceil(`1.2`)"), 2);
+  EXPECT_EQ(Q("floor(`-1.2`)"), -2);
+  EXPECT_EQ(Q("ends_with(name, 'Net1')"), true);
+  EXPECT_EQ(Q("keys(tags)"), Json::array({"env", "owner"}));
+  EXPECT_EQ(Q("values(tags)"), Json::array({"test", "net"}));
+  EXPECT_EQ(Q("merge(tags, `{\"env\": \"prod\"}`)"), Json({{"env", "prod"}, {"owner", "net"}}));
+  EXPECT_EQ(Q("min(subnets[].size)"), 32);
+  EXPECT_EQ(Q("not_null(missing, `null`, name)"), "VNet1");
+  EXPECT_EQ(Q("reverse(name)"), "1teNV");
+  EXPECT_EQ(Q("reverse(nested)"), Json::parse("[4, [3], [1, 2]]"));
+  EXPECT_EQ(Q("sum(subnets[].size)"), 544);
+  EXPECT_EQ(Q("to_array(name)"), Json::array({"VNet1"}));
+  EXPECT_EQ(Q("to_number('42')"), 42);
+  EXPECT_EQ(Q("to_number('4.5e1')"), 45.0);
+  EXPECT_TRUE(Q("to_number('forty')").is_null());
+  EXPECT_EQ(Q("to_string(tags)"), "{\"env\":\"test\",\"owner\":\"net\"}");
+  EXPECT_EQ(Q("type(subnets)"), "array");
+  EXPECT_EQ(Q("type(flag)"), "boolean");
+  EXPECT_EQ(Q("length('h\u00e9')"), 2);  // code points, not bytes
 }
 
 }  // namespace
