@@ -111,7 +111,7 @@ Result<ParseOutcome> ParseArgs(std::span<const OptionSpec> options, std::span<co
   std::vector<std::string> unrecognized;
   std::size_t i = 0;
   while (i < tokens.size()) {
-    const std::string tok = tokens[i++];
+    const std::string& tok = tokens[i++];
     if (tok == "-h" || tok == "--help") {
       out.help_requested = true;
       continue;

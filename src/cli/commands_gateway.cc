@@ -19,9 +19,13 @@ constexpr char kGateways[] = "virtualNetworkGateways";
 constexpr char kLocalGateways[] = "localNetworkGateways";
 constexpr char kGatewaySubnet[] = "GatewaySubnet";  // the only subnet a gateway may live in (DESIGN.md §1)
 
-const std::vector<std::string> kGatewaySkus = {
-    "Basic",    "HighPerformance", "Standard", "UltraPerformance", "VpnGw1",   "VpnGw1AZ", "VpnGw2",
-    "VpnGw2AZ", "VpnGw3",          "VpnGw3AZ", "VpnGw4",           "VpnGw4AZ", "VpnGw5",   "VpnGw5AZ"};
+// A function, not a global: a static vector's construction could throw before main (cert-err58-cpp).
+const std::vector<std::string>& GatewaySkus() {
+  static const std::vector<std::string> skus = {
+      "Basic",    "HighPerformance", "Standard", "UltraPerformance", "VpnGw1",   "VpnGw1AZ", "VpnGw2",
+      "VpnGw2AZ", "VpnGw3",          "VpnGw3AZ", "VpnGw4",           "VpnGw4AZ", "VpnGw5",   "VpnGw5AZ"};
+  return skus;
+}
 
 // One ipConfiguration per public IP (two = active-active), each in the VNet's GatewaySubnet.
 Result<Json> IpConfigurations(const std::string& sub, const std::string& rg,
@@ -208,7 +212,7 @@ OptionSpec VnetOption(bool required) {
 void RegisterGatewayCommands(CommandTable& t) {
   t.AddGroup("network vnet-gateway", "Use a virtual network gateway to connect VNets and on-premises sites.");
   const std::string gw_help = "Name of the VNet gateway.";
-  const OptionSpec sku{"sku", {"--sku"}, "VNet gateway SKU.", ArgKind::kValue, false, kGatewaySkus};
+  const OptionSpec sku{"sku", {"--sku"}, "VNet gateway SKU.", ArgKind::kValue, false, GatewaySkus()};
   const OptionSpec gateway_type{"gateway_type",
                                 {"--gateway-type"},
                                 "The gateway type.",

@@ -119,8 +119,8 @@ bool IniFile::Remove(const std::string& section, const std::string& option) {
 std::string IniFile::Render() const {
   std::string out;
   for (const auto& [name, items] : sections_) {
-    out += "[" + name + "]\n";
-    for (const auto& [k, v] : items) out += k + " = " + v + "\n";
+    out.append("[").append(name).append("]\n");
+    for (const auto& [k, v] : items) out.append(k).append(" = ").append(v).append("\n");
     out += "\n";
   }
   return out;

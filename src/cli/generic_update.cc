@@ -295,7 +295,7 @@ Status Add(Json& root, const std::vector<std::string>& values, bool force_string
     list = *l;
   }
   if (!list->is_array()) return Fail(InvalidSyntax(kAddUsage));
-  const std::string list_name = parts.back();
+  const std::string& list_name = parts.back();
   Json entry = Json::object();  // consecutive key=value arguments make one object
   Json added = Json::array();
   for (std::size_t i = 1; i < values.size(); ++i) {

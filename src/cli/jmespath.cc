@@ -282,7 +282,7 @@ class Parser {
     auto left = Nud();
     if (!left) return left;
     while (rbp < BindingPower(Cur().type)) {
-      left = Led(std::move(*left));
+      left = Led(*left);
       if (!left) return left;
     }
     return left;
@@ -357,7 +357,7 @@ class Parser {
     }
   }
 
-  Result<NodePtr> Led(NodePtr left) {
+  Result<NodePtr> Led(const NodePtr& left) {
     const Token tok = Advance();
     switch (tok.type) {
       case Tok::kDot: {
@@ -443,7 +443,7 @@ class Parser {
       if (!r) return r;
       rhs = *r;
     }
-    return Make(Kind::kFilterProjection, {left, rhs, *cond});
+    return Make(Kind::kFilterProjection, {std::move(left), rhs, *cond});
   }
 
   Result<NodePtr> ProjectionRhs(int bp) {
@@ -536,7 +536,7 @@ class Parser {
     return NodePtr(n);
   }
 
-  Result<NodePtr> ProjectIfSlice(NodePtr left, NodePtr index) {
+  Result<NodePtr> ProjectIfSlice(NodePtr left, const NodePtr& index) {
     auto sub = Make(Kind::kSubexpr, {std::move(left), index});
     if (index->kind != Kind::kSlice) return sub;
     auto rhs = ProjectionRhs(BindingPower(Tok::kStar));

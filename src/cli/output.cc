@@ -156,6 +156,7 @@ std::string FormatTable(const Json& v, bool query_active) {
   };
   std::string out = line(columns);
   std::vector<std::string> dashes;
+  dashes.reserve(width.size());
   for (auto w : width) dashes.emplace_back(w, '-');
   out += line(dashes);
   for (const auto& row : cells) out += line(row);
