@@ -42,6 +42,22 @@ bool CollisionResolved(const EnginePair& p) {
   return false;
 }
 
+// Both ends with the same IKE lifetime (rekey due at 90 s, jitter 10 s), so that their rekeys cross.
+Scenario SimultaneousIkeRekeyScenario() {
+  Scenario s;
+  s.ike_life = {100s, 10s, 0s};
+  s.b_ike_life = s.ike_life;
+  return s;
+}
+
+// Connects over a 200 ms wire and runs to just past both ends' IKE rekey deadlines.
+void ConnectAndRunIntoIkeRekeys(EnginePair& p) {
+  p.wire.faults.latency = 200ms;
+  p.a.engine->Start();
+  ASSERT_TRUE(p.RunUntil([&] { return p.Connected(p.a) && p.Connected(p.b); }, 10s));
+  p.RunFor(95s);
+}
+
 bool Settled(EnginePair& p, std::uint32_t child_rekeys) {
   return p.Connected(p.a) && p.Connected(p.b) &&
          p.StatusOf(p.a).child_rekeys + p.StatusOf(p.b).child_rekeys >= child_rekeys &&
@@ -219,14 +235,8 @@ TEST(Exchange, ChildRekeyCollisionNeverSendsOnARemovedSa) {
 // CHILD SA; the other new one and the old one are deleted.
 TEST(Exchange, SimultaneousIkeRekey) {
   for (std::uint64_t seed = 1; seed <= 6; ++seed) {
-    Scenario s;
-    s.ike_life = {100s, 10s, 0s};
-    s.b_ike_life = s.ike_life;
-    EnginePair p(s, seed);
-    p.wire.faults.latency = 200ms;
-    p.a.engine->Start();
-    ASSERT_TRUE(p.RunUntil([&] { return p.Connected(p.a) && p.Connected(p.b); }, 10s));
-    p.RunFor(95s);
+    EnginePair p(SimultaneousIkeRekeyScenario(), seed);
+    ASSERT_NO_FATAL_FAILURE(ConnectAndRunIntoIkeRekeys(p));
     ASSERT_TRUE(p.RunUntil(
         [&] {
           return p.a.engine->ike_sa_count() == 1 && p.b.engine->ike_sa_count() == 1 && p.Connected(p.a) &&
@@ -261,14 +271,8 @@ TEST(Exchange, SimultaneousIkeRekey) {
 TEST(Exchange, RedundantIkeSaDeletedAtOnce) {
   int collisions = 0;
   for (std::uint64_t seed = 1; seed <= 8; ++seed) {
-    Scenario s;
-    s.ike_life = {100s, 10s, 0s};
-    s.b_ike_life = s.ike_life;
-    EnginePair p(s, seed);
-    p.wire.faults.latency = 200ms;
-    p.a.engine->Start();
-    ASSERT_TRUE(p.RunUntil([&] { return p.Connected(p.a) && p.Connected(p.b); }, 10s));
-    p.RunFor(95s);
+    EnginePair p(SimultaneousIkeRekeyScenario(), seed);
+    ASSERT_NO_FATAL_FAILURE(ConnectAndRunIntoIkeRekeys(p));
     ASSERT_TRUE(
         p.RunUntil([&] { return p.a.engine->ike_sa_count() == 1 && p.b.engine->ike_sa_count() == 1; }, 60s))
         << "seed " << seed << "\n"
